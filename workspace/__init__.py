@@ -1,0 +1,52 @@
+"""The village staff workspace: one Flask application for chat, 電子決裁 and 文書管理."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, Socket.IO, CLI, signals.
+
+    config overrides environment variables (tests pass their temporary data dir here).
+    """
+    from workspace import api, auth, cli, db, openapi, realtime, ui, views, web
+    from workspace.config import load_config
+    from workspace.extensions import csrf, limiter, login_manager
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
+    app.config.from_mapping(load_config(config))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Japanese stays readable in JSON
+    if int(app.config["TRUSTED_PROXIES"]) > 0:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "workspace.login"
+    login_manager.login_message = "サインインしてください。"
+    login_manager.session_protection = None  # the server-side session key is the protection
+    login_manager.user_loader(auth.load_session)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        if web.is_api_request():
+            return web.error_response(401)
+        return redirect(url_for("workspace.login", next=request.full_path.rstrip("?")))
+
+    web.init_app(app)
+    ui.init_app(app)
+    realtime.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    cli.init_app(app)
+    return app

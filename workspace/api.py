@@ -1,0 +1,123 @@
+"""Core API: personal tokens and who I am. Errors follow {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+from flask_login import current_user
+
+from workspace import auth
+from workspace.extensions import csrf, limiter
+from workspace.models import User
+from workspace.throttle import account_key, audit_breach, failed_sign_in
+from workspace.web import ApiError, api_blueprint, api_login_required, error_response
+
+bp = api_blueprint("core_api", __name__)
+csrf.exempt(bp)  # API writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """The public shape of a user, as /api/v1/me returns it."""
+    dept = user.department
+    section = user.section
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "department": {"code": dept.code, "name": dept.name} if dept else None,
+        "section": {"code": section.code, "name": section.name} if section else None,
+        "title": user.title,
+        "roles": sorted(user.roles),
+    }
+
+
+@bp.post("/auth/token")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
+    key_func=account_key,
+    deduct_when=failed_sign_in,
+    on_breach=audit_breach,
+    scope="signin-account",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_ADDRESS"],
+    deduct_when=failed_sign_in,
+    on_breach=audit_breach,
+    scope="signin-address",
+)
+def create_token() -> Any:
+    """Exchange a username and password for a personal API token.
+    ---
+    post:
+      summary: Sign in and receive a personal API token
+      tags: [auth]
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [username, password]
+              properties:
+                username: {type: string}
+                password: {type: string}
+                name: {type: string, description: a label shown in the settings page}
+      responses:
+        201: {description: 'the token (shown once) and the user'}
+        400: {description: body is not a JSON object}
+        401: {description: bad credentials (same body whether the user exists or not)}
+        429: {description: too many failures for this account or address}
+        503: {description: the directory is unreachable}
+    """
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "JSONオブジェクトを送ってください。")
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        username, password = "", ""
+    try:
+        user = auth.check_credentials(username, password, address=request.remote_addr)
+    except auth.SignInError as error:
+        return error_response(error.status, error.message, error.code)
+    name = data.get("name") if isinstance(data.get("name"), str) else "API"
+    try:
+        _token, secret = auth.create_token(user, name)
+    except ValueError as error:
+        raise ApiError(422, str(error)) from error
+    return jsonify({"token": secret, "user": user_json(user)}), 201
+
+
+@bp.delete("/auth/token")
+@api_login_required
+def revoke_token() -> Any:
+    """Revoke the presented token.
+    ---
+    delete:
+      summary: Revoke the bearer token of this request
+      tags: [auth]
+      responses:
+        204: {description: revoked; the token answers 401 from now on}
+        400: {description: the request was not made with a bearer token}
+        401: {description: not signed in}
+    """
+    token = g.get("api_token")
+    if token is None:
+        raise ApiError(400, "Bearer トークンで呼び出してください。", "token_required")
+    auth.revoke_token(current_user, token.id)
+    return "", 204
+
+
+@bp.get("/me")
+@api_login_required
+def me() -> Any:
+    """Who is asking.
+    ---
+    get:
+      summary: The signed-in user
+      tags: [auth]
+      responses:
+        200: {description: 'username, display_name, department {code, name}, title, roles'}
+        401: {description: not signed in}
+    """
+    return jsonify(user_json(current_user))

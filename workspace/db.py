@@ -1,0 +1,106 @@
+"""Database: engine, a session scoped to the app context, and commit hooks.
+
+One SQLAlchemy session per app context (HTTP request, Socket.IO event, CLI command), removed at
+teardown. SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE: every transaction takes
+the write lock up front, so two writers never deadlock on a lock upgrade and a read-then-write rule
+check (an approval step, a sequence number) cannot interleave with another writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model in every package."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def make_engine(url: str) -> Engine:
+    """Return an engine for url with the SQLite pragmas we rely on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so we can BEGIN IMMEDIATE ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and session factory for app and remove the session at teardown."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_remove_session)
+
+
+def engine() -> Engine:
+    """Return the current app's engine."""
+    return current_app.extensions["db_engine"]
+
+
+def session() -> Session:
+    """Return the session of the current app context, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_sessionmaker"]()
+        _install_commit_hooks(g.db_session)
+    return g.db_session
+
+
+def _remove_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def _install_commit_hooks(db_session: Session) -> None:
+    @event.listens_for(db_session, "after_commit")
+    def _run(sess: Session) -> None:
+        callbacks = sess.info.pop("on_commit", [])
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # an emit failing must not undo or mask the committed work
+                current_app.logger.exception("after-commit callback failed")
+
+    @event.listens_for(db_session, "after_soft_rollback")
+    def _discard(sess: Session, _previous: Any) -> None:
+        sess.info.pop("on_commit", None)
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run callback after the current transaction commits; drop it if the transaction rolls back.
+
+    This is how side effects (Socket.IO emits, index updates) wait for the data they describe.
+    """
+    session().info.setdefault("on_commit", []).append(callback)

@@ -1,0 +1,168 @@
+"""A demo village: the departments of a small Japanese village office and a few staff in each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workspace import audit, db, directory
+
+DEMO_PASSWORD = "demo-2026"  # noqa: S105 - the printed demo password
+
+# (code, name, prefix, [(username, display name, title, section code or None)])
+VILLAGE: list[tuple[str, str, str, list[tuple[str, str, str, str | None]]]] = [
+    (
+        "01",
+        "総務課",
+        "総",
+        [
+            ("sato", "佐藤 一郎", "課長", None),
+            ("suzuki", "鈴木 花子", "係長", "0101"),
+            ("takahashi", "高橋 健太", "主事", "0101"),
+            ("ito", "伊藤 美咲", "係長", "0102"),
+            ("watanabe", "渡辺 翔", "主事", "0102"),
+        ],
+    ),
+    (
+        "02",
+        "企画財政課",
+        "企",
+        [
+            ("tanaka", "田中 誠", "課長", None),
+            ("yamamoto", "山本 由美", "係長", None),
+            ("nakamura", "中村 大輔", "主事", None),
+            ("kobayashi", "小林 さくら", "主事", None),
+        ],
+    ),
+    (
+        "03",
+        "住民課",
+        "住",
+        [
+            ("kato", "加藤 浩", "課長", None),
+            ("yoshida", "吉田 恵", "係長", None),
+            ("yamada", "山田 太郎", "主事", None),
+            ("sasaki", "佐々木 彩", "主事", None),
+        ],
+    ),
+    (
+        "04",
+        "税務課",
+        "税",
+        [
+            ("yamaguchi", "山口 修", "課長", None),
+            ("matsumoto", "松本 直子", "係長", None),
+            ("inoue", "井上 拓也", "主事", None),
+        ],
+    ),
+    (
+        "05",
+        "健康福祉課",
+        "健",
+        [
+            ("kimura", "木村 昌子", "課長", None),
+            ("hayashi", "林 亮", "係長", None),
+            ("shimizu", "清水 千尋", "主事", None),
+        ],
+    ),
+    (
+        "06",
+        "産業振興課",
+        "産",
+        [
+            ("yamazaki", "山崎 学", "課長", None),
+            ("mori", "森 優子", "係長", None),
+            ("abe", "阿部 颯太", "主事", None),
+        ],
+    ),
+    (
+        "07",
+        "建設課",
+        "建",
+        [
+            ("ikeda", "池田 隆", "課長", None),
+            ("hashimoto", "橋本 恵子", "係長", None),
+            ("ishikawa", "石川 陸", "主事", None),
+        ],
+    ),
+    (
+        "08",
+        "会計課",
+        "会",
+        [
+            ("ogawa", "小川 幸子", "課長", None),
+            ("goto", "後藤 真一", "係長", None),
+            ("okada", "岡田 葵", "主事", None),
+        ],
+    ),
+    (
+        "09",
+        "教育委員会事務局",
+        "教",
+        [
+            ("hasegawa", "長谷川 正", "事務局長", None),
+            ("murakami", "村上 智子", "係長", None),
+            ("kondo", "近藤 悠", "主事", None),
+        ],
+    ),
+]
+SECTIONS = [("0101", "総務係", "01"), ("0102", "情報政策係", "01")]
+EXECUTIVES = [("soncho", "榛名 正雄", "村長"), ("fukusoncho", "東 和子", "副村長")]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A printed login."""
+
+    username: str
+    display_name: str
+    department: str
+    title: str
+    roles: str
+
+
+def create_demo_village() -> list[DemoPerson]:
+    """Create the demo departments and accounts when missing; return everyone's login (commits)."""
+    people: list[DemoPerson] = []
+    depts = {}
+    for code, name, prefix, _staff in VILLAGE:
+        depts[code] = directory.ensure_department(code, name, prefix=prefix)
+    for code, name, parent in SECTIONS:
+        directory.ensure_department(code, name, parent=depts[parent])
+    db.session().commit()
+    for username, display_name, title in EXECUTIVES:
+        people.append(_ensure(username, display_name, "01", None, title, ()))
+    people.append(_ensure("admin", "管理 太郎", "01", "0102", "主事", ("admin", "records")))
+    for code, _name, _prefix, staff in VILLAGE:
+        for username, display_name, title, section in staff:
+            roles = ("records",) if username == "takahashi" else ()
+            people.append(_ensure(username, display_name, code, section, title, roles))
+    audit.record("demo.create", actor="cli", detail={"people": len(people)})
+    db.session().commit()
+    return people
+
+
+def _ensure(
+    username: str, display_name: str, dept_code: str, section: str | None, title: str, roles: tuple[str, ...]
+) -> DemoPerson:
+    user = directory.get_user(username)
+    if user is None:
+        user = directory.add_local_user(
+            username,
+            display_name,
+            DEMO_PASSWORD,
+            department_code=dept_code,
+            section_code=section,
+            title=title,
+            roles=roles,
+            actor="demo",
+        )
+    dept = user.department.name if user.department else ""
+    return DemoPerson(user.username, user.display_name, dept, user.title or "", ",".join(sorted(user.roles)))
+
+
+def format_logins(people: list[DemoPerson]) -> str:
+    """Return the printed table of demo logins."""
+    lines = [f"デモ村のログイン（パスワードは全員 {DEMO_PASSWORD}）:", ""]
+    for p in people:
+        lines.append(f"  {p.username:<12} {p.display_name:<10} {p.department:<10} {p.title:<6} {p.roles}")
+    return "\n".join(lines)

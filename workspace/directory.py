@@ -1,0 +1,381 @@
+"""The directory as the workspace knows it: departments, sections, users and roles.
+
+Local accounts are managed here; LDAP entries are upserted here (at sign-in and by the sync), and
+approval routes and chat channels read people from here, so someone who has never signed in still
+exists once a sync has run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from workspace import audit, db, signals
+from workspace.config import csv_list
+from workspace.models import Department, SyncRun, User, UserRole, UserSession, utcnow
+from workspace.security import hash_password
+
+USERNAME_MAX = 64
+
+
+class DirectoryInputError(ValueError):
+    """Bad input to a directory change; message is Japanese and safe to show."""
+
+
+# --- departments -------------------------------------------------------------------------------
+
+
+def get_department(code: str) -> Department | None:
+    """Return the department or section with code, or None."""
+    return db.session().execute(select(Department).where(Department.code == code)).scalar_one_or_none()
+
+
+def ensure_department(
+    code: str, name: str, parent: Department | None = None, prefix: str | None = None
+) -> Department:
+    """Return the department with code, creating it or updating its name and parent (no commit)."""
+    if not code or not name:
+        raise DirectoryInputError("課のコードと名前は必須です。")
+    dept = get_department(code)
+    if dept is None:
+        dept = Department(code=code, name=name, prefix=prefix or name[0], parent=parent, active=True)
+        db.session().add(dept)
+        db.session().flush()
+    else:
+        dept.name, dept.active = name, True
+        dept.parent = parent
+        if prefix:
+            dept.prefix = prefix
+    return dept
+
+
+def list_departments(include_sections: bool = False) -> list[Department]:
+    """Return active departments (課) by code, optionally with their sections (係)."""
+    query = select(Department).where(Department.active.is_(True)).order_by(Department.code)
+    if not include_sections:
+        query = query.where(Department.parent_id.is_(None))
+    return list(db.session().execute(query).scalars())
+
+
+def set_department_prefix(code: str, prefix: str, actor: str) -> Department:
+    """Change the short mark used in document numbers and commit."""
+    dept = get_department(code)
+    if dept is None:
+        raise DirectoryInputError("その課は登録されていません。")
+    if not prefix or len(prefix) > 8:
+        raise DirectoryInputError("略称は1〜8文字で入力してください。")
+    dept.prefix = prefix
+    audit.record("department.prefix", actor=actor, target=code, detail={"prefix": prefix})
+    db.session().commit()
+    return dept
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def get_user(username: str) -> User | None:
+    """Return the user with username (active or not), or None."""
+    return db.session().execute(select(User).where(User.username == username)).unique().scalar_one_or_none()
+
+
+def get_user_by_id(user_id: int) -> User | None:
+    """Return the user with id, or None."""
+    return db.session().get(User, user_id)
+
+
+def active_users() -> list[User]:
+    """Return every active user ordered by department code and username."""
+    return list(
+        db.session()
+        .execute(select(User).where(User.active.is_(True)).order_by(User.department_id, User.username))
+        .unique()
+        .scalars()
+    )
+
+
+def _set_roles(user: User, roles: Iterable[str]) -> None:
+    wanted = set(roles)
+    for row in list(user.role_rows):
+        if row.role not in wanted:
+            user.role_rows.remove(row)
+    for role in wanted - user.roles:
+        user.role_rows.append(UserRole(role=role))
+
+
+def add_local_user(
+    username: str,
+    display_name: str,
+    password: str,
+    *,
+    department_code: str | None = None,
+    section_code: str | None = None,
+    title: str | None = None,
+    mail: str | None = None,
+    roles: Iterable[str] = (),
+    actor: str = "cli",
+) -> User:
+    """Create a local account (argon2 hash) and commit; raise DirectoryInputError on bad input."""
+    _check_username(username)
+    if not display_name:
+        raise DirectoryInputError("氏名は必須です。")
+    if len(password) < 8:
+        raise DirectoryInputError("パスワードは8文字以上にしてください。")
+    if get_user(username) is not None:
+        raise DirectoryInputError("そのユーザー名はすでに使われています。")
+    user = User(
+        username=username,
+        display_name=display_name,
+        title=title,
+        mail=mail,
+        source="local",
+        password_hash=hash_password(password),
+        active=True,
+    )
+    user.department, user.section = _resolve_units(department_code, section_code)
+    _set_roles(user, roles)
+    db.session().add(user)
+    audit.record("user.create", actor=actor, target=username, detail={"roles": sorted(set(roles))})
+    db.session().commit()
+    signals.user_changed.send(
+        current_app._get_current_object(), user_id=user.id, created=True, department_changed=True
+    )
+    return user
+
+
+def _check_username(username: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", username or ""):
+        raise DirectoryInputError("ユーザー名は英数字と . _ - で64文字以内にしてください。")
+
+
+def _resolve_units(
+    department_code: str | None, section_code: str | None
+) -> tuple[Department | None, Department | None]:
+    department = get_department(department_code) if department_code else None
+    if department_code and department is None:
+        raise DirectoryInputError(f"課コード {department_code} は登録されていません。")
+    section = get_department(section_code) if section_code else None
+    if section_code and (section is None or section.parent_id != getattr(department, "id", None)):
+        raise DirectoryInputError(f"係コード {section_code} はその課の係ではありません。")
+    return department, section
+
+
+def update_local_user(
+    username: str,
+    *,
+    actor: str,
+    password: str | None = None,
+    display_name: str | None = None,
+    department_code: str | None = None,
+    title: str | None = None,
+    roles: Iterable[str] | None = None,
+) -> User:
+    """Change a local account's password, name, department, title or roles and commit."""
+    user = get_user(username)
+    if user is None:
+        raise DirectoryInputError("そのユーザーは登録されていません。")
+    moved = False
+    if password is not None:
+        if len(password) < 8:
+            raise DirectoryInputError("パスワードは8文字以上にしてください。")
+        user.password_hash = hash_password(password)
+    if display_name:
+        user.display_name = display_name
+    if department_code is not None:
+        department, _ = _resolve_units(department_code, None)
+        moved = department is not user.department
+        user.department, user.section = department, None
+    if title is not None:
+        user.title = title or None
+    if roles is not None:
+        _set_roles(user, roles)
+    audit.record(
+        "user.update",
+        actor=actor,
+        target=username,
+        detail={"password_changed": password is not None, "moved": moved},
+    )
+    db.session().commit()
+    signals.user_changed.send(
+        current_app._get_current_object(), user_id=user.id, created=False, department_changed=moved
+    )
+    return user
+
+
+def set_active(username: str, active: bool, *, actor: str) -> User:
+    """Enable or disable an account and commit; disabling ends its sessions and sockets at once."""
+    user = get_user(username)
+    if user is None:
+        raise DirectoryInputError("そのユーザーは登録されていません。")
+    if active:
+        user.active = True
+        audit.record("user.enable", actor=actor, target=username)
+        db.session().commit()
+        return user
+    _deactivate(user, actor=actor, reason="disabled")
+    db.session().commit()
+    _announce_deactivated([user.id])
+    return user
+
+
+def _deactivate(user: User, *, actor: str, reason: str) -> None:
+    user.active = False
+    db.session().execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    audit.record("user.deactivate", actor=actor, target=user.username, detail={"reason": reason})
+
+
+def _announce_deactivated(user_ids: list[int]) -> None:
+    app = current_app._get_current_object()
+    for user_id in user_ids:
+        signals.user_deactivated.send(app, user_id=user_id)
+
+
+# --- LDAP entries and the sync ---------------------------------------------------------------
+
+
+def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.DirectoryEntry
+    """Upsert a user (and its 課/係) from a directory entry; return (user, created, moved). No commit."""
+    department = section = None
+    if entry.department_code and entry.department_name:
+        department = ensure_department(entry.department_code, entry.department_name)
+        if entry.section_code and entry.section_name:
+            section = ensure_department(entry.section_code, entry.section_name, parent=department)
+    user = get_user(entry.username)
+    created = user is None
+    if user is None:
+        user = User(username=entry.username, source="ldap", display_name=entry.display_name or entry.username)
+        db.session().add(user)
+    moved = not created and (user.department_id != getattr(department, "id", None))
+    user.source, user.ldap_dn = "ldap", entry.dn
+    user.display_name = entry.display_name or entry.username
+    user.mail, user.title = entry.mail, entry.title
+    user.department, user.section = department, section
+    user.password_hash = None  # directory accounts never have a local password
+    _set_roles(user, entry.roles)
+    if entry.enabled:
+        user.active = True
+    elif user.active and not created:
+        _deactivate(user, actor="directory", reason="disabled in directory")
+    else:
+        user.active = False
+    db.session().flush()
+    return user, created, moved
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    total: int = 0
+
+
+def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> SyncReport:
+    """Import or update every user and department from LDAP, deactivate vanished users, commit.
+
+    progress wraps the entry iterable (the CLI passes a click progress bar).
+    Raises workspace.ldap.DirectoryUnavailable when the directory cannot be read; nothing changes then.
+    """
+    from workspace import ldap
+
+    settings = ldap.LdapSettings.from_config(current_app.config)
+    run = SyncRun()
+    entries = ldap.iter_entries(settings)
+    report = SyncReport(total=len(entries))
+    changed: list[tuple[int, bool, bool]] = []
+    seen: set[str] = set()
+    iterable = progress(entries) if progress else entries
+    for entry in iterable:
+        user, created, moved = apply_entry(entry)
+        seen.add(user.username)
+        report.created += created
+        report.updated += not created
+        changed.append((user.id, created, moved))
+    vanished = (
+        db.session()
+        .execute(
+            select(User).where(
+                User.source == "ldap", User.active.is_(True), User.username.not_in(seen or {""})
+            )
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    for user in vanished:
+        _deactivate(user, actor="directory", reason="not in directory")
+    disabled_ids = [u.id for u in vanished] + [
+        uid for uid, _c, _m in changed if not db.session().get(User, uid).active
+    ]
+    report.deactivated = len(disabled_ids)
+    run.created, run.updated, run.deactivated, run.finished_at = (
+        report.created,
+        report.updated,
+        report.deactivated,
+        utcnow(),
+    )
+    db.session().add(run)
+    audit.record("directory.sync", actor="directory", detail=report.__dict__)
+    db.session().commit()
+    app = current_app._get_current_object()
+    for user_id, created, moved in changed:
+        signals.user_changed.send(app, user_id=user_id, created=created, department_changed=moved)
+    _announce_deactivated(disabled_ids)
+    return report
+
+
+# --- lookups used by approval routes ---------------------------------------------------------
+
+
+def _titles(key: str) -> list[str]:
+    return csv_list(current_app.config.get(key))
+
+
+def _first_with_title(unit_id: int | None, titles: list[str], field) -> User | None:
+    if unit_id is None:
+        return None
+    rows = (
+        db.session()
+        .execute(
+            select(User)
+            .where(field == unit_id, User.active.is_(True), User.title.in_(titles))
+            .order_by(User.id)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    return rows[0] if len(rows) == 1 else None
+
+
+def section_chief_of(user: User) -> User | None:
+    """Return the 係長 of the user's 係, or of the user's 課 when there is no 係 (unique, active)."""
+    titles = _titles("SECTION_CHIEF_TITLES")
+    if user.section_id is not None:
+        return _first_with_title(user.section_id, titles, User.section_id)
+    return _first_with_title(user.department_id, titles, User.department_id)
+
+
+def department_head_of(user: User) -> User | None:
+    """Return the 課長 of the user's 課 (unique, active)."""
+    return _first_with_title(user.department_id, _titles("DEPARTMENT_HEAD_TITLES"), User.department_id)
+
+
+def users_with_title(title: str, department_code: str | None = None) -> list[User]:
+    """Return active users holding title, optionally only in the department with code."""
+    query = select(User).where(User.active.is_(True), User.title == title)
+    if department_code is not None:
+        dept = get_department(department_code)
+        if dept is None:
+            return []
+        query = query.where(User.department_id == dept.id)
+    return list(db.session().execute(query.order_by(User.id)).unique().scalars())

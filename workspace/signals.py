@@ -1,0 +1,22 @@
+"""Signals between domains. Senders never import receivers (chat and approvals never import docsearch).
+
+Each signal is sent after the sender's transaction commits, with keyword arguments named below.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# Directory and sign-in (sender: workspace.directory / workspace.auth)
+user_changed = _signals.signal("user-changed")  # user_id, created: bool, department_changed: bool
+user_deactivated = _signals.signal("user-deactivated")  # user_id
+socket_connected = _signals.signal("socket-connected")  # user_id, sid — receivers join server-chosen rooms
+
+# Chat (sender: chat.service)
+message_created = _signals.signal("message-created")  # message_id, channel_id
+message_edited = _signals.signal("message-edited")  # message_id, channel_id
+message_deleted = _signals.signal("message-deleted")  # message_id, channel_id
+
+# Approvals (sender: approvals.service)
+approval_changed = _signals.signal("approval-changed")  # request_id, status
+approval_decided = _signals.signal("approval-decided")  # request_id, pdf: bytes, attachments: list

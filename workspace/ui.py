@@ -1,0 +1,83 @@
+"""Template helpers: Japanese dates, the navigation, cookie security over HTTPS."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+
+from workspace import calendar
+
+NAV = (
+    ("chat", "チャット"),
+    ("approvals", "決裁"),
+    ("documents", "文書"),
+    ("search", "検索"),
+)
+
+
+def _as_date(value: dt.date | dt.datetime | None) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return calendar.to_jst(value).date()
+    return value
+
+
+def wareki_filter(value: dt.date | dt.datetime | None) -> str:
+    """{{ d|wareki }} → 令和8年11月26日."""
+    day = _as_date(value)
+    return calendar.wareki(day) if day else ""
+
+
+def both_filter(value: dt.date | dt.datetime | None) -> str:
+    """{{ d|wareki_both }} → 令和8年11月26日（2026年11月26日）."""
+    day = _as_date(value)
+    return calendar.both(day) if day else ""
+
+
+def datetime_filter(value: dt.datetime | None) -> str:
+    """{{ t|jst }} → 令和8年11月26日 09:30."""
+    if value is None:
+        return ""
+    local = calendar.to_jst(value)
+    return f"{calendar.wareki(local.date())} {local:%H:%M}"
+
+
+def nav_url(key: str) -> str:
+    """The URL of a capability's page, or its 'not built yet' page."""
+    from flask import current_app, url_for
+
+    endpoint = {
+        "chat": "chat.index",
+        "approvals": "approvals.index",
+        "documents": "docsearch.index",
+        "search": "docsearch.search",
+    }[key]
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint)
+    return url_for("workspace.coming_soon", name=key)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:  # noqa: D102
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def init_app(app: Flask) -> None:
+    """Register filters and globals used by templates/base.html."""
+    app.session_interface = SessionInterface()
+    app.jinja_env.filters.update(wareki=wareki_filter, wareki_both=both_filter, jst=datetime_filter)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "nav_items": NAV,
+            "nav_url": nav_url,
+            "village_name": app.config["VILLAGE_NAME"],
+            "active_nav": request.blueprint,
+        }

@@ -1,0 +1,174 @@
+"""Pages of the shell: sign-in, sign-out, home, personal settings, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import text
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from workspace import auth, calendar, db
+from workspace.extensions import limiter
+from workspace.throttle import account_key, audit_breach, failed_sign_in
+
+bp = Blueprint("workspace", __name__)
+
+
+class LoginForm(FlaskForm):
+    """The sign-in form; CSRF is checked by Flask-WTF."""
+
+    username = StringField("ユーザー名", validators=[DataRequired(message="ユーザー名を入力してください。")])
+    password = PasswordField(
+        "パスワード", validators=[DataRequired(message="パスワードを入力してください。")]
+    )
+
+
+class TokenForm(FlaskForm):
+    """Create a personal API token."""
+
+    name = StringField(
+        "トークンの名前", validators=[DataRequired(message="名前を入力してください。"), Length(max=100)]
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
+    key_func=account_key,
+    methods=["POST"],
+    deduct_when=failed_sign_in,
+    on_breach=audit_breach,
+    scope="signin-account",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_ADDRESS"],
+    methods=["POST"],
+    deduct_when=failed_sign_in,
+    on_breach=audit_breach,
+    scope="signin-address",
+)
+def login() -> Any:
+    """Show the sign-in form; on success start a fresh session and go where the user was heading."""
+    if current_user.is_authenticated:
+        return redirect(url_for("workspace.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = auth.check_credentials(form.username.data, form.password.data, address=request.remote_addr)
+        except auth.SignInError as error:
+            flash(error.message, "error")
+            status = error.status
+        else:
+            # A fresh cookie and a fresh server-side key: a session fixed before sign-in is worthless.
+            session.clear()
+            auth.open_session(user, address=request.remote_addr, user_agent=request.user_agent.string)
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("workspace/login.html", form=form), status
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths; "//host" and "https://…" would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("workspace.home")
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    """End the session on the server and in the browser."""
+    auth.close_session(current_user.get_id(), actor=current_user.username)
+    logout_user()
+    session.clear()
+    flash("サインアウトしました。", "info")
+    return redirect(url_for("workspace.login"))
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    """The morning page: who I am, today's date in both calendars, the current 年度."""
+    today = calendar.today()
+    return render_template(
+        "workspace/home.html",
+        today=today,
+        fiscal_year=calendar.fiscal_year_label(calendar.fiscal_year(today)),
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Any:
+    """Personal settings: API tokens (create, list, revoke)."""
+    form = TokenForm()
+    new_secret = None
+    if form.validate_on_submit():
+        try:
+            _token, new_secret = auth.create_token(current_user, form.name.data)
+        except ValueError as error:
+            flash(str(error), "error")
+    return render_template(
+        "workspace/settings.html",
+        form=form,
+        new_secret=new_secret,
+        tokens=auth.list_tokens(current_user),
+        revoke_form=FlaskForm(),
+    )
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Any:
+    """Revoke one of my tokens."""
+    form = FlaskForm()
+    if form.validate_on_submit() and auth.revoke_token(current_user, token_id):
+        flash("トークンを無効にしました。", "info")
+    else:
+        flash("そのトークンは見つかりません。", "error")
+    return redirect(url_for("workspace.settings"))
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """Report database and directory state; 503 when the database is down."""
+    state: dict[str, Any] = {"status": "ok"}
+    try:
+        db.session().execute(text("SELECT 1"))
+        state["database"] = "ok"
+    except Exception:
+        current_app.logger.exception("health check: database")
+        state.update(status="unavailable", database="unavailable")
+    state["directory"] = _directory_state()
+    if state["directory"] == "unavailable" and state["status"] == "ok":
+        state["status"] = "degraded"
+    return jsonify(state), (503 if state["database"] != "ok" else 200)
+
+
+def _directory_state() -> str:
+    if current_app.config["DIRECTORY"] != "ldap":
+        return "ok"
+    from workspace import ldap
+
+    try:
+        ldap.check(ldap.LdapSettings.from_config(current_app.config))
+        return "ok"
+    except ldap.DirectoryError:
+        return "unavailable"
+
+
+@bp.get("/coming/<name>")
+@login_required
+def coming_soon(name: str) -> Any:
+    """A capability that is not built yet says so plainly instead of failing."""
+    labels = {"chat": "チャット", "approvals": "決裁", "documents": "文書", "search": "検索"}
+    if name not in labels:
+        return render_template("error.html", status=404, message="見つかりません。"), 404
+    return render_template("workspace/coming_soon.html", label=labels[name])

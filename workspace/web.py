@@ -1,0 +1,203 @@
+"""HTTP plumbing shared by every package: API errors, API authentication, security headers, error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import HTTPException
+
+from workspace import auth
+from workspace.security import printable
+
+API_PREFIX = "/api/v1"
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "throttled",
+    503: "unavailable",
+}
+_MESSAGES = {
+    400: "リクエストの形式が正しくありません。",
+    401: "サインインが必要です。",
+    403: "この操作は許可されていません。",
+    404: "見つかりません。",
+    405: "この操作には対応していません。",
+    409: "ほかの操作と競合しました。最新の状態を確認してください。",
+    413: "ファイルまたはリクエストが大きすぎます。",
+    415: "この形式には対応していません。",
+    422: "入力内容を確認してください。",
+    429: "操作が多すぎます。しばらく待ってからもう一度お試しください。",
+    500: "サーバーで問題が発生しました。管理者にお知らせください。",
+    503: "関連するサービスに接続できません。しばらくしてからもう一度お試しください。",
+}
+
+
+class ApiError(Exception):
+    """Raise from an API view to answer {"error": {"code", "message"}} with status."""
+
+    def __init__(
+        self, status: int, message: str | None = None, code: str | None = None, **extra: Any
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or _CODES.get(status, "error")
+        self.message = message or _MESSAGES.get(status, "")
+        self.extra = extra
+
+
+def error_response(
+    status: int, message: str | None = None, code: str | None = None, **extra: Any
+) -> Response:
+    """Return the documented JSON error body with status."""
+    body = {
+        "error": {
+            "code": code or _CODES.get(status, "error"),
+            "message": message or _MESSAGES.get(status, ""),
+        }
+    }
+    body["error"].update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def is_api_request() -> bool:
+    """True for /api/v1 paths, which answer in JSON."""
+    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """Return a blueprint mounted under /api/v1 whose requests are authenticated like every API call."""
+    bp = Blueprint(name, import_name, url_prefix=API_PREFIX)
+    bp.before_request(_authenticate_api_request)
+    return bp
+
+
+def _authenticate_api_request() -> Response | None:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        found = auth.user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
+            return error_response(401, "トークンが無効か、失効しています。", "invalid_token")
+        user, token = found
+        g._login_user = user  # Flask-Login reads the request's user from here; nothing goes into a cookie
+        g.api_token = token
+        auth.touch_token(token)
+        return None
+    g.api_token = None
+    if current_user.is_authenticated and request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except CSRFError:
+            auth.audit_denied("csrf", actor=current_user.username, target=request.path, reason="api")
+            return error_response(
+                400, "CSRFトークンが無効です。ページを再読み込みしてください。", "csrf_failed"
+            )
+        except Exception:  # flask-wtf raises ValidationError subclasses too
+            auth.audit_denied("csrf", actor=current_user.username, target=request.path, reason="api")
+            return error_response(
+                400, "CSRFトークンが無効です。ページを再読み込みしてください。", "csrf_failed"
+            )
+    return None
+
+
+def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 401 JSON unless the request carries a valid token or session."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return error_response(401)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object or raise ApiError(400)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "JSONオブジェクトを送ってください。")
+    return data
+
+
+# --- headers and error pages -------------------------------------------------------------------
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'self'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if is_api_request() or (current_user and current_user.is_authenticated):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _handle_http(error: HTTPException) -> Any:
+    status = error.code or 500
+    if is_api_request():
+        return error_response(status)
+    return render_template(
+        "error.html", status=status, message=_MESSAGES.get(status, "エラーが発生しました。")
+    ), status
+
+
+def _handle_api_error(error: ApiError) -> Any:
+    if is_api_request():
+        return error_response(error.status, error.message, error.code, **error.extra)
+    return render_template("error.html", status=error.status, message=error.message), error.status
+
+
+def _handle_csrf(error: CSRFError) -> Any:
+    actor = current_user.username if current_user.is_authenticated else None
+    auth.audit_denied("csrf", actor=actor, target=printable(request.path), reason="form")
+    if is_api_request():
+        return error_response(400, "CSRFトークンが無効です。", "csrf_failed")
+    message = (
+        "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてからもう一度お試しください。"
+    )
+    return render_template("error.html", status=400, message=message), 400
+
+
+def _handle_unexpected(error: Exception) -> Any:
+    # Never a stack trace to the client: log it, answer with a calm message.
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s", printable(request.path, 200))
+    if is_api_request():
+        return error_response(500, code="internal")
+    return render_template("error.html", status=500, message=_MESSAGES[500]), 500
+
+
+def init_app(app: Flask) -> None:
+    """Install headers and error handlers on app."""
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)
