@@ -16,7 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     config overrides environment variables (tests pass their temporary data dir here).
     """
-    from workspace import api, auth, cli, db, openapi, realtime, ui, views, web
+    from workspace import api, auth, cli, db, openapi, realtime, security, ui, views, web
     from workspace.config import load_config
     from workspace.extensions import csrf, limiter, login_manager
 
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    security.configure(int(app.config["ARGON2_TIME_COST"]), int(app.config["ARGON2_MEMORY_KIB"]))
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -31,7 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_ADDRESS": "30 per 5 minutes",
     "SECTION_CHIEF_TITLES": "係長",
     "DEPARTMENT_HEAD_TITLES": "課長,事務局長,局長",
-    "ASYNC_MODE": "threading",  # `workspace serve` switches to gevent
+    "ASYNC_MODE": "threading",
+    "ARGON2_TIME_COST": 0,  # 0 = argon2-cffi's default
+    "ARGON2_MEMORY_KIB": 0,  # 0 = argon2-cffi's default (64 MiB)  # `workspace serve` switches to gevent
     "LDAP_URL": "ldap://127.0.0.1:389",
     "LDAP_BIND_DN": "",
     "LDAP_BIND_PASSWORD": "",

@@ -9,9 +9,20 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2-cffi's defaults (RFC 9106 low-memory profile) unless configured
 # Verified when the username is unknown, so a miss costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def configure(time_cost: int | None, memory_kib: int | None) -> None:
+    """Set the argon2 cost (the test suite lowers it; production keeps the library defaults)."""
+    global _hasher, _DUMMY_HASH
+    if not time_cost and not memory_kib:
+        return
+    defaults = PasswordHasher()
+    _hasher = PasswordHasher(time_cost=time_cost or defaults.time_cost,
+                             memory_cost=memory_kib or defaults.memory_cost)
+    _DUMMY_HASH = _hasher.hash("not a real password")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 

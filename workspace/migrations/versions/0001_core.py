@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-26 07:50:05.500276
 """
 
-from alembic import op
 import sqlalchemy as sa
-import workspace.models
+from alembic import op
 
+import workspace.models
 
 revision = "0001_core"
 down_revision = None
