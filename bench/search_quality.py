@@ -1,0 +1,268 @@
+"""Search quality on real Japanese administrative text: the project vs. whoosh default vs. SQLite FTS5.
+
+Collection: ../shared/data/ja-admin-corpus/corpus.jsonl (2,150 passages: the village DX plan and 21
+statutes).  Queries: bench/queries_quality.json, written by hand, of every kind (single kanji inside
+compounds, katakana, full/half width, acronyms, numbers, several words, phrases, exclusion, OR,
+long-vowel / okurigana / 旧字体 / katakana variants, synonyms).
+
+Relevance is ground truth, independent of every engine: a plain substring oracle (``Oracle``) over
+the passage title and body after NFKC, case folding and removal of line wraps inside Japanese text.
+A passage is relevant when every concept of the query has one of its accepted spellings in the
+title or the body, and none of the excluded spellings occurs.  Latin/digit spellings match whole
+words only (ai is not found inside "mail").
+
+Metrics, over the top 10 results of each query, averaged over queries:
+* recall@10 = relevant in top 10 / min(10, number relevant) – so 1.0 means "the first page is
+  filled with relevant passages", also for queries with hundreds of relevant passages;
+* precision@10 = relevant in top 10 / number of results shown (at most 10); 0 when nothing is
+  returned (every query has at least one relevant passage);
+* MRR = 1 / rank of the first relevant result (0 when none in the top 10).
+
+Systems, measured in the same run on the same data: (a) the project (docsearch.analyzer bigram +
+unigram fields, docsearch.query parser, BM25F, title boost 2), (b) whoosh's default
+StandardAnalyzer with its MultifieldParser (``-word`` rewritten to NOT), (c) SQLite FTS5 with the
+trigram tokenizer (terms quoted, ``-word`` → NOT, bm25 with title weight 2).
+
+Run: ``.venv/bin/python bench/search_quality.py [--json] [--verbose]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sqlite3
+import sys
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from whoosh import qparser
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from docsearch.analyzer import field_values, text_fields  # noqa: E402
+from docsearch.query import QueryError, parse_user_query  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "data" / "ja-admin-corpus" / "corpus.jsonl"
+QUERIES = Path(__file__).with_name("queries_quality.json")
+K = 10
+
+Doc = dict[str, str]
+Search = Callable[[str], list[str]]
+
+
+# --- ground truth ---------------------------------------------------------------------------------
+_JA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆〇"
+_WRAP_RE = re.compile(rf"(?<=[{_JA}])\s+(?=[{_JA}])")
+
+
+def oracle_text(text: str) -> str:
+    """NFKC, case-folded, without whitespace between two Japanese characters (line wraps)."""
+    return _WRAP_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+class Oracle:
+    """Relevance judgments from accepted spellings; no search-engine code involved."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.texts = [(d["id"], oracle_text(d["title"]), oracle_text(d["body"])) for d in docs]
+
+    @staticmethod
+    def _pattern(spelling: str) -> re.Pattern[str]:
+        s = oracle_text(spelling)
+        p = re.escape(s)
+        if re.match(r"[0-9a-z]", s):
+            p = r"(?<![0-9a-z])" + p
+        if re.search(r"[0-9a-z]$", s):
+            p += r"(?![0-9a-z])"
+        return re.compile(p)
+
+    def relevant(self, query: dict) -> set[str]:
+        """Return the ids of the passages relevant to a judged query."""
+        concepts = [[self._pattern(s) for s in c] for c in query.get("must") or [[query["q"]]]]
+        excluded = [self._pattern(s) for s in query.get("not", [])]
+        found = set()
+        for doc_id, title, body in self.texts:
+
+            def has(p: re.Pattern[str], title: str = title, body: str = body) -> bool:
+                return bool(p.search(title) or p.search(body))
+
+            if all(any(has(p) for p in c) for c in concepts) and not any(has(p) for p in excluded):
+                found.add(doc_id)
+        return found
+
+
+# --- systems --------------------------------------------------------------------------------------
+def build_project(docs: list[Doc]) -> Search:
+    """The project's analyzer and query parser over a whoosh index in RAM."""
+    schema = Schema(id=ID(stored=True, unique=True), **text_fields("title"), **text_fields("body"))
+    ix = RamStorage().create_index(schema)
+    with ix.writer() as w:
+        for d in docs:
+            w.add_document(id=d["id"], **field_values("title", d["title"]), **field_values("body", d["body"]))
+    searcher = ix.searcher()
+
+    def search(q: str) -> list[str]:
+        try:
+            query = parse_user_query(q, {"title": 2.0, "body": 1.0})
+        except QueryError:
+            return []
+        return [hit["id"] for hit in searcher.search(query, limit=K)]
+
+    return search
+
+
+def build_whoosh_default(docs: list[Doc]) -> Search:
+    """whoosh's StandardAnalyzer with its MultifieldParser, as a whoosh-era index would do."""
+    schema = Schema(id=ID(stored=True, unique=True), title=TEXT(field_boost=2.0), body=TEXT())
+    ix = RamStorage().create_index(schema)
+    with ix.writer() as w:
+        for d in docs:
+            w.add_document(id=d["id"], title=d["title"], body=d["body"])
+    searcher = ix.searcher()
+    parser = qparser.MultifieldParser(["title", "body"], schema)
+
+    def search(q: str) -> list[str]:
+        text = re.sub(r"(^|\s)-(?=\S)", r"\1NOT ", q)
+        try:
+            return [hit["id"] for hit in searcher.search(parser.parse(text), limit=K)]
+        except Exception:  # noqa: BLE001 - a parse failure is a miss for this baseline
+            return []
+
+    return search
+
+
+def _fts5_query(q: str) -> str:
+    positives: list[str] = []
+    negatives: list[str] = []
+    tokens = re.findall(r'(-?)"([^"]*)"|(\S+)', q)
+    pending_or = False
+    for minus, quoted, bare in tokens:
+        if bare == "OR":
+            pending_or = bool(positives)
+            continue
+        negated = bool(minus) or (bare.startswith("-") and len(bare) > 1)
+        term = quoted or bare.lstrip("-")
+        phrase = '"' + term.replace('"', '""') + '"'
+        if negated:
+            negatives.append(phrase)
+        elif pending_or:
+            positives[-1] = f"({positives[-1].strip('()')} OR {phrase})"
+        else:
+            positives.append(phrase)
+        pending_or = False
+    expr = " AND ".join(positives)
+    for n in negatives:
+        expr = f"({expr}) NOT {n}"
+    return expr
+
+
+def build_fts5(docs: list[Doc]) -> Search:
+    """SQLite FTS5 with the trigram tokenizer (case-insensitive substring matching, ≥ 3 chars)."""
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE p USING fts5(id UNINDEXED, title, body, tokenize='trigram')")
+    con.executemany("INSERT INTO p VALUES (?, ?, ?)", [(d["id"], d["title"], d["body"]) for d in docs])
+
+    def search(q: str) -> list[str]:
+        sql = "SELECT id FROM p WHERE p MATCH ? ORDER BY bm25(p, 0.0, 2.0, 1.0) LIMIT ?"
+        try:
+            return [row[0] for row in con.execute(sql, (_fts5_query(q), K))]
+        except sqlite3.OperationalError:
+            return []
+
+    return search
+
+
+# --- measurement ----------------------------------------------------------------------------------
+def measure(search: Search, queries: list[dict], judged: list[set[str]]) -> dict:
+    """Return mean recall@10, precision@10, MRR overall and per query kind, and per-query rows."""
+    rows = []
+    for query, rel in zip(queries, judged, strict=True):
+        top = search(query["q"])[:K]
+        hits = [doc_id in rel for doc_id in top]
+        recall = sum(hits) / min(K, len(rel))
+        precision = sum(hits) / len(top) if top else 0.0
+        mrr = next((1 / (i + 1) for i, h in enumerate(hits) if h), 0.0)
+        row = {"q": query["q"], "kind": query["kind"], "relevant": len(rel)}
+        rows.append(row | {"recall": recall, "precision": precision, "mrr": mrr})
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_kind[r["kind"]].append(r)
+
+    def mean(rs: list[dict], key: str) -> float:
+        return sum(r[key] for r in rs) / len(rs)
+
+    return {
+        "recall@10": mean(rows, "recall"),
+        "precision@10": mean(rows, "precision"),
+        "mrr": mean(rows, "mrr"),
+        "by_kind": {k: {m: mean(rs, m) for m in ("recall", "precision", "mrr")} for k, rs in by_kind.items()},
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the three indexes, run every judged query, print the table (or JSON)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print machine-readable figures")
+    ap.add_argument("--verbose", action="store_true", help="also print per-query figures")
+    args = ap.parse_args(argv)
+
+    docs = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
+    oracle = Oracle(docs)
+    judged = [oracle.relevant(q) for q in queries]
+    empty = [q["q"] for q, rel in zip(queries, judged, strict=True) if not rel]
+    if empty:
+        raise SystemExit(f"queries without any relevant passage (fix the judgments): {empty}")
+
+    systems = {"project": build_project, "whoosh-default": build_whoosh_default, "fts5-trigram": build_fts5}
+    results = {}
+    for name, build in systems.items():
+        started = time.perf_counter()
+        search = build(docs)
+        built = time.perf_counter() - started
+        started = time.perf_counter()
+        figures = measure(search, queries, judged)
+        figures["build_s"], figures["query_s"] = built, time.perf_counter() - started
+        results[name] = figures
+
+    if args.json:
+        report = {"passages": len(docs), "queries": len(queries), "k": K, "systems": results}
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{len(docs)} passages, {len(queries)} judged queries, SQLite {sqlite3.sqlite_version}")
+    print("project = docsearch.analyzer bigram+unigram fields + docsearch.query; whoosh-default =")
+    print("StandardAnalyzer + MultifieldParser; fts5-trigram = SQLite FTS5 tokenize='trigram'")
+    print("recall@10 = relevant in top 10 / min(10, |relevant|); precision@10 = relevant in top 10 / shown")
+    print(f"{'system':<16} {'recall@10':>9} {'prec@10':>8} {'MRR':>6} {'build s':>8} {'query s':>8}")
+    for name, f in results.items():
+        print(
+            f"{name:<16} {f['recall@10']:>9.3f} {f['precision@10']:>8.3f} {f['mrr']:>6.3f}"
+            f" {f['build_s']:>8.2f} {f['query_s']:>8.2f}"
+        )
+    kinds = list(next(iter(results.values()))["by_kind"])
+    print("\nrecall@10 / precision@10 by kind of query:")
+    print(f"{'kind':<14} {'n':>3}  " + "  ".join(f"{name:>14}" for name in results))
+    for kind in kinds:
+        n = sum(1 for q in queries if q["kind"] == kind)
+        per_kind = [f["by_kind"][kind] for f in results.values()]
+        cells = [f"{k['recall']:.2f} / {k['precision']:.2f}" for k in per_kind]
+        print(f"{kind:<14} {n:>3}  " + "  ".join(f"{c:>14}" for c in cells))
+    if args.verbose:
+        for name, f in results.items():
+            print(f"\n{name}")
+            for r in f["rows"]:
+                figures = f"R={r['recall']:.2f} P={r['precision']:.2f} MRR={r['mrr']:.2f}"
+                print(f"  {r['q']:<30} relevant={r['relevant']:>4} {figures}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
