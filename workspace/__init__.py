@@ -50,4 +50,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     cli.init_app(app)
+    _init_domains(app)
     return app
+
+
+DOMAINS = ("chat", "approvals", "docsearch")
+
+
+def _init_domains(app: Flask) -> None:
+    """Let each domain package register its blueprints, Socket.IO events, commands and signal receivers.
+
+    A package exposes init_app(app) in its __init__.py; one that does not (yet) is simply skipped.
+    """
+    import importlib
+
+    for name in DOMAINS:
+        module = importlib.import_module(name)
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
