@@ -20,6 +20,7 @@ import pytest
 import requests
 from flask import has_app_context
 from flask.testing import FlaskClient
+from sqlalchemy import inspect
 
 from tests.ldap_fixtures import *  # noqa: F403 - the slapd fixtures
 from workspace import create_app, db, directory, migrate
@@ -83,12 +84,14 @@ def schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
 def _wipe(app: Any) -> None:
     _import_all_models()
     engine = app.extensions["db_engine"]
+    existing = set(inspect(engine).get_table_names())
+    tables = [t for t in Base.metadata.sorted_tables if t.name in existing]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            names = ", ".join(f'"{t.name}"' for t in tables)
             conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         else:
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(tables):
                 conn.execute(table.delete())
 
 

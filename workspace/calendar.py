@@ -80,8 +80,12 @@ def fiscal_year(value: dt.date) -> int:
 
 
 def fiscal_year_label(year: int) -> str:
-    """Return 令和8年度（2026年度） for 2026."""
-    name, era_year = era(dt.date(year, 4, 1))
+    """Return 令和8年度（2026年度） for 2026.
+
+    The era of a 年度 is the one in force on 31 December: 2019年度 is officially 令和元年度 (the era
+    changed in May), while 1988年度 stayed 昭和63年度 (平成 began in January 1989).
+    """
+    name, era_year = era(dt.date(year, 12, 31))
     year_text = "元" if era_year == 1 else str(era_year)
     return f"{name}{year_text}年度（{year}年度）"
 

@@ -103,4 +103,9 @@ def on_commit(callback: Callable[[], None]) -> None:
 
     This is how side effects (Socket.IO emits, index updates) wait for the data they describe.
     """
-    session().info.setdefault("on_commit", []).append(callback)
+    sess = session()
+    if not sess.in_transaction():
+        # Begin the session transaction (no connection yet) so that a rollback before the next
+        # commit fires after_soft_rollback and discards the callback.
+        sess.begin()
+    sess.info.setdefault("on_commit", []).append(callback)
