@@ -57,8 +57,10 @@ def printable(text: str | None, limit: int = 100) -> str:
     """Return text safe for one log line: control characters (CR, LF, NUL …) escaped, length capped."""
     if text is None:
         return ""
-    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:limit])
-    return shown + ("…" if len(text) > limit else "")
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text[: limit + 1])
+    # The cap applies to what is shown (escapes are longer than the characters they replace),
+    # because the result goes into columns of exactly that width.
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def has_control_chars(text: str) -> bool:
