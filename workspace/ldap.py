@@ -1,19 +1,14 @@
 """Directory backend: sign-in and staff listing against LDAP or Active Directory (ldap3).
 
-A pure module: it never touches ``flask.request`` or the database. Callers pass an ``LdapSettings``
-(built from the Flask config with ``LdapSettings.from_config``) and get ``DirectoryEntry`` values back.
+A pure module (no ``flask.request``, no database): callers pass ``LdapSettings`` and get
+``DirectoryEntry`` values. Sign-in binds as the service account, finds exactly one entry with
+``user_filter``, then binds as that entry's DN with the typed password.
 
-Sign-in follows the usual service-account pattern: bind as the service account, find exactly one
-entry with ``user_filter``, then bind as that entry's DN with the password the user typed.
-
-Roles: a user has role R when their DN is a member of ``role_groups[R]``. Both directory styles
-count: the group's ``member``/``uniqueMember`` values (OpenLDAP ``groupOfNames``), and the user's
-own ``memberOf`` values (Active Directory). Nested AD groups are not expanded.
-
-Disabled accounts: ``userAccountControl`` with bit 0x2 (AD's ACCOUNTDISABLE) whenever the entry has
-that attribute; and, if ``disabled_attr`` is configured (e.g. ``nsAccountLock`` as in 389-DS and
-FreeIPA, or ``pwdAccountLockedTime`` from OpenLDAP's ppolicy), any value of it other than
-``FALSE``/``0`` marks the entry disabled.
+Roles: R when the user's DN is listed in the ``member``/``uniqueMember`` of ``role_groups[R]``
+(OpenLDAP groupOfNames) or the user's ``memberOf`` names that group (AD; nested groups not expanded).
+Disabled: ``userAccountControl`` with bit 0x2 (AD ACCOUNTDISABLE); and, when ``disabled_attr`` is set
+(e.g. ``nsAccountLock`` as in 389-DS/FreeIPA, or ppolicy's ``pwdAccountLockedTime``), any value of
+that attribute other than ``FALSE``/``0``.
 """
 
 from __future__ import annotations
@@ -58,15 +53,18 @@ class InvalidCredentials(DirectoryError):
         self.reason = reason  # bad_username, bad_password, empty_password, unknown_user, ambiguous, disabled
 
 
+_BOOLS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(("0", "false", "no", "off"), False)
+# A role group is a DN ("cn=x,..." : attribute type or OID, then '=') or a bare cn resolved under group_base.
+_GROUP_REF = re.compile(r"([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)*)\s*=.*|[^=,]+", re.DOTALL)
+
+
 def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"not a boolean: {value!r}")
+    try:
+        return _BOOLS[str(value).strip().lower()]
+    except KeyError:
+        raise ValueError(f"not a boolean: {value!r}") from None
 
 
 def parse_role_groups(value: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -84,8 +82,8 @@ def parse_role_groups(value: str | Mapping[str, str] | None) -> dict[str, str]:
         if not item.strip():
             continue
         role, _, dn = item.partition("=")
-        if not role.strip() or not dn.strip():
-            raise ValueError(f"LDAP_ROLE_GROUPS entry must be role=DN: {item!r}")
+        if not role.strip() or not _GROUP_REF.fullmatch(dn.strip()):
+            raise ValueError(f"LDAP_ROLE_GROUPS entry must be role=DN or role=cn: {item!r}")
         groups[role.strip()] = dn.strip()
     return groups
 
@@ -197,9 +195,14 @@ def _open(settings: LdapSettings, user: str | None, password: str | None) -> lda
         raise_exceptions=False,
         read_only=True,
     )
-    conn.open()
-    if settings.start_tls and not server.ssl and not conn.start_tls():
-        raise DirectoryUnavailable("StartTLS failed")
+    try:
+        conn.open()
+        if settings.start_tls and not server.ssl and not conn.start_tls():
+            raise DirectoryUnavailable("StartTLS failed")
+    except BaseException:
+        if conn.socket is not None:  # ldap3 leaves the socket of a failed open or StartTLS unclosed
+            conn.socket.close()
+        raise
     return conn
 
 
@@ -259,12 +262,12 @@ def _first(values: dict[str, list[str]], name: str | None) -> str | None:
 
 def _unescape(value: str) -> str:
     # The same DN may come back as "cn=Sato\, Jiro" (AD) or "cn=Sato\2C Jiro" (OpenLDAP).
-    raw = re.sub(
+    hexed = re.sub(
         rb"\\([0-9a-fA-F]{2}|.)",
-        lambda m: bytes.fromhex(m[1].decode()) if len(m[1]) == 2 else m[1],
-        value.encode("utf-8"),
+        lambda m: m[1] if len(m[1]) == 1 else bytes.fromhex(m[1].decode()),
+        value.encode(),
     )
-    return raw.decode("utf-8", "replace")
+    return hexed.decode("utf-8", "replace")
 
 
 def _norm_dn(dn: str) -> str:
@@ -341,8 +344,8 @@ def _valid_username(username: str) -> bool:
 def _find_user(conn: ldap3.Connection, settings: LdapSettings, username: str) -> list[dict[str, Any]]:
     """Up to two entries matching the escaped username (two means ambiguous)."""
     flt = settings.user_filter.replace("{username}", escape_filter_chars(username))
-    ok = conn.search(settings.user_base, flt, ldap3.SUBTREE, attributes=_attributes(settings), size_limit=2)
-    if not ok and conn.result.get("result") != _SIZE_LIMIT_EXCEEDED:
+    conn.search(settings.user_base, flt, ldap3.SUBTREE, attributes=_attributes(settings), size_limit=2)
+    if conn.result.get("result") not in (0, _SIZE_LIMIT_EXCEEDED):  # search() is False for "no entries" too
         raise DirectoryUnavailable(f"user search failed: {conn.result.get('description')}")
     return [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
 
