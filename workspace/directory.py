@@ -241,7 +241,10 @@ def _announce_deactivated(user_ids: list[int]) -> None:
 
 
 def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.DirectoryEntry
-    """Upsert a user (and its 課/係) from a directory entry; return (user, created, moved). No commit."""
+    """Upsert a user (and its 課/係) from a directory entry; return (user, created, moved). No commit.
+
+    A user this call deactivates is remembered in session.info["deactivated_ids"] for the sync's report.
+    """
     department = section = None
     if entry.department_code and entry.department_name:
         department = ensure_department(entry.department_code, entry.department_name)
@@ -263,6 +266,7 @@ def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.Dire
         user.active = True
     elif user.active and not created:
         _deactivate(user, actor="directory", reason="disabled in directory")
+        db.session().info.setdefault("deactivated_ids", []).append(user.id)
     else:
         user.active = False
     db.session().flush()
@@ -313,9 +317,8 @@ def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> Sy
     )
     for user in vanished:
         _deactivate(user, actor="directory", reason="not in directory")
-    disabled_ids = [u.id for u in vanished] + [
-        uid for uid, _c, _m in changed if not db.session().get(User, uid).active
-    ]
+    # Only users whose state changed in this run: someone disabled long ago is not news.
+    disabled_ids = [u.id for u in vanished] + db.session().info.pop("deactivated_ids", [])
     report.deactivated = len(disabled_ids)
     run.created, run.updated, run.deactivated, run.finished_at = (
         report.created,
