@@ -1,0 +1,56 @@
+"""Browser journey: sign in → the home page shows my department; accessible; no outside requests."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import PASSWORD, axe_violations
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_by_keyboard_and_see_my_department(live_server, page):
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).hostname != "127.0.0.1" else None)
+    page.goto(live_server.url + "/")
+    assert page.url.startswith(live_server.url + "/login")
+    assert axe_violations(page) == []
+    page.get_by_label("ユーザー名").fill("yamada")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_label("パスワード").press("Enter")
+    page.wait_for_url(live_server.url + "/")
+    assert page.locator("#my-department").inner_text() == "総務課 総務係"
+    assert page.locator("header").get_by_text("山田 太郎").is_visible()
+    assert "令和" in page.locator("main").inner_text()
+    assert axe_violations(page) == []
+    # The page's Socket.IO client connects to our own server only.
+    page.wait_for_function("window.workspace && window.workspace.socket && window.workspace.socket.connected")
+    assert outside == []
+
+
+def test_wrong_password_shows_japanese_error(live_server, page):
+    page.goto(live_server.url + "/login")
+    page.get_by_label("ユーザー名").fill("yamada")
+    page.get_by_label("パスワード").fill("wrong-password")
+    page.get_by_role("button", name="ログイン").click()
+    assert page.get_by_role("alert").inner_text() == "ユーザー名またはパスワードが正しくありません。"
+    assert axe_violations(page) == []
+
+
+def test_phone_sized_home_page_is_usable(live_server, browser):
+    context = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("ユーザー名").fill("sato")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(live_server.url + "/")
+    nav = page.get_by_role("navigation", name="メインメニュー")
+    for label in ("チャット", "決裁", "文書", "検索"):
+        assert nav.get_by_role("link", name=label).is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    assert axe_violations(page) == []
+    context.close()
