@@ -54,3 +54,26 @@ def test_phone_sized_home_page_is_usable(live_server, browser):
     assert width <= 390
     assert axe_violations(page) == []
     context.close()
+
+
+def test_notification_badge_is_fed_by_the_hub(app, village, tmp_path, redis_url, page):
+    from tests.conftest import LiveServer, free_port, make_app, server_env
+    from workspace import realtime
+
+    server = LiveServer(server_env(app, WORKSPACE_REDIS_URL=redis_url), free_port(), tmp_path / "server.log")
+    try:
+        page.goto(server.url + "/login")
+        page.get_by_label("ユーザー名").fill("yamada")
+        page.get_by_label("パスワード").fill(PASSWORD)
+        page.get_by_role("button", name="ログイン").click()
+        page.wait_for_url(server.url + "/")
+        assert page.locator("#notice-badge").is_hidden()
+        page.wait_for_function("window.workspace && window.workspace.socket.connected")
+        emitter = make_app(app.config["DATABASE_URL"], tmp_path / "emitter", REDIS_URL=redis_url)
+        with emitter.app_context():
+            realtime.notify([village["yamada"].id], "approval:assigned", {"id": 1, "title": "備品購入"})
+        page.locator("#notice-badge").wait_for(state="visible")
+        assert page.locator("#notice-count").inner_text() == "1"
+        assert "備品購入" in page.locator("#live-region").inner_text()
+    finally:
+        server.stop()
