@@ -92,6 +92,7 @@ def _authenticate_api_request() -> Response | None:
         scheme, _, secret = header.partition(" ")
         found = auth.user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
         if found is None:
+            auth.audit_denied("token", actor=None, target=printable(request.path), reason="invalid token")
             return error_response(401, "トークンが無効か、失効しています。", "invalid_token")
         user, token = found
         g._login_user = user  # Flask-Login reads the request's user from here; nothing goes into a cookie

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD, api_token, csrf_from, login
 from workspace import db
-from workspace.models import ApiToken
+from workspace.models import ApiToken, AuditEntry
 
 
 def test_token_exchange_returns_token_and_user(client, village):
@@ -45,6 +45,12 @@ def test_revoked_token_gets_401(client, village):
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "invalid_token"
+
+
+def test_refused_token_is_audited(client, village):
+    client.get("/api/v1/me", headers={"Authorization": "Bearer wst_not-a-real-token"})
+    actions = db.session().execute(select(AuditEntry.action)).scalars().all()
+    assert "denied.token" in actions
 
 
 def test_expired_token_gets_401(client, village):
