@@ -8,11 +8,14 @@ check (an approval step, a sequence number) cannot interleave with another write
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -22,6 +25,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+WRITER_WAIT_SECONDS = 30  # as long as SQLite's busy timeout: then "database is locked", never a hang
 
 
 class Base(DeclarativeBase):
@@ -40,6 +46,11 @@ def make_engine(url: str) -> Engine:
 
 
 def _tune_sqlite(engine: Engine) -> None:
+    # SQLite's busy wait blocks in C. Under gevent that freezes every greenlet, including the one
+    # holding the write lock, so writers of this process queue on a (monkey-patched, cooperative)
+    # lock first; SQLite's own busy timeout then only arbitrates between processes.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so we can BEGIN IMMEDIATE ourselves.
@@ -53,7 +64,21 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not writer.acquire(timeout=WRITER_WAIT_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        conn.info["holds_writer"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("holds_writer", False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def init_app(app: Flask) -> None:
