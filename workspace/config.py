@@ -55,6 +55,30 @@ DEFAULTS: dict[str, Any] = {
     "LDAP_ROLE_GROUPS": "",
     "LDAP_DISABLED_ATTR": None,
     "LDAP_SYNC_INTERVAL": 3600,  # seconds between scheduled directory syncs; 0 turns the schedule off
+    "LDAP_PAGE_SIZE": 500,
+    # chat
+    "CHAT_EDIT_LOCK_MINUTES": 30,  # edits and deletes are refused after this; negative = never locked
+    "CHAT_MAX_LENGTH": 4000,
+    "CHAT_RATE_LIMIT": "20 per second;720 per minute",
+    "CHAT_TYPING_INTERVAL_SECONDS": 3,
+    # approvals
+    "APPROVALS_KEY_DIR": None,  # default DATA_DIR/keys
+    "APPROVALS_FONT_PATH": None,  # default: IPAex or Noto CJK found on the system
+    # documents and search
+    "DOCUMENT_MAX_BYTES": 50 * 1024 * 1024,
+    "ZIP_MAX_ENTRIES": 5000,
+    "ZIP_MAX_UNCOMPRESSED": 200 * 1024 * 1024,
+    "ZIP_MAX_RATIO": 100.0,
+    "EXTRACT_MAX_CHARS": 2_000_000,
+    "EXTRACT_MAX_PDF_PAGES": 2000,
+    "EXTRACT_MAX_CELLS": 1_000_000,
+    "SEARCH_INDEX_DIR": None,  # default DATA_DIR/index
+    "SEARCH_LOCK_TIMEOUT": 10.0,
+    "SEARCH_DRAIN_ON_COMMIT": True,
+    "SEARCH_INDEX_PROCS": 1,
+    "SEARCH_INDEX_LIMITMB": 256,
+    "SEARCH_TIME_LIMIT": 5.0,
+    "SEARCH_SYNONYMS": None,  # default: docsearch/synonyms.txt
 }
 
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workspace import audit, db, directory
+from flask import current_app
+
+from workspace import audit, db, directory, signals
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - the printed demo password
 
@@ -138,6 +140,7 @@ def create_demo_village() -> list[DemoPerson]:
             people.append(_ensure(username, display_name, code, section, title, roles))
     audit.record("demo.create", actor="cli", detail={"people": len(people)})
     db.session().commit()
+    signals.demo_village_created.send(current_app._get_current_object())
     return people
 
 

@@ -28,6 +28,9 @@ socketio = SocketIO()
 def init_app(app: Flask) -> None:
     """Bind Socket.IO to app: async mode, message queue and the Origin allow-list."""
     origins = allowed_origins(app)
+    # Flask-SocketIO keeps server_options between init_app calls: without this, an app created
+    # with a Redis queue would leave that queue to every app created after it in the process.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -89,6 +92,9 @@ def _authenticate(auth_data: Any) -> tuple[User | None, int | None]:
 def _on_disconnect(*_args: Any) -> None:
     db.session().execute(delete(LiveSocket).where(LiveSocket.sid == request.sid))
     db.session().commit()
+    user_id = session.get("socket_user_id")
+    if user_id is not None:
+        signals.socket_disconnected.send(current_app._get_current_object(), user_id=user_id, sid=request.sid)
 
 
 def socket_user() -> User | None:

@@ -11,6 +11,8 @@ _signals = Namespace()
 user_changed = _signals.signal("user-changed")  # user_id, created: bool, department_changed: bool
 user_deactivated = _signals.signal("user-deactivated")  # user_id
 socket_connected = _signals.signal("socket-connected")  # user_id, sid — receivers join server-chosen rooms
+socket_disconnected = _signals.signal("socket-disconnected")  # user_id, sid
+demo_village_created = _signals.signal("demo-village-created")  # (no kwargs) — domains add their demo data
 
 # Chat (sender: chat.service)
 message_created = _signals.signal("message-created")  # message_id, channel_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
@@ -61,6 +62,19 @@ def nav_url(key: str) -> str:
     return url_for("workspace.coming_soon", name=key)
 
 
+def register_badge_counter(app: Flask, counter: Callable[[Any], int]) -> None:
+    """Let a domain add to the header badge's starting count (e.g. approvals waiting for me)."""
+    app.extensions.setdefault("workspace.badge_counters", []).append(counter)
+
+
+def _badge_count(app: Flask) -> int:
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return 0
+    return sum(counter(current_user) for counter in app.extensions.get("workspace.badge_counters", []))
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Mark the session cookie Secure whenever the request itself came over HTTPS."""
 
@@ -80,4 +94,5 @@ def init_app(app: Flask) -> None:
             "nav_url": nav_url,
             "village_name": app.config["VILLAGE_NAME"],
             "active_nav": request.blueprint,
+            "badge_count": lambda: _badge_count(app),
         }

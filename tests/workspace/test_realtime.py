@@ -137,3 +137,20 @@ def test_redis_carries_notifications_between_processes(app, village, tmp_path, r
     finally:
         for server in servers:
             server.stop()
+
+
+def test_disconnect_is_announced_to_domains(app, client, village):
+    from workspace import signals
+
+    seen: list[dict] = []
+
+    def receiver(_sender, **kw):
+        seen.append(kw)
+
+    signals.socket_disconnected.connect(receiver)
+    try:
+        ws = socketio.test_client(app, auth={"token": api_token(client, "yamada")})
+        ws.disconnect()
+    finally:
+        signals.socket_disconnected.disconnect(receiver)
+    assert [kw["user_id"] for kw in seen] == [village["yamada"].id]

@@ -118,3 +118,17 @@ def test_every_asset_is_served_locally(client, village):
     html = client.get("/").get_data(as_text=True)
     assert "http://" not in html.replace("http://localhost", "") and "https://" not in html
     assert client.get("/static/vendor/socket.io.min.js").status_code == 200
+
+
+def test_reenabling_a_user_tells_the_domains(app, village):
+    from workspace import signals
+
+    seen: list[dict] = []
+    receiver = lambda _sender, **kw: seen.append(kw)  # noqa: E731
+    signals.user_changed.connect(receiver)
+    try:
+        directory.set_active("yamada", False, actor="test")
+        directory.set_active("yamada", True, actor="test")
+    finally:
+        signals.user_changed.disconnect(receiver)
+    assert seen == [{"user_id": village["yamada"].id, "created": False, "department_changed": True}]

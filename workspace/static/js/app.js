@@ -16,7 +16,10 @@
     if (text) { live.textContent = text; }
   }
 
-  socket.on("notification:new", function (p) { bump(p && p.title ? p.title : "新しいお知らせがあります"); });
+  socket.on("notification:new", function (p) {
+    if (p && p.kind === "chat.mention") { badge.href = "/chat/"; }
+    bump(p && p.title ? p.title : "新しいお知らせがあります");
+  });
   socket.on("approval:assigned", function (p) { bump("決裁が届きました: " + (p && p.title ? p.title : "")); });
   socket.on("session:ended", function () { window.location.assign("/login"); });
 
