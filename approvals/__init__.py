@@ -1,0 +1,22 @@
+"""電子決裁: route templates, the approval engine, numbering, the inbox, seals, PDF records and signing.
+
+``init_app`` is called by ``workspace.create_app``: it registers the API and page blueprints and the
+``workspace approvals`` / ``workspace keys`` commands.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the approval blueprints and CLI commands on ``app``."""
+    from approvals import api, cli, inbox, route_store, views
+    from workspace import signals
+    from workspace.ui import register_badge_counter
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    register_badge_counter(app, inbox.pending_count)
+    signals.demo_village_created.connect(lambda _sender, **_kw: route_store.install_defaults(), weak=False)

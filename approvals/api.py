@@ -1,0 +1,359 @@
+"""``/api/v1`` for 電子決裁: route templates, requests, actions, the inbox, absences, the PDF record.
+
+Thin: parse, ask the service, render. Service errors carry their HTTP status (approvals.errors); a 409
+also returns the request's current state so the client can redraw without another call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+from flask_login import current_user
+
+from approvals import absence, inbox, route_store, service
+from approvals.errors import ApprovalError, Conflict, Forbidden
+from approvals.serialize import request_json
+from workspace import db
+from workspace.extensions import csrf
+from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
+
+bp = api_blueprint("approvals_api", __name__)
+csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
+
+
+@bp.errorhandler(ApprovalError)
+def _approval_error(error: ApprovalError) -> Response:
+    extra = dict(error.extra)
+    if isinstance(error, Conflict) and error.request_id is not None:
+        row = db.session().get(service.ApprovalRequest, error.request_id)
+        if row is not None and service.can_view(current_user, row):
+            db.session().refresh(row)
+            extra["request"] = request_json(row, current_user)
+    return error_response(error.status, error.message, error.code, **extra)
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return int(request.args.get(name, default))
+    except ValueError as exc:
+        raise ApiError(400, f"{name} は整数で指定してください。") from exc
+
+
+# -- route templates ------------------------------------------------------------------------------
+
+
+@bp.get("/approval-routes")
+@api_login_required
+def list_routes() -> Any:
+    """List route templates (newest version of each).
+    ---
+    get:
+      summary: Route templates (決裁ルート), newest version of each key
+      tags: [approvals]
+      responses:
+        200: {description: '{"routes": [{"id", "key", "version", "name", "definition"}]}'}
+        401: {description: not signed in}
+    """
+    return jsonify({"routes": [route_store.route_json(r) for r in route_store.list_latest()]})
+
+
+@bp.post("/approval-routes")
+@api_login_required
+def create_route() -> Any:
+    """Store a route template as its next version (admin).
+    ---
+    post:
+      summary: Import a route template (JSON); the same key again creates version n+1
+      tags: [approvals]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [key, name, steps]}
+      responses:
+        201: {description: '{"id", "key", "version"}'}
+        400: {description: not a JSON object}
+        403: {description: not an admin}
+        409: {description: another save of the same key won the race}
+        422: {description: 'invalid template; error.path points at the offending value'}
+    """
+    if not current_user.has_role("admin"):
+        raise Forbidden("決裁ルートの登録は管理者だけができます。")
+    row = route_store.save(json_body(), current_user)
+    return jsonify({"id": row.id, "key": row.key, "version": row.version}), 201
+
+
+@bp.get("/approval-routes/<key>")
+@api_login_required
+def export_route(key: str) -> Any:
+    """Export the newest version of one route template.
+    ---
+    get:
+      summary: Export a route template (newest version)
+      tags: [approvals]
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      responses:
+        200: {description: '{"id", "key", "version", "name", "definition"}'}
+        404: {description: no such key}
+    """
+    row = route_store.latest(key)
+    if row is None:
+        raise ApiError(404, "決裁ルートが見つかりません。")
+    return jsonify(route_store.route_json(row))
+
+
+# -- requests ---------------------------------------------------------------------------------------
+
+
+@bp.post("/approvals")
+@api_login_required
+def create_request() -> Any:
+    """Create a draft (起案書), optionally submitting it at once.
+    ---
+    post:
+      summary: Create a request; with submit=true the route is resolved, frozen and started
+      tags: [approvals]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [route, title]
+              properties:
+                route: {type: string, description: route template key}
+                title: {type: string, maxLength: 200}
+                body: {type: string}
+                amount: {type: integer, minimum: 0}
+                classification: {type: string}
+                retention_years: {type: integer, enum: [1, 3, 5, 10, 30], nullable: true}
+                submit: {type: boolean}
+      responses:
+        201: {description: 'the request: {"id", "status", "document_number", "steps": [...]}'}
+        400: {description: not a JSON object}
+        422: {description: 'bad field, unknown route, or an approver that cannot be resolved'}
+    """
+    row = service.create(current_user, json_body())
+    return jsonify(request_json(row, current_user)), 201
+
+
+@bp.get("/approvals/<int:request_id>")
+@api_login_required
+def get_request(request_id: int) -> Any:
+    """One request with its route, history and the caller's allowed actions.
+    ---
+    get:
+      summary: A request (drafter, route members, their deputies and admins only)
+      tags: [approvals]
+      parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: the request}
+        404: {description: no such request, or the caller may not see it}
+    """
+    return jsonify(request_json(service.get_visible(current_user, request_id), current_user))
+
+
+@bp.patch("/approvals/<int:request_id>")
+@api_login_required
+def update_request(request_id: int) -> Any:
+    """Edit a draft.
+    ---
+    patch:
+      summary: Change a draft's route, title, body, amount, classification or retention (drafter)
+      tags: [approvals]
+      parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: the request}
+        403: {description: not the drafter}
+        404: {description: not found}
+        409: {description: already submitted}
+        422: {description: bad field}
+    """
+    row = service.update_draft(current_user, request_id, json_body())
+    return jsonify(request_json(row, current_user))
+
+
+@bp.post("/approvals/<int:request_id>/submit")
+@api_login_required
+def submit_request(request_id: int) -> Any:
+    """Submit a draft (起案).
+    ---
+    post:
+      summary: Submit a draft; the route is resolved from the directory and frozen
+      tags: [approvals]
+      parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: the request, in_progress}
+        403: {description: not the drafter}
+        404: {description: not found}
+        409: {description: 'already submitted; error.request holds the current state'}
+        422: {description: an approver cannot be resolved (error.step_index)}
+    """
+    return jsonify(request_json(service.submit(current_user, request_id), current_user))
+
+
+@bp.post("/approvals/<int:request_id>/actions")
+@api_login_required
+def act(request_id: int) -> Any:
+    """Act on a request.
+    ---
+    post:
+      summary: 'approve, send_back, reject, pull_back, withdraw, resubmit, deputy_approve, acknowledge,
+        pull_up, read'
+      tags: [approvals]
+      parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [action]
+              properties:
+                action: {type: string}
+                comment: {type: string, maxLength: 2000}
+                to_step: {type: integer, description: 'send_back only: an earlier step (omitted: drafter)'}
+      responses:
+        200: {description: the request after the action}
+        403: {description: the caller was never on the route}
+        404: {description: not found}
+        409: {description: 'already acted, not yet due, or finished; error.request holds the current state'}
+        422: {description: unknown action or bad to_step / comment}
+    """
+    data = json_body()
+    row = service.act(
+        current_user, request_id, data.get("action"), comment=data.get("comment"), to_step=data.get("to_step")
+    )
+    return jsonify(request_json(row, current_user))
+
+
+@bp.post("/approvals/bulk")
+@api_login_required
+def bulk() -> Any:
+    """Apply one action to several requests.
+    ---
+    post:
+      summary: Bulk approve (or deputy_approve, acknowledge, read) with a result per item
+      tags: [approvals]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [ids]
+              properties:
+                ids: {type: array, items: {type: integer}, maxItems: 100}
+                action: {type: string, default: approve}
+                comment: {type: string}
+      responses:
+        200: {description: '{"results": [{"id", "ok", "status"} | {"id", "ok": false, "error"}]}'}
+        422: {description: bad ids or an action that cannot be bulk-applied}
+    """
+    data = json_body()
+    results = service.bulk(current_user, data.get("ids"), data.get("action", "approve"), data.get("comment"))
+    return jsonify({"results": results})
+
+
+@bp.get("/approvals/inbox")
+@api_login_required
+def get_inbox() -> Any:
+    """The caller's inbox.
+    ---
+    get:
+      summary: 未処理 / 起案中 / 後閲 / 供覧 / 処理済み, newest first, with totals
+      tags: [approvals]
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, default: 50, maximum: 200}}
+        - {name: offset, in: query, schema: {type: integer, default: 0}}
+      responses:
+        200: {description: '{"pending", "in_progress", "post_review", "circulate", "done", "counts"}'}
+    """
+    return jsonify(inbox.inbox(current_user, _int_arg("limit", inbox.DEFAULT_LIMIT), _int_arg("offset", 0)))
+
+
+@bp.get("/approvals/<int:request_id>/pdf")
+@api_login_required
+def pdf(request_id: int) -> Any:
+    """The 起案用紙 as PDF.
+    ---
+    get:
+      summary: Approved → the signed record; otherwise a draft with a watermark, unsigned
+      tags: [approvals]
+      parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: application/pdf}
+        404: {description: not found}
+        503: {description: the PDF renderer or signing keys are not available}
+    """
+    from approvals import record
+
+    row = service.get_visible(current_user, request_id)
+    data, filename = record.pdf_for(row)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# -- absences ---------------------------------------------------------------------------------------
+
+
+@bp.get("/approvals/absences")
+@api_login_required
+def list_absences() -> Any:
+    """My absences and the ones naming me deputy.
+    ---
+    get:
+      summary: 不在設定 of the caller (and where the caller is deputy), not yet ended
+      tags: [approvals]
+      responses:
+        200: {description: '{"absences": [{"id", "user", "deputy", "from", "until", "note"}]}'}
+    """
+    return jsonify({"absences": [absence.absence_json(a) for a in absence.current_and_future(current_user)]})
+
+
+@bp.post("/approvals/absences")
+@api_login_required
+def create_absence() -> Any:
+    """Register an absence.
+    ---
+    post:
+      summary: 不在設定 (own; admins may set anyone's)
+      tags: [approvals]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [deputy, from, until]
+              properties:
+                user: {type: string}
+                deputy: {type: string}
+                from: {type: string, format: date}
+                until: {type: string, format: date}
+                note: {type: string}
+      responses:
+        201: {description: the absence}
+        403: {description: someone else's absence without the admin role}
+        422: {description: bad dates or people}
+    """
+    return jsonify(absence.absence_json(absence.register(current_user, json_body()))), 201
+
+
+@bp.delete("/approvals/absences/<int:absence_id>")
+@api_login_required
+def delete_absence(absence_id: int) -> Any:
+    """Cancel an absence.
+    ---
+    delete:
+      summary: Cancel an absence (its owner or an admin)
+      tags: [approvals]
+      parameters: [{name: absence_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        204: {description: cancelled}
+        404: {description: not found}
+    """
+    absence.cancel(current_user, absence_id)
+    return "", 204

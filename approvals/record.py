@@ -1,0 +1,234 @@
+"""The PDF record of a request: fill a ``RecordSheet`` from the stored state, render, sign, keep.
+
+Rendering (approvals/pdf.py) and signing (approvals/signing.py) are pure; this module feeds them
+from the database. An approved request's record is rendered and signed once, right after the decision
+commits, stored in ``approval_records`` and handed to the registry with ``approval_decided``; every
+later download returns exactly those bytes. Other requests get an unsigned draft with a watermark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from approvals.errors import ApprovalError
+from approvals.models import ApprovalRequest, DecidedRecord
+from approvals.seal import SealImprint
+from approvals.state import (
+    DEPUTY_APPROVED,
+    PULLED_UP,
+    SKIPPED,
+    SLOT_APPROVED,
+    SLOT_REJECTED,
+    RequestState,
+)
+from workspace import audit, calendar, db, signals
+from workspace.models import User
+
+
+class Unavailable(ApprovalError):
+    """The renderer, its font or the signing keys cannot be used (→ 503)."""
+
+    status = 503
+    code = "unavailable"
+
+
+@dataclass(frozen=True)
+class Box:
+    """One box of the 決裁欄 as both the PDF and the page draw it."""
+
+    step_index: int
+    user_id: int
+    role: str
+    name: str
+    imprint: SealImprint | None
+    mark: str | None
+    row: int  # 0: 回議・決裁, 1: 合議
+
+
+def family_name(display_name: str) -> str:
+    """Return the family name printed on a seal (the display name up to the first space)."""
+    return re.split(r"[\s\u3000]+", display_name.strip(), maxsplit=1)[0]
+
+
+def _acted_on(slot_acted_at: str | None) -> dt.date:
+    if not slot_acted_at:
+        return calendar.today()
+    return calendar.to_jst(dt.datetime.fromisoformat(slot_acted_at)).date()
+
+
+def stamp_boxes(state: RequestState) -> list[Box]:
+    """Return the 決裁欄 boxes: one per person on each review / consult / decide step (供覧 excluded)."""
+    ids = {s.acted_by for st in state.steps for s in st.slots if s.acted_by is not None}
+    users = {}
+    if ids:
+        users = {
+            u.id: u for u in db.session().execute(select(User).where(User.id.in_(ids))).unique().scalars()
+        }
+    acknowledged = {(p.user_id, p.step_index) for p in state.post_reviews if p.acknowledged_at}
+    boxes = []
+    for step in state.steps:
+        if step.kind == "circulate":
+            continue
+        for slot in step.slots:
+            person = slot.person
+            role = step.label if step.kind == "decide" and step.label else (person.title or "")
+            imprint, mark = None, None
+            if slot.status in (SLOT_APPROVED, DEPUTY_APPROVED):
+                actor = users.get(slot.acted_by or person.id)
+                seal_name = actor.display_name if actor else person.display_name
+                seal_dept = actor.department.name if actor and actor.department else person.department_name
+                if slot.status == DEPUTY_APPROVED:
+                    mark = "後閲済" if (person.id, step.index) in acknowledged else "代決"
+                imprint = SealImprint(seal_dept or "", _acted_on(slot.acted_at), family_name(seal_name), mark)
+            elif slot.status == PULLED_UP:
+                mark = "引上げ"
+            elif slot.status == SKIPPED:
+                mark = "省略"
+            elif slot.status == SLOT_REJECTED:
+                mark = "却下"
+            boxes.append(
+                Box(
+                    step.index,
+                    person.id,
+                    role,
+                    person.display_name,
+                    imprint,
+                    mark,
+                    1 if step.kind == "consult" else 0,
+                )
+            )
+    return boxes
+
+
+def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
+    from approvals import pdf
+    from approvals.serialize import ACTION_LABELS
+
+    state = RequestState.from_dict(row.state)
+    boxes = stamp_boxes(state)
+    rows = [[pdf.StampBox(b.role, b.imprint, b.mark) for b in boxes if b.row == r] for r in (0, 1)]
+    actor_ids = {h.actor_id for h in state.history}
+    names = {}
+    if actor_ids:
+        rows = db.session().execute(select(User.id, User.display_name).where(User.id.in_(actor_ids)))
+        names = {user_id: name for user_id, name in rows}
+    decide = state.steps[-1] if state.steps else None
+    return pdf.RecordSheet(
+        request_id=row.id,
+        document_number=row.document_number,
+        title=row.title,
+        body=row.body,
+        drafted_on=calendar.to_jst(row.submitted_at or row.created_at).date(),
+        decided_on=calendar.to_jst(row.decided_at).date() if row.decided_at else None,
+        drafter_name=row.drafter.display_name,
+        drafter_department=row.department.name,
+        classification=row.classification,
+        retention_years=row.retention_years,
+        authority_label=(decide.label if decide and decide.label else "決裁"),
+        amount=row.amount,
+        stamp_rows=[r for r in rows if r],
+        history=[
+            pdf.HistoryLine(
+                dt.datetime.fromisoformat(h.at),
+                names.get(h.actor_id, "?"),
+                ACTION_LABELS.get(h.action, h.action),
+                h.comment,
+            )
+            for h in state.history
+        ],
+        draft=draft,
+        watermark={"rejected": "却下", "withdrawn": "取下げ"}.get(row.status, "未決裁"),
+    )
+
+
+def key_dir() -> Path:
+    """Return the directory of the village signing keys (``APPROVALS_KEY_DIR``, default DATA_DIR/keys)."""
+    configured = current_app.config.get("APPROVALS_KEY_DIR")
+    return Path(configured) if configured else Path(current_app.config["DATA_DIR"]) / "keys"
+
+
+def _signer():
+    from approvals import signing, signing_keys
+
+    directory = key_dir()
+    if not (directory / "signing-key.pem").exists():
+        # First decision on a fresh install: create the self-managed village CA, as `workspace keys
+        # init` would. An operator who brings a CA runs that command (with --ca-cert) beforehand.
+        try:
+            signing_keys.init_keys(directory, village_name=current_app.config["VILLAGE_NAME"])
+            current_app.logger.warning("created village signing keys in %s", directory)
+        except FileExistsError:
+            pass  # another process created them first
+    return signing.load_signer(directory)
+
+
+def render(row: ApprovalRequest, *, draft: bool) -> bytes:
+    """Return the 起案用紙 PDF of ``row`` (unsigned); raise :class:`Unavailable` when it cannot be made."""
+    from approvals import pdf
+
+    try:
+        return pdf.render_record(_sheet(row, draft), font_path=current_app.config.get("APPROVALS_FONT_PATH"))
+    except (OSError, ImportError) as error:
+        current_app.logger.exception("rendering the record of request %s failed", row.id)
+        raise Unavailable("PDFを作成できません（日本語フォントを確認してください）。") from error
+
+
+def _make_signed(row: ApprovalRequest) -> DecidedRecord:
+    from approvals import signing
+
+    unsigned = render(row, draft=False)
+    try:
+        signed = signing.sign_pdf(unsigned, _signer())
+    except Exception as error:  # key files unreadable, pyHanko failure: the record is owed, not lost
+        current_app.logger.exception("signing the record of request %s failed", row.id)
+        raise Unavailable("電子署名を付けられません（署名鍵を確認してください）。") from error
+    record = DecidedRecord(
+        request_id=row.id, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(), signed=True
+    )
+    db.session().add(record)
+    audit.record(
+        "approval.record", actor="system", target=f"approval:{row.id}", detail={"sha256": record.sha256}
+    )
+    db.session().commit()
+    return record
+
+
+def on_decided(request_id: int) -> None:
+    """After a decision commits: make and keep the signed record, then send ``approval_decided``.
+
+    A failure is logged, not raised: the decision stands, and the record is made on first download.
+    """
+    try:
+        row = db.session().get(ApprovalRequest, request_id)
+        record = db.session().get(DecidedRecord, request_id) or _make_signed(row)
+    except Exception:
+        db.session().rollback()
+        current_app.logger.exception("no record for decided request %s yet", request_id)
+        return
+    try:
+        signals.approval_decided.send(
+            current_app._get_current_object(), request_id=request_id, pdf=record.pdf, attachments=[]
+        )
+    except Exception:  # the registry's problem must not turn a committed decision into an error
+        current_app.logger.exception("an approval_decided receiver failed for request %s", request_id)
+
+
+def pdf_for(row: ApprovalRequest) -> tuple[bytes, str]:
+    """Return (PDF bytes, file name): the kept signed record when approved, else a watermarked draft."""
+    filename = f"approval-{row.id}.pdf"
+    if row.status != "approved":
+        return render(row, draft=True), filename
+    record = db.session().get(DecidedRecord, row.id)
+    if record is None:
+        on_decided(row.id)  # the first attempt failed; this one also hands it to the registry
+        record = db.session().get(DecidedRecord, row.id)
+        if record is None:
+            raise Unavailable("決裁済みPDFを作成できません。管理者に連絡してください。")
+    return record.pdf, filename

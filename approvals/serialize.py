@@ -1,0 +1,162 @@
+"""The API shape of a request: the exact public fields plus what the pages need to draw it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from approvals import absence, machine
+from approvals.models import ApprovalRequest
+from approvals.resolution import ResolvedStep
+from approvals.state import RequestState, Step, step_status
+from workspace import calendar, db
+from workspace.models import User
+
+ACTION_LABELS = {
+    "submit": "起案",
+    "approve": "承認",
+    "send_back": "差戻し",
+    "reject": "却下",
+    "pull_back": "引戻し",
+    "withdraw": "取下げ",
+    "resubmit": "再提出",
+    "deputy_approve": "代決",
+    "acknowledge": "後閲",
+    "pull_up": "引上げ",
+    "read": "供覧確認",
+}
+
+
+def _usernames(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = db.session().execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {uid: name for uid, name in rows}
+
+
+def _step_json(step: Step, names: dict[int, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": step.index, "kind": step.kind}
+    if step.mode is not None:
+        out["mode"] = step.mode
+    if step.label is not None:
+        out["label"] = step.label
+    out["approvers"] = [
+        {
+            "username": slot.person.username,
+            "display_name": slot.person.display_name,
+            "department": slot.person.department_name,
+            "title": slot.person.title,
+            "status": slot.status,
+            **({"skip_reason": slot.skip_reason} if slot.skip_reason else {}),
+            **({"acted_by": names.get(slot.acted_by)} if slot.acted_by is not None else {}),
+            **({"acted_at": slot.acted_at} if slot.acted_at else {}),
+        }
+        for slot in step.slots
+    ]
+    out["status"] = step_status(step)
+    if step.skip_reason:
+        out["skip_reason"] = step.skip_reason
+    return out
+
+
+def _preview_json(step: ResolvedStep) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": step.index, "kind": step.kind}
+    if step.mode is not None:
+        out["mode"] = step.mode
+    if step.label is not None:
+        out["label"] = step.label
+    out["approvers"] = [
+        {
+            "username": a.person.username,
+            "display_name": a.person.display_name,
+            "department": a.person.department_name,
+            "title": a.person.title,
+            "status": "skipped" if a.skipped else "waiting",
+            **({"skip_reason": a.skipped} if a.skipped else {}),
+        }
+        for a in step.approvers
+    ]
+    out["status"] = "skipped" if step.skipped else "waiting"
+    if step.skipped:
+        out["skip_reason"] = step.skipped
+    return out
+
+
+def request_json(
+    row: ApprovalRequest, viewer: User | None = None, absences: dict[int, int] | None = None
+) -> dict[str, Any]:
+    """Return ``{"id", "status", "document_number", "steps": […], …}`` for the API and pages.
+
+    With a ``viewer``, ``allowed_actions`` lists what that person may do now (the same function the
+    server enforces with). A draft shows the route it would get if submitted now (``preview``).
+    """
+    from approvals.service import preview_route  # service imports this module's labels
+
+    state = RequestState.from_dict(row.state)
+    names = _usernames(
+        {s.acted_by for st in state.steps for s in st.slots if s.acted_by is not None}
+        | {h.actor_id for h in state.history}
+        | {h.on_behalf_of for h in state.history if h.on_behalf_of is not None}
+        | {p.user_id for p in state.post_reviews}
+    )
+    out: dict[str, Any] = {
+        "id": row.id,
+        "status": row.status,
+        "document_number": row.document_number,
+        "title": row.title,
+        "body": row.body,
+        "amount": row.amount,
+        "classification": row.classification,
+        "retention_years": row.retention_years,
+        "route": {"key": row.route_key, "version": row.template.version, "name": row.template.name},
+        "drafter": {
+            "username": row.drafter.username,
+            "display_name": row.drafter.display_name,
+            "department": row.department.name,
+        },
+        "version": row.version,
+        "current_step": state.current,
+        "created_at": calendar.isoformat(row.created_at),
+        "submitted_at": calendar.isoformat(row.submitted_at),
+        "decided_at": calendar.isoformat(row.decided_at),
+        "updated_at": calendar.isoformat(row.updated_at),
+    }
+    if state.steps:
+        out["steps"] = [_step_json(step, names) for step in state.steps]
+    else:
+        steps, error = preview_route(row)
+        out["steps"] = [_preview_json(step) for step in steps]
+        out["preview"] = True
+        if error is not None:
+            out["route_error"] = {"message": error.message_ja, "step_index": error.step_index}
+    out["history"] = [
+        {
+            "version": h.version,
+            "action": h.action,
+            "label": ACTION_LABELS.get(h.action, h.action),
+            "actor": names.get(h.actor_id),
+            "at": h.at,
+            "on_behalf_of": names.get(h.on_behalf_of) if h.on_behalf_of is not None else None,
+            "comment": h.comment,
+            "step_index": h.step_index,
+            "to_step": h.to_step,
+        }
+        for h in state.history
+    ]
+    out["post_reviews"] = [
+        {
+            "username": names.get(p.user_id),
+            "step_index": p.step_index,
+            "reason": p.reason,
+            "acknowledged_at": p.acknowledged_at,
+        }
+        for p in state.post_reviews
+    ]
+    if viewer is not None:
+        absences = absence.active_map() if absences is None else absences
+        allowed = machine.allowed_actions(state, viewer.id, absences)
+        if state.status == "draft" and viewer.id == row.drafter_id:
+            allowed.add("submit")  # the route is attached at submission, so the probe cannot see it
+        out["allowed_actions"] = sorted(allowed)
+    return out

@@ -1,0 +1,487 @@
+"""The approval service: drafts, submission, actions — the only approval code that commits.
+
+Every change follows one path (:func:`_commit`): lock the request row, run the pure state machine,
+write the new state with its derived inbox rows, 文書番号 and audit entry in the same transaction,
+commit, and only then notify, signal and render the record.
+
+Concurrency: the request row is read ``FOR UPDATE`` (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+serializes writers), so a second approver waits, then sees the first one's result and gets a 409 from
+the machine. Independently, the UPDATE is conditional on the version read (SQLAlchemy's
+``version_id_col``), so a write based on a stale read can never land.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from approvals import absence, inbox, machine, numbering, route_store
+from approvals import effects as fx
+from approvals.directory_adapter import DbDirectory, person_of
+from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound
+from approvals.models import ApprovalRequest
+from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
+from approvals.routes import MAX_AMOUNT
+from approvals.state import RequestState, new_request, route_user_ids
+from workspace import audit, calendar, db, realtime, signals
+from workspace.models import User
+
+MAX_TITLE = 200
+MAX_BODY = 20000
+MAX_CLASSIFICATION = 100
+RETENTION_CHOICES = (1, 3, 5, 10, 30)  # None = 永年 (permanent)
+MAX_BULK = 100
+BULK_ACTIONS = ("approve", "deputy_approve", "acknowledge", "read")
+F = TypeVar("F")
+_DRAFT_FIELDS = frozenset({"route", "title", "body", "amount", "classification", "retention_years", "submit"})
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    """Validated content of a 起案書."""
+
+    route: str
+    title: str
+    body: str
+    amount: int | None
+    classification: str | None
+    retention_years: int | None
+    submit: bool
+
+
+# -- input --------------------------------------------------------------------------------------
+
+
+def _optional_text(data: dict[str, Any], key: str, max_len: int, label: str) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise Invalid(f"{label}は{max_len}文字以内の文字列で入力してください。", field=key)
+    return value.strip() or None
+
+
+def parse_amount(value: Any) -> int | None:
+    """Return the amount in yen (None when absent); raise :class:`Invalid` for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("金額は0以上の整数（円）で入力してください。", field="amount")
+    if value < 0:
+        raise Invalid("金額に負の値は指定できません。", field="amount")
+    if value > MAX_AMOUNT:
+        raise Invalid("金額が大きすぎます。入力内容を確認してください。", field="amount")
+    return value
+
+
+def parse_draft(data: dict[str, Any]) -> DraftInput:
+    """Validate the JSON of ``POST /approvals``; raise :class:`Invalid` naming the bad field."""
+    unknown = sorted(set(data) - _DRAFT_FIELDS)
+    if unknown:
+        raise Invalid(f"不明な項目があります: {', '.join(unknown)}", field=unknown[0])
+    route = data.get("route")
+    if not isinstance(route, str) or not route:
+        raise Invalid("決裁ルート（種別）を指定してください。", field="route")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise Invalid("件名を入力してください。", field="title")
+    if len(title) > MAX_TITLE:
+        raise Invalid(f"件名は{MAX_TITLE}文字以内で入力してください。", field="title")
+    body = data.get("body") or ""
+    if not isinstance(body, str) or len(body) > MAX_BODY:
+        raise Invalid(f"本文は{MAX_BODY}文字以内で入力してください。", field="body")
+    retention = data.get("retention_years")
+    if retention is not None and (isinstance(retention, bool) or retention not in RETENTION_CHOICES):
+        raise Invalid("保存年限は 1, 3, 5, 10, 30 年、または永年（null）です。", field="retention_years")
+    submit = data.get("submit", False)
+    if not isinstance(submit, bool):
+        raise Invalid("submit は true か false で指定してください。", field="submit")
+    return DraftInput(
+        route=route,
+        title=title.strip(),
+        body=body,
+        amount=parse_amount(data.get("amount")),
+        classification=_optional_text(data, "classification", MAX_CLASSIFICATION, "文書分類"),
+        retention_years=retention,
+        submit=submit,
+    )
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def state_of(row: ApprovalRequest) -> RequestState:
+    """Return the machine state stored on ``row``."""
+    return RequestState.from_dict(row.state)
+
+
+def can_view(user: User, row: ApprovalRequest, absences: dict[int, int] | None = None) -> bool:
+    """True for the drafter, anyone on the route or who acted on it, their deputies today, admins."""
+    if user.id == row.drafter_id or user.has_role("admin"):
+        return True
+    state = state_of(row)
+    related = route_user_ids(state) | {h.actor_id for h in state.history}
+    if user.id in related:
+        return True
+    absences = absence.active_map() if absences is None else absences
+    return any(deputy == user.id and absent in related for absent, deputy in absences.items())
+
+
+def get_visible(user: User, request_id: int) -> ApprovalRequest:
+    """Return the request if ``user`` may see it; raise :class:`NotFound` otherwise (no existence leak)."""
+    row = db.session().get(ApprovalRequest, request_id)
+    if row is None or not can_view(user, row):
+        raise NotFound("起案が見つかりません。")
+    return row
+
+
+def _lock(request_id: int) -> ApprovalRequest:
+    """Return the request row locked for this transaction (fresh from the database)."""
+    row = (
+        db.session()
+        .execute(
+            select(ApprovalRequest)
+            .where(ApprovalRequest.id == request_id)
+            .with_for_update(of=ApprovalRequest)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if row is None:
+        raise NotFound("起案が見つかりません。")
+    return row
+
+
+def preview_route(row: ApprovalRequest) -> tuple[list[ResolvedStep], UnresolvableApprover | None]:
+    """Return the route a draft would get if submitted now (nothing is frozen), or the error."""
+    template = route_store.latest(row.route_key) or row.template
+    try:
+        steps = resolve_route(route_store.parsed(template), person_of(row.drafter), row.amount, DbDirectory())
+    except UnresolvableApprover as error:
+        return [], error
+    return steps, None
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def _now(at: dt.datetime | None) -> dt.datetime:
+    return at if at is not None else calendar.now()
+
+
+def _notify(effects: Iterable[fx.Effect], row: ApprovalRequest, absences: dict[int, int]) -> None:
+    """Queue the Socket.IO messages the effects call for; they go out only after commit."""
+    payload = {"id": row.id, "title": row.title}
+    for effect in effects:
+        if isinstance(effect, fx.Assigned):
+            # The deputy of an absent approver sees the item in his inbox, so he is told too.
+            ids = set(effect.user_ids) | {absences[u] for u in effect.user_ids if u in absences}
+            realtime.notify_on_commit(ids, "approval:assigned", payload)
+        elif isinstance(effect, fx.Circulated):
+            realtime.notify_on_commit(
+                effect.user_ids, "notification:new", {**payload, "title": f"供覧: {row.title}"}
+            )
+        elif isinstance(effect, fx.PostReviewOwed):
+            realtime.notify_on_commit(
+                [effect.user_id], "notification:new", {**payload, "title": f"後閲: {row.title}"}
+            )
+        elif isinstance(effect, (fx.Decided, fx.Rejected, fx.SentBack)):
+            word = {fx.Decided: "決裁", fx.Rejected: "却下", fx.SentBack: "差戻し"}[type(effect)]
+            realtime.notify_on_commit(
+                [row.drafter_id], "notification:new", {**payload, "title": f"{word}: {row.title}"}
+            )
+
+
+def _assign_number(row: ApprovalRequest, template_format: str, at: dt.datetime) -> None:
+    if row.document_number is not None:  # a number once issued stays with the request
+        return
+    number, year, seq = numbering.issue(template_format, row.department.prefix, calendar.to_jst(at).date())
+    row.document_number, row.number_fiscal_year, row.number_seq = number, year, seq
+
+
+def announce_changed(request_id: int, status: str) -> None:
+    """Send ``approval_changed`` after a commit; a failing receiver is logged, never undoes the change."""
+    app = current_app._get_current_object()
+    try:
+        signals.approval_changed.send(app, request_id=request_id, status=status)
+    except Exception:
+        app.logger.exception("an approval_changed receiver failed for request %s", request_id)
+
+
+def _commit(
+    row: ApprovalRequest,
+    transition: machine.Transition,
+    actor: User,
+    action: str,
+    at: dt.datetime,
+    absences: dict[int, int],
+) -> ApprovalRequest:
+    """Write a transition with everything derived from it, commit, then announce it."""
+    session = db.session()
+    new = transition.state
+    row.state, row.version, row.status, row.updated_at = new.to_dict(), new.version, new.status, at
+    decided = any(isinstance(e, fx.Decided) for e in transition.effects)
+    if action == "submit":
+        row.submitted_at = at
+    if decided:
+        row.decided_at = at
+    if any(isinstance(e, fx.NumberDue) for e in transition.effects):
+        _assign_number(row, row.template.definition.get("number_format", "{dept_prefix}第{n}号"), at)
+    inbox.sync_tasks(row.id, new)
+    entry = new.history[-1]
+    audit.record(
+        f"approval.{action}",
+        actor=actor.username,
+        target=f"approval:{row.id}",
+        detail={
+            "version": new.version,
+            "status": new.status,
+            "step": entry.step_index,
+            "to_step": entry.to_step,
+            "on_behalf_of": entry.on_behalf_of,
+            "comment": entry.comment,
+            "document_number": row.document_number,
+        },
+    )
+    _notify(transition.effects, row, absences)
+    try:
+        session.commit()
+    except StaleDataError as error:  # a concurrent writer changed the row since we read it
+        session.rollback()
+        raise Conflict("ほかの操作と競合しました。最新の状態を確認してください。", row.id) from error
+    announce_changed(row.id, row.status)
+    if decided:
+        from approvals import record  # the PDF stack is heavy; load it only when a decision needs it
+
+        record.on_decided(row.id)
+    return row
+
+
+def _apply(
+    row: ApprovalRequest,
+    state: RequestState,
+    action: str,
+    actor: User,
+    at: dt.datetime,
+    absences: dict[int, int],
+    comment: str | None = None,
+    to_step: Any = None,
+) -> machine.Transition:
+    """Run the machine, translating its errors into service errors (403 / 409 / 422)."""
+    if comment is not None and not isinstance(comment, str):
+        raise Invalid("コメントは文字列で入力してください。", field="comment")
+    if to_step is not None and (isinstance(to_step, bool) or not isinstance(to_step, int)):
+        raise Invalid("差戻し先（to_step）はステップ番号で指定してください。", field="to_step")
+    try:
+        return machine.apply(
+            state, action, actor.id, at=at, comment=comment, to_step=to_step, absences=absences
+        )
+    except machine.NotOnRoute as error:
+        raise Forbidden("この起案の決裁ルートに含まれていないため、操作できません。") from error
+    except machine.ActionConflict as error:
+        raise Conflict(error.message_ja, row.id) from error
+    except machine.InvalidAction as error:
+        raise Invalid(error.message_ja) from error
+
+
+def _submit_locked(row: ApprovalRequest, actor: User, at: dt.datetime) -> ApprovalRequest:
+    """Resolve and freeze the route of a locked draft and start it."""
+    if actor.id != row.drafter_id:
+        raise Forbidden("起案できるのは起案者本人だけです。")
+    state = state_of(row)
+    if state.status != "draft":
+        raise Conflict("この起案は既に提出されています。", row.id)
+    template_row = route_store.latest(row.route_key)
+    if template_row is None:
+        raise Invalid("決裁ルートが削除されたため起案できません。", code="unknown_route", field="route")
+    template = route_store.parsed(template_row)
+    try:
+        steps = resolve_route(template, person_of(row.drafter), row.amount, DbDirectory())
+    except UnresolvableApprover as error:
+        raise Invalid(
+            f"決裁ルートの{error.step_index + 1}番目のステップ: {error.message_ja}",
+            code="unresolvable_route",
+            step_index=error.step_index,
+        ) from error
+    # The snapshot this request keeps, whatever later versions of the template say.
+    row.template_id, row.template = template_row.id, template_row
+    state.number_at = template.number_at
+    try:
+        state = machine.attach_route(state, steps)
+    except machine.ActionConflict as error:
+        raise Conflict(error.message_ja, row.id) from error
+    absences = absence.active_map(calendar.to_jst(at).date())
+    transition = _apply(row, state, "submit", actor, at, absences)
+    return _commit(row, transition, actor, "submit", at, absences)
+
+
+def _rollback_on_error(function: F) -> F:
+    """Decorator: roll the session back when a service call fails, so nothing is half-written."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except BaseException:
+            db.session().rollback()
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_rollback_on_error
+def create(drafter: User, data: dict[str, Any], at: dt.datetime | None = None) -> ApprovalRequest:
+    """Create a draft from API data, submitting it at once when ``data["submit"]`` is true; commit.
+
+    Raises :class:`Invalid` for bad input, an unknown route or (with submit) an unresolvable route —
+    in which case nothing is written.
+    """
+    at = _now(at)
+    draft = parse_draft(data)
+    template_row = route_store.latest(draft.route)
+    if template_row is None:
+        raise Invalid(
+            f"決裁ルート「{draft.route}」は登録されていません。", code="unknown_route", field="route"
+        )
+    if drafter.department is None:
+        raise Invalid("所属課が登録されていないため起案できません。管理者に連絡してください。")
+    template = route_store.parsed(template_row)
+    state = new_request(drafter.id, template.number_at)
+    row = ApprovalRequest(
+        route_key=template.key,
+        template_id=template_row.id,
+        title=draft.title,
+        body=draft.body,
+        amount=draft.amount,
+        classification=draft.classification,
+        retention_years=draft.retention_years,
+        drafter_id=drafter.id,
+        department_id=drafter.department.id,
+        status=state.status,
+        version=state.version,
+        state=state.to_dict(),
+        created_at=at,
+        updated_at=at,
+    )
+    session = db.session()
+    session.add(row)
+    session.flush()
+    audit.record(
+        "approval.create",
+        actor=drafter.username,
+        target=f"approval:{row.id}",
+        detail={"route": row.route_key},
+    )
+    if draft.submit:
+        return _submit_locked(row, drafter, at)
+    session.commit()
+    announce_changed(row.id, row.status)
+    return row
+
+
+@_rollback_on_error
+def update_draft(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
+    """Change a draft's content (drafter only, status draft); commit. Raises 404/403/409/422 errors."""
+    row = _lock(request_id)
+    if not can_view(actor, row):
+        raise NotFound("起案が見つかりません。")
+    if actor.id != row.drafter_id:
+        raise Forbidden("下書きを変更できるのは起案者だけです。")
+    if row.status != "draft":
+        raise Conflict("起案後は内容を変更できません。", row.id)
+    merged = {
+        "route": row.route_key,
+        "title": row.title,
+        "body": row.body,
+        "amount": row.amount,
+        "classification": row.classification,
+        "retention_years": row.retention_years,
+        **data,
+    }
+    draft = parse_draft(merged)
+    template_row = route_store.latest(draft.route)
+    if template_row is None:
+        raise Invalid(
+            f"決裁ルート「{draft.route}」は登録されていません。", code="unknown_route", field="route"
+        )
+    row.route_key, row.template_id, row.template = draft.route, template_row.id, template_row
+    row.title, row.body, row.amount = draft.title, draft.body, draft.amount
+    row.classification, row.retention_years = draft.classification, draft.retention_years
+    row.updated_at = calendar.now()
+    audit.record("approval.edit", actor=actor.username, target=f"approval:{row.id}")
+    db.session().commit()
+    announce_changed(row.id, row.status)
+    return row
+
+
+@_rollback_on_error
+def submit(actor: User, request_id: int, at: dt.datetime | None = None) -> ApprovalRequest:
+    """起案: resolve and freeze the route of a draft and send it to the first approver; commit."""
+    row = _lock(request_id)
+    if not can_view(actor, row):
+        raise NotFound("起案が見つかりません。")
+    return _submit_locked(row, actor, _now(at))
+
+
+@_rollback_on_error
+def act(
+    actor: User,
+    request_id: int,
+    action: str,
+    *,
+    comment: str | None = None,
+    to_step: Any = None,
+    at: dt.datetime | None = None,
+) -> ApprovalRequest:
+    """Apply ``action`` (approve, send_back, reject, pull_back, withdraw, resubmit, deputy_approve,
+    acknowledge, pull_up, read — or submit) by ``actor``; commit and return the request.
+
+    Raises :class:`NotFound` (no such request), :class:`Forbidden` (never on the route),
+    :class:`Conflict` (already acted, not yet due, finished, lost a race) or :class:`Invalid`.
+    """
+    if not isinstance(action, str) or not action:
+        raise Invalid("操作（action）を指定してください。", field="action")
+    at = _now(at)
+    if action == "submit":
+        return submit(actor, request_id, at)
+    row = _lock(request_id)
+    absences = absence.active_map(calendar.to_jst(at).date())
+    transition = _apply(row, state_of(row), action, actor, at, absences, comment, to_step)
+    return _commit(row, transition, actor, action, at, absences)
+
+
+def bulk(actor: User, ids: Any, action: Any = "approve", comment: Any = None) -> list[dict[str, Any]]:
+    """Apply one action to several requests, each in its own transaction; return a result per id.
+
+    One failing item never undoes the others: each result is ``{"id", "ok": true, "status",
+    "document_number"}`` or ``{"id", "ok": false, "error": {"code", "message"}}``.
+    """
+    if not isinstance(ids, list) or not ids or len(ids) > MAX_BULK:
+        raise Invalid(f"ids には1〜{MAX_BULK}件の起案番号を指定してください。", field="ids")
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+        raise Invalid("ids は整数の配列で指定してください。", field="ids")
+    if action not in BULK_ACTIONS:
+        raise Invalid("一括処理できる操作は承認・代決・後閲・供覧確認だけです。", field="action")
+    results: list[dict[str, Any]] = []
+    for request_id in dict.fromkeys(ids):  # once per id, in the given order
+        try:
+            row = act(actor, request_id, action, comment=comment)
+        except ApprovalError as error:
+            if isinstance(error, Forbidden):  # do not reveal requests the caller has no part in
+                error = NotFound("起案が見つかりません。")
+            results.append(
+                {"id": request_id, "ok": False, "error": {"code": error.code, "message": error.message}}
+            )
+        else:
+            results.append(
+                {"id": row.id, "ok": True, "status": row.status, "document_number": row.document_number}
+            )
+    return results

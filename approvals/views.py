@@ -1,0 +1,204 @@
+"""Pages of 電子決裁: inbox, draft form, request detail (route diagram, seals, buttons), absences.
+
+Plain HTML forms posting back here (with the CSRF token), so every page works without JavaScript, by
+keyboard and on a phone. Views only parse the form, call the service and render; the buttons shown
+are exactly ``allowed_actions`` — the function the server enforces with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from approvals import absence, inbox, record, route_store, service
+from approvals.errors import ApprovalError
+from approvals.seal import seal_svg
+from approvals.serialize import request_json
+from approvals.state import RequestState
+
+bp = Blueprint(
+    "approvals", __name__, url_prefix="/approvals", static_folder="static", static_url_path="/static"
+)
+
+# The buttons of the detail page, in display order: (action, label, style).
+BUTTONS = (
+    ("submit", "起案", "primary"),
+    ("approve", "承認", "primary"),
+    ("deputy_approve", "代決", "primary"),
+    ("pull_up", "引上げ", ""),
+    ("send_back", "差戻し", ""),
+    ("pull_back", "引戻し", ""),
+    ("resubmit", "再提出", "primary"),
+    ("acknowledge", "後閲確認", "primary"),
+    ("read", "供覧確認", "primary"),
+    ("withdraw", "取下げ", "danger"),
+    ("reject", "却下", "danger"),
+)
+STATUS_LABELS = {
+    "draft": "下書き",
+    "in_progress": "決裁中",
+    "sent_back": "差戻し中",
+    "approved": "決裁済み",
+    "rejected": "却下",
+    "withdrawn": "取下げ",
+}
+KIND_LABELS = {"review": "回議", "consult": "合議", "circulate": "供覧", "decide": "決裁"}
+SLOT_LABELS = {
+    "waiting": "未着",
+    "pending": "処理待ち",
+    "approved": "承認",
+    "deputy_approved": "代決",
+    "pulled_up": "引上げ",
+    "not_needed": "不要",
+    "rejected": "却下",
+    "skipped": "省略",
+    "notified": "供覧中",
+    "read": "確認済み",
+}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS, "slot_labels": SLOT_LABELS}
+
+
+def _form_int(name: str) -> int | None:
+    value = (request.form.get(name) or "").strip().replace(",", "")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return -1  # the service refuses it with the proper message
+
+
+@bp.get("/")
+@login_required
+def index() -> Any:
+    """The inbox: 未処理, 起案中, 後閲, 供覧, 処理済み."""
+    return render_template("approvals/inbox.html", box=inbox.inbox(current_user, limit=100))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    """The draft form; 下書き保存 keeps a draft, 起案する submits at once."""
+    routes = route_store.list_latest()
+    values: dict[str, Any] = {}
+    error = None
+    status = 200
+    if request.method == "POST":
+        values = {
+            "route": request.form.get("route", ""),
+            "title": request.form.get("title", ""),
+            "body": request.form.get("body", ""),
+            "amount": _form_int("amount"),
+            "classification": request.form.get("classification") or None,
+            "retention_years": _form_int("retention_years"),
+            "submit": request.form.get("submit") == "1",
+        }
+        try:
+            row = service.create(current_user, values)
+        except ApprovalError as exc:
+            error, status = exc, 422
+        else:
+            flash("起案しました。" if row.status != "draft" else "下書きを保存しました。", "info")
+            return redirect(url_for("approvals.detail", request_id=row.id))
+    return render_template(
+        "approvals/new.html", routes=routes, values=values, error=error, retention=service.RETENTION_CHOICES
+    ), status
+
+
+def _boxes(row: Any) -> dict[int, list[Markup | None]]:
+    """Return the seal SVGs per step index, one entry per approver (None when not stamped)."""
+    state = RequestState.from_dict(row.state)
+    seals: dict[int, list[Markup | None]] = {}
+    imprints = {(b.step_index, b.user_id): b.imprint for b in record.stamp_boxes(state)}
+    for step in state.steps:
+        seals[step.index] = []
+        for slot in step.slots:
+            imprint = imprints.get((step.index, slot.user_id))
+            # seal_svg escapes every text it draws, so the markup is safe to insert.
+            seals[step.index].append(Markup(seal_svg(imprint, 56)) if imprint else None)  # noqa: S704
+    return seals
+
+
+@bp.get("/<int:request_id>")
+@login_required
+def detail(request_id: int) -> Any:
+    """The request: header, route diagram with seals, buttons allowed now, history."""
+    try:
+        row = service.get_visible(current_user, request_id)
+    except ApprovalError:
+        abort(404)
+    data = request_json(row, current_user)
+    buttons = [b for b in BUTTONS if b[0] in data["allowed_actions"]]
+    return render_template("approvals/detail.html", r=data, buttons=buttons, seals=_boxes(row))
+
+
+@bp.post("/<int:request_id>/act")
+@login_required
+def act(request_id: int) -> Any:
+    """Apply the pressed button's action, then show the request again with the outcome."""
+    action = request.form.get("action", "")
+    comment = (request.form.get("comment") or "").strip() or None
+    to_step = _form_int("to_step") if action == "send_back" else None
+    try:
+        row = service.act(current_user, request_id, action, comment=comment, to_step=to_step)
+    except ApprovalError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        label = dict((a, lbl) for a, lbl, _ in BUTTONS).get(action, action)
+        flash(
+            f"{label}しました。" + (f"（文書番号 {row.document_number}）" if row.document_number else ""),
+            "info",
+        )
+    return redirect(url_for("approvals.detail", request_id=request_id))
+
+
+@bp.post("/bulk")
+@login_required
+def bulk() -> Any:
+    """Approve the checked items of the inbox; report each result."""
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    if not ids:
+        flash("一括承認する起案を選んでください。", "error")
+        return redirect(url_for("approvals.index"))
+    try:
+        results = service.bulk(current_user, ids, "approve")
+    except ApprovalError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("approvals.index"))
+    ok = sum(r["ok"] for r in results)
+    flash(f"{ok}件を承認しました。", "info")
+    for result in results:
+        if not result["ok"]:
+            flash(f"起案 {result['id']}: {result['error']['message']}", "error")
+    return redirect(url_for("approvals.index"))
+
+
+@bp.route("/absence", methods=["GET", "POST"])
+@login_required
+def absences() -> Any:
+    """不在設定: list, register, cancel."""
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.form.get("cancel"):
+                absence.cancel(current_user, int(request.form["cancel"]))
+                flash("不在設定を取り消しました。", "info")
+            else:
+                data = {k: request.form.get(k) or None for k in ("deputy", "from", "until", "note")}
+                absence.register(current_user, data)
+                flash("不在設定を登録しました。", "info")
+            return redirect(url_for("approvals.absences"))
+        except (ApprovalError, ValueError) as exc:
+            flash(getattr(exc, "message", "入力内容を確認してください。"), "error")
+            status = 422
+    rows = [absence.absence_json(a) for a in absence.current_and_future(current_user)]
+    return render_template("approvals/absence.html", absences=rows), status

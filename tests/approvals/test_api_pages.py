@@ -1,0 +1,73 @@
+"""The approval pages through the test client: form errors, buttons shown only when allowed, absence form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from approvals import service
+from tests.approvals import test_service_support as support
+from tests.conftest import csrf_from, login
+from workspace import calendar
+
+# Fixtures shared with the other approval test modules.
+app_config = support.app_config
+org = support.org
+shared_keys = support.shared_keys
+
+
+def test_draft_form_shows_a_japanese_error_and_writes_nothing(client: Any, org: dict[str, Any]) -> None:
+    """Does a negative amount re-render the form with a 422 and a Japanese message?"""
+    login(client, "yamada")
+    token = csrf_from(client.get("/approvals/new").get_data(as_text=True))
+    form = {"csrf_token": token, "route": "general", "title": "件名", "amount": "-3", "submit": "1"}
+    response = client.post("/approvals/new", data=form)
+    assert response.status_code == 422
+    assert "金額に負の値は指定できません。" in response.get_data(as_text=True)
+    assert client.get("/approvals/").get_data(as_text=True).count("件名") == 0
+
+
+def test_buttons_follow_allowed_actions(app: Any, org: dict[str, Any]) -> None:
+    """Does the 係長 see 承認・差戻し・却下, the 課長 (not yet due) only 引上げ, a stranger nothing?"""
+    import re
+
+    row = service.create(org["yamada"], {"route": "general", "title": "ボタン", "submit": True})
+
+    def buttons(username: str) -> tuple[int, list[str]]:
+        client = app.test_client()
+        login(client, username)
+        response = client.get(f"/approvals/{row.id}")
+        return response.status_code, re.findall(
+            r'name="action" value="(\w+)"', response.get_data(as_text=True)
+        )
+
+    assert buttons("suzuki") == (200, ["approve", "send_back", "reject"])
+    assert buttons("sato") == (200, ["pull_up"])  # 引上げ: a later approver may act for the 係長
+    assert buttons("yamada") == (200, ["pull_back", "withdraw"])
+    assert buttons("tanaka")[0] == 404
+
+
+def test_act_and_bulk_through_forms(client: Any, org: dict[str, Any]) -> None:
+    """Do the detail page's 承認 button and the inbox's 一括承認 work, with a flash per outcome?"""
+    first = service.create(org["yamada"], {"route": "general", "title": "一件目", "submit": True})
+    second = service.create(org["yamada"], {"route": "general", "title": "二件目", "submit": True})
+    login(client, "suzuki")
+    token = csrf_from(client.get(f"/approvals/{first.id}").get_data(as_text=True))
+    done = client.post(f"/approvals/{first.id}/act", data={"csrf_token": token, "action": "approve"})
+    assert done.status_code == 302
+    page = client.get("/approvals/").get_data(as_text=True)
+    assert "承認しました。" in page and "二件目" in page
+    bulk = client.post("/approvals/bulk", data={"csrf_token": token, "ids": [str(first.id), str(second.id)]})
+    page = client.get(bulk.headers["Location"]).get_data(as_text=True)
+    assert "1件を承認しました。" in page and "既に処理済みです。" in page
+
+
+def test_absence_form(client: Any, org: dict[str, Any]) -> None:
+    """Can an absence be registered and cancelled through the page?"""
+    login(client, "sato")
+    token = csrf_from(client.get("/approvals/absence").get_data(as_text=True))
+    today = calendar.today().isoformat()
+    form = {"csrf_token": token, "deputy": "tanaka", "from": today, "until": today}
+    assert client.post("/approvals/absence", data=form).status_code == 302
+    assert "田中 誠" in client.get("/approvals/absence").get_data(as_text=True)
+    bad = client.post("/approvals/absence", data={**form, "deputy": "sato"})
+    assert bad.status_code == 422 and "代理者には本人以外" in bad.get_data(as_text=True)
