@@ -1,0 +1,19 @@
+"""文書管理 and unified search: document registry, file store, text extraction, the whoosh index.
+
+``init_app`` is called by ``workspace.create_app``: it registers the page and API blueprints, the
+CLI commands and the signal receivers that put approvals and chat messages in the index outbox.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Wire docsearch into app: blueprints, commands, signal receivers."""
+    from docsearch import api, cli, receivers, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    cli.init_app(app)
+    receivers.connect(app)

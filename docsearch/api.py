@@ -1,0 +1,145 @@
+"""The docsearch JSON API under /api/v1: documents, their files and versions, retention, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response, jsonify, request, send_file
+from flask_login import current_user
+
+from docsearch import files, registry, retention, search
+from docsearch.errors import DocumentError
+from docsearch.models import Document
+from workspace.extensions import csrf
+from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
+
+bp = api_blueprint("docsearch_api", __name__)
+csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
+
+
+@bp.errorhandler(DocumentError)
+def _document_error(error: DocumentError) -> Any:
+    return error_response(error.status, error.message, error.code)
+
+
+def _upload() -> tuple[Any, str]:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "ファイル（file）を添付してください。")
+    return upload.stream, upload.filename
+
+
+@bp.post("/documents")
+@api_login_required
+def create_document() -> Any:
+    """Register a document: multipart file + metadata fields → 201 with the document."""
+    stream, filename = _upload()
+    doc = registry.register(current_user, request.form.to_dict(), stream, filename)
+    return jsonify(registry.document_json(doc)), 201
+
+
+@bp.get("/documents/<int:doc_id>")
+@api_login_required
+def get_document(doc_id: int) -> Any:
+    """Return one document the caller may see (404 otherwise)."""
+    return jsonify(registry.document_json(registry.get_for(current_user, doc_id)))
+
+
+def file_response(doc: Document, version_number: int | None = None, *, inline: bool = False) -> Response:
+    """Send a version's file as an attachment (or inline for a PDF preview), with nosniff."""
+    versions = {v.number: v for v in doc.versions}
+    version = versions.get(version_number) if version_number else doc.current_version
+    if version is None:
+        raise DocumentError(404, "ファイルが見つかりません。", "not_found")
+    path = files.path_for(version.sha256)
+    if not path.exists():
+        raise DocumentError(503, "ファイルを読み出せません。管理者にお知らせください。", "file_missing")
+    inline = inline and version.file.kind == "pdf"
+    response = send_file(
+        path,
+        mimetype=version.file.mime_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=version.filename,
+        conditional=True,
+        etag=version.sha256,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/documents/<int:doc_id>/file")
+@api_login_required
+def get_file(doc_id: int) -> Any:
+    """Download the current (or ?version=N) file of a document the caller may see."""
+    doc = registry.get_for(current_user, doc_id)
+    return file_response(doc, request.args.get("version", type=int))
+
+
+@bp.post("/documents/<int:doc_id>/versions")
+@api_login_required
+def add_version(doc_id: int) -> Any:
+    """Add a file version → 201 with the document."""
+    stream, filename = _upload()
+    doc = registry.add_version(current_user, doc_id, stream, filename)
+    return jsonify(registry.document_json(doc)), 201
+
+
+@bp.get("/search")
+@api_login_required
+def search_all() -> Any:
+    """Search documents (and later approvals and messages) the caller may open."""
+    return jsonify(search.search(current_user, request.args.to_dict()).json())
+
+
+@bp.get("/retention/expired")
+@api_login_required
+def expired() -> Any:
+    """The 満了 list (records staff): documents whose retention has ended."""
+    as_of = _date(request.args.get("as_of"), "as_of")
+    docs = retention.expired(current_user, as_of)
+    return jsonify({"documents": [registry.document_json(d) for d in docs]})
+
+
+@bp.post("/documents/<int:doc_id>/dispose")
+@api_login_required
+def dispose(doc_id: int) -> Any:
+    """廃棄 with a reason (records staff) → the disposal record."""
+    record = retention.dispose(current_user, doc_id, json_body().get("reason"))
+    return jsonify(
+        {
+            "document_id": record.document_id,
+            "title": record.title,
+            "reason": record.reason,
+            "actor": record.actor,
+            "files": record.files,
+            "at": record.at.isoformat(),
+        }
+    )
+
+
+@bp.post("/documents/<int:doc_id>/extend")
+@api_login_required
+def extend(doc_id: int) -> Any:
+    """延長 with a reason and a new end date, or "permanent" (records staff)."""
+    body = json_body()
+    permanent = str(body.get("retention_until", "")).lower() in ("permanent", "永年")
+    new_until = None if permanent else _date(body.get("retention_until"), "retention_until")
+    record = retention.extend(current_user, doc_id, body.get("reason"), new_until, permanent=permanent)
+    return jsonify(
+        {
+            "document_id": record.document_id,
+            "retention_until": record.new_until.isoformat() if record.new_until else None,
+        }
+    )
+
+
+def _date(value: Any, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ApiError(400, f"{name} は YYYY-MM-DD の形式で指定してください。") from None

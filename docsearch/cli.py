@@ -1,0 +1,96 @@
+"""Commands: workspace reindex | index drain | index status | import-documents | classifications import."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from docsearch import importer, indexer
+from docsearch.errors import DocumentError
+from docsearch.index import IndexBusy
+
+
+def init_app(app: Flask) -> None:
+    """Attach the docsearch commands to app.cli."""
+    app.cli.add_command(reindex_command)
+    app.cli.add_command(index_group)
+    app.cli.add_command(import_command)
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex_command() -> None:
+    """Rebuild the search index from the database (the database is the truth)."""
+    total = indexer.count_indexable()
+    with click.progressbar(length=total, label="索引の再構築", file=sys.stderr) as bar:
+        written = indexer.rebuild(progress=bar.update)
+    click.echo(f"reindexed {written} entries")
+
+
+@click.group("index")
+def index_group() -> None:
+    """The search index and its outbox."""
+
+
+@index_group.command("drain")
+@click.option("--loop", is_flag=True, help="Keep draining (a separate indexer worker).")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls with --loop.")
+@with_appcontext
+def drain_command(loop: bool, interval: float) -> None:
+    """Apply the outbox to the index: what commits owe it, including after a crash."""
+    while True:
+        try:
+            done = indexer.drain()
+        except IndexBusy:
+            if not loop:
+                raise click.ClickException(
+                    "the search index is locked by another writer; try again"
+                ) from None
+            done = 0
+        if done or not loop:
+            click.echo(f"drained {done} outbox rows")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@index_group.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Print the number of index entries and of outbox rows waiting."""
+    index = indexer.ready_index()
+    click.echo(f"entries: {index.doc_count()}  pending: {indexer.pending()}  path: {index.path}")
+
+
+@click.command("import-documents")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--metadata", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write failures to this CSV.")
+@with_appcontext
+def import_command(folder: Path, metadata: Path, report: Path | None) -> None:
+    """Register every file listed in the metadata CSV; skip files already registered (same sha256)."""
+
+    def bar(rows):  # noqa: ANN001, ANN202 - click's progress bar as an iterator
+        with click.progressbar(rows, label="文書の取込み", file=sys.stderr) as items:
+            yield from items
+
+    try:
+        result = importer.import_documents(folder, metadata, progress=bar)
+    except DocumentError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(
+        f"imported {len(result.imported)}, skipped {len(result.skipped)} (already registered), "
+        f"failed {len(result.failed)}"
+    )
+    for path, reason in result.failed:
+        click.echo(f"  FAILED {path}: {reason}", err=True)
+    if report is not None:
+        result.write_failures(report)
+        click.echo(f"failure report: {report}")
+    if result.failed:
+        sys.exit(1)

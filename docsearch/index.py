@@ -1,0 +1,223 @@
+"""The whoosh index: schema, opening (rebuilding a missing or corrupt index), the single writer.
+
+Pure index plumbing: nothing here reads the database or the request.  ``docsearch.indexer`` feeds
+it from the database and the outbox; ``docsearch.search`` queries it.
+
+One index serves every kind of searchable object (``type`` = document | approval | message).  Who
+may see an entry is indexed with it as ``acl`` tokens and every query is intersected with the
+caller's tokens (``search.permission_query``), so hits, counts, facets and snippets are trimmed
+inside the query itself:
+
+* ``all``              – every signed-in staff member (公開, 庁内限り)
+* ``dept:<code>``      – staff of that 課 (課内限り)
+* ``user:<id>``        – one person (registrant, explicit grant; later: approval route members)
+* ``channel:<id>``     – members of a chat channel (later: messages)
+* ``role:records``     – records staff and administrators, who see every document
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as windex
+from whoosh.fields import ID, KEYWORD, NUMERIC, Schema
+from whoosh.index import Index, LockError
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
+
+from docsearch.analyzer import field_values, text_fields
+
+log = logging.getLogger(__name__)
+
+#: Bump when the schema changes: a new index name makes every process build a fresh index.
+SCHEMA_VERSION = 1
+INDEX_NAME = f"docsearch_v{SCHEMA_VERSION}"
+
+
+class IndexBusy(RuntimeError):
+    """Another writer held the index lock for longer than the lock timeout."""
+
+
+def get_schema() -> Schema:
+    """Return the schema of the unified index (see the module docstring for ``acl``)."""
+    return Schema(
+        key=ID(stored=True, unique=True),  # "document:12"
+        type=ID(stored=True, sortable=True),
+        acl=KEYWORD(),
+        department=ID(stored=True, sortable=True),
+        fiscal_year=ID(stored=True, sortable=True),
+        classification=KEYWORD(),  # every prefix level of the 分類 code: 01, 01-02, 01-02-03
+        visibility=ID(sortable=True),
+        date=NUMERIC(int, bits=32, stored=True, sortable=True),  # yyyymmdd: received or registered
+        **text_fields("title", stored=True),
+        **text_fields("body"),
+    )
+
+
+@dataclass
+class IndexEntry:
+    """One searchable object as the index holds it."""
+
+    type: str
+    object_id: int
+    title: str
+    body: str
+    acl: list[str]
+    department: str = ""
+    fiscal_year: int | None = None
+    classification: list[str] = field(default_factory=list)
+    visibility: str = ""
+    date: int = 0
+
+    @property
+    def key(self) -> str:
+        """The unique key in the index, type:id."""
+        return entry_key(self.type, self.object_id)
+
+    def fields(self) -> dict[str, object]:
+        """Return the add_document/update_document keyword arguments."""
+        return {
+            "key": self.key,
+            "type": self.type,
+            "acl": " ".join(self.acl),
+            "department": self.department,
+            "fiscal_year": "" if self.fiscal_year is None else str(self.fiscal_year),
+            "classification": " ".join(self.classification),
+            "visibility": self.visibility,
+            "date": self.date,
+            **field_values("title", self.title),
+            **field_values("body", self.body),
+        }
+
+
+def entry_key(kind: str, object_id: int) -> str:
+    """Return the index key of an object."""
+    return f"{kind}:{object_id}"
+
+
+class SearchIndex:
+    """The index in one directory: opened once per process, rebuilt when missing or corrupt."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._ix: Index | None = None
+        self._open_lock = threading.Lock()
+        # whoosh's file lock also excludes threads of this process (flock per open file), but a
+        # thread lock first makes in-process writers queue instead of polling the file lock.
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        #: Set when the index had to be created from nothing; the indexer then rebuilds it.
+        self.needs_rebuild = False
+
+    def open(self) -> Index:
+        """Return the whoosh index, creating it when missing and recreating it when unreadable."""
+        with self._open_lock:
+            if self._ix is not None:
+                return self._ix
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                if not windex.exists_in(str(self.path), indexname=INDEX_NAME):
+                    log.warning("search index missing in %s: creating it", self.path)
+                    self._ix = self._create()
+                    return self._ix
+                ix = windex.open_dir(str(self.path), indexname=INDEX_NAME)
+                with ix.searcher() as searcher:
+                    searcher.doc_count()  # reads every segment's metadata: fails on a damaged index
+            except Exception:  # whoosh raises many kinds of errors for damaged files
+                log.exception("search index in %s is unreadable: rebuilding it", self.path)
+                self._quarantine()
+                ix = self._create()
+            self._ix = ix
+            return ix
+
+    def _create(self) -> Index:
+        ix = windex.create_in(str(self.path), get_schema(), indexname=INDEX_NAME)
+        self.needs_rebuild = True
+        return ix
+
+    def _quarantine(self) -> None:
+        """Move a damaged index aside (kept for diagnosis) and start an empty directory."""
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        shutil.move(str(self.path), str(aside))
+        self.path.mkdir(parents=True)
+
+    def reset(self) -> None:
+        """Forget the opened index so the next ``open`` re-reads (or rebuilds) it from disk."""
+        with self._open_lock:
+            self._ix = None
+            self._local.__dict__.clear()
+
+    def recreate(self) -> Index:
+        """Replace the index with an empty one (for a full rebuild) and return it."""
+        with self._write_lock, self._open_lock:
+            self._ix = None
+            self._local.__dict__.clear()
+            if self.path.exists():
+                shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
+            self._ix = self._create()
+            return self._ix
+
+    @contextlib.contextmanager
+    def writer(self, *, bulk: bool = False, procs: int = 1, limitmb: int = 128) -> Iterator[IndexWriter]:
+        """Yield the one writer of the index; commit on success, cancel on error.
+
+        Waits up to ``lock_timeout`` seconds for another writer (thread or process) to finish,
+        then raises IndexBusy.  ``bulk`` writes one new segment without merging (rebuilds).
+        """
+        ix = self.open()
+        if not self._write_lock.acquire(timeout=self.lock_timeout):
+            raise IndexBusy("search index is locked by another thread")
+        try:
+            writer = self._acquire(ix, procs=procs, limitmb=limitmb)
+            try:
+                yield writer
+            except BaseException:
+                writer.cancel()
+                raise
+            if bulk and procs > 1:
+                writer.commit(merge=False)
+            else:
+                writer.commit(merge=not bulk)
+        finally:
+            self._write_lock.release()
+
+    def _acquire(self, ix: Index, *, procs: int, limitmb: int) -> IndexWriter:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while True:
+            try:
+                if procs > 1:
+                    return ix.writer(procs=procs, limitmb=limitmb, multisegment=True)
+                return ix.writer(limitmb=limitmb)
+            except LockError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusy("search index is locked by another process") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def searcher(self) -> Searcher:
+        """Return this thread's searcher, refreshed to the newest commit (whoosh readers are not
+        shared between threads: they seek on shared file handles)."""
+        ix = self.open()
+        current: Searcher | None = getattr(self._local, "searcher", None)
+        if current is None or getattr(self._local, "ix", None) is not ix or not current.up_to_date():
+            # A fresh searcher rather than Searcher.refresh(), which fails on an index that was empty.
+            if current is not None:
+                current.close()
+            current = ix.searcher()
+        self._local.searcher = current
+        self._local.ix = ix
+        return current
+
+    def doc_count(self) -> int:
+        """Return the number of entries in the index."""
+        return self.searcher().doc_count()

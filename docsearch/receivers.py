@@ -1,0 +1,44 @@
+"""Signal receivers: approvals and chat announce changes; docsearch owes the index an update.
+
+The senders emit after their own commit, so the outbox row cannot share their transaction.  The
+receiver writes it on the sender's session: committed at once when that session is idle, else it
+joins whatever the sender does next (lost only if that rolls back; ``workspace reindex`` repairs
+it).  It never commits someone else's unfinished work.  Approvals and messages are not indexed
+until their services exist (``indexer.SOURCES``): their rows wait in the outbox meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from docsearch import indexer
+from workspace import db, signals
+
+
+def _owe(kind: str, object_id: Any) -> None:
+    if object_id is None:
+        return
+    session = db.session()
+    idle = not session.in_transaction()
+    indexer.enqueue(kind, int(object_id), session)
+    if idle:
+        indexer.drain_after_commit()
+        session.commit()
+
+
+def _on_message(_sender: Any = None, **kwargs: Any) -> None:
+    _owe("message", kwargs.get("message_id"))
+
+
+def _on_approval(_sender: Any = None, **kwargs: Any) -> None:
+    _owe("approval", kwargs.get("request_id"))
+
+
+def connect(app: Flask) -> None:
+    """Subscribe to the chat and approval signals (once per process; receivers use current_app)."""
+    del app  # receivers look up the app of the sending context
+    for signal in (signals.message_created, signals.message_edited, signals.message_deleted):
+        signal.connect(_on_message, weak=False)
+    signals.approval_changed.connect(_on_approval, weak=False)

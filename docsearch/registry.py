@@ -1,0 +1,450 @@
+"""The document registry (文書管理): registering documents and versions, reading them, classifications.
+
+The service owns the rules and alone commits.  A registration is all or nothing: metadata is
+validated first, then the file is staged (hashed, sniffed, its text extracted); only then are the
+rows written, the file moved to its content address and the transaction committed.  If anything
+fails, the staged file is discarded and a file that had just entered the store is removed again,
+so there is never a row without its file nor a new file without its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from docsearch import extract, files, indexer
+from docsearch.errors import DocumentError
+from docsearch.models import (
+    RETENTION_YEARS,
+    STATUS_ACTIVE,
+    VISIBILITIES,
+    VISIBILITY_LABELS,
+    Binder,
+    Classification,
+    Document,
+    DocumentGrant,
+    DocumentVersion,
+    StoredFile,
+)
+from docsearch.permissions import can_edit, can_register_for, can_view, is_records
+from workspace import audit, calendar, db, directory
+from workspace.models import User
+
+_PERMANENT = {"", "permanent", "永年", "none", "null"}
+_VISIBILITY_ALIASES = {label: key for key, label in VISIBILITY_LABELS.items()}
+
+
+@dataclass
+class DocumentInput:
+    """Validated metadata of a document to register."""
+
+    title: str
+    department_id: int
+    fiscal_year: int
+    visibility: str
+    retention_years: int | None
+    classification: Classification | None = None
+    document_number: str | None = None
+    received_on: dt.date | None = None
+    sender: str | None = None
+    addressee: str | None = None
+    binder: str | None = None
+    tags: list[str] = field(default_factory=list)
+    grants: list[int] = field(default_factory=list)
+
+
+def _text(data: dict[str, Any], key: str, limit: int, label: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    value = str(value).strip()
+    if len(value) > limit:
+        raise DocumentError(422, f"{label}は{limit}文字以内で入力してください。")
+    return value or None
+
+
+def parse_retention(value: Any) -> int | None:
+    """Return the 保存年限 in years (1, 3, 5, 10, 30) or None for 永年; raise DocumentError(422)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in _PERMANENT):
+        return None
+    try:
+        years = int(str(value).strip().removesuffix("年"))
+    except ValueError:
+        years = -1
+    if years not in RETENTION_YEARS:
+        raise DocumentError(422, "保存年限は 1・3・5・10・30 年または永年（permanent）から選んでください。")
+    return years
+
+
+def parse_input(data: dict[str, Any]) -> DocumentInput:
+    """Validate registration metadata (form fields or CSV columns); raise DocumentError(422)."""
+    title = _text(data, "title", 300, "件名")
+    if not title:
+        raise DocumentError(422, "件名を入力してください。")
+    code = _text(data, "department_code", 32, "担当課コード")
+    department = directory.get_department(code) if code else None
+    if department is None:
+        raise DocumentError(422, "担当課（department_code）が登録されていません。")
+    try:
+        fiscal_year = int(str(data.get("fiscal_year", "")).strip().removesuffix("年度"))
+    except ValueError:
+        raise DocumentError(422, "年度は西暦の数字で入力してください（例: 2026）。") from None
+    if not 1900 <= fiscal_year <= 2200:
+        raise DocumentError(422, "年度が範囲外です。")
+    visibility = _text(data, "visibility", 16, "秘区分") or ""
+    visibility = _VISIBILITY_ALIASES.get(visibility, visibility)
+    if visibility not in VISIBILITIES:
+        raise DocumentError(422, "秘区分は public・internal・department・secret から選んでください。")
+    classification = None
+    class_code = _text(data, "classification", 32, "文書分類")
+    if class_code:
+        classification = (
+            db.session()
+            .execute(select(Classification).where(Classification.code == class_code))
+            .scalar_one_or_none()
+        )
+        if classification is None:
+            raise DocumentError(422, f"文書分類「{class_code}」は登録されていません。")
+    if "retention_years" not in data and classification is not None:
+        retention = classification.default_retention_years
+    elif "retention_years" not in data:
+        raise DocumentError(422, "保存年限（retention_years）を指定してください。")
+    else:
+        retention = parse_retention(data.get("retention_years"))
+    received = _text(data, "received_on", 10, "収受日")
+    try:
+        received_on = dt.date.fromisoformat(received) if received else None
+    except ValueError:
+        raise DocumentError(422, "収受日は YYYY-MM-DD の形式で入力してください。") from None
+    tags_raw = data.get("tags") or ""
+    tags = tags_raw if isinstance(tags_raw, list) else str(tags_raw).replace("、", ",").split(",")
+    tags = list(dict.fromkeys(t.strip()[:50] for t in tags if t and t.strip()))[:30]
+    return DocumentInput(
+        title=title,
+        department_id=department.id,
+        fiscal_year=fiscal_year,
+        visibility=visibility,
+        retention_years=retention,
+        classification=classification,
+        document_number=_text(data, "document_number", 100, "文書番号"),
+        received_on=received_on,
+        sender=_text(data, "sender", 200, "差出人"),
+        addressee=_text(data, "addressee", 200, "宛先"),
+        binder=_text(data, "binder", 200, "簿冊"),
+        tags=tags,
+        grants=_grant_ids(data.get("grants")),
+    )
+
+
+def _grant_ids(value: Any) -> list[int]:
+    if not value:
+        return []
+    names = value if isinstance(value, list) else str(value).split(",")
+    ids = []
+    for name in (n.strip() for n in names if n and n.strip()):
+        user = directory.get_user(name)
+        if user is None:
+            raise DocumentError(422, f"閲覧を許可する職員「{name}」が見つかりません。")
+        ids.append(user.id)
+    return ids
+
+
+def _binder(name: str, department_id: int, fiscal_year: int) -> Binder:
+    session = db.session()
+    binder = session.execute(
+        select(Binder).where(
+            Binder.name == name, Binder.department_id == department_id, Binder.fiscal_year == fiscal_year
+        )
+    ).scalar_one_or_none()
+    if binder is None:
+        binder = Binder(name=name, department_id=department_id, fiscal_year=fiscal_year)
+        session.add(binder)
+    return binder
+
+
+def _stored_file(staged: files.Staged) -> StoredFile:
+    """Return the StoredFile row for staged content, extracting the text only for new content."""
+    existing = db.session().get(StoredFile, staged.sha256)
+    if existing is not None:
+        return existing
+    text = extract.extract_text(staged.path, staged.kind)
+    row = StoredFile(
+        sha256=staged.sha256, size=staged.size, kind=staged.kind, mime_type=staged.mime_type, text=text
+    )
+    db.session().add(row)
+    return row
+
+
+def _finish(staged: files.Staged, action: str, actor: User | None, doc: Document) -> None:
+    """Store the file, commit, and undo the store on failure (see the module docstring)."""
+    session = db.session()
+    try:
+        session.flush()
+        audit.record(
+            action,
+            actor=actor.username if actor else "cli",
+            target=f"document:{doc.id}",
+            detail={"sha256": staged.sha256},
+        )
+        indexer.enqueue("document", doc.id)
+        indexer.drain_after_commit()
+        created = files.commit(staged)
+    except BaseException:
+        session.rollback()
+        files.discard(staged)
+        raise
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if created and session.get(StoredFile, staged.sha256) is None:
+            files.remove(staged.sha256)
+        raise
+
+
+def register(actor: User | None, data: dict[str, Any], stream: IO[bytes], filename: str) -> Document:
+    """Register a document with its first file version and commit; return it.
+
+    actor None is the operator at the command line (bulk import): no per-課 check.
+
+    Raises DocumentError: 422 bad metadata or unreadable file, 403 not allowed for that 課,
+    413 too large, 415 type not accepted or contradicting its extension.
+    """
+    doc_input = parse_input(data)
+    if actor is not None and not can_register_for(actor, doc_input.department_id):
+        raise DocumentError(403, "この課の文書を登録する権限がありません。")
+    staged = files.stage(stream, filename)
+    try:
+        stored = _stored_file(staged)
+    except BaseException:
+        files.discard(staged)
+        db.session().rollback()
+        raise
+    doc = Document(
+        title=doc_input.title,
+        document_number=doc_input.document_number,
+        classification=doc_input.classification,
+        department_id=doc_input.department_id,
+        fiscal_year=doc_input.fiscal_year,
+        origin="received" if doc_input.received_on else "created",
+        received_on=doc_input.received_on,
+        sender=doc_input.sender,
+        addressee=doc_input.addressee,
+        retention_years=doc_input.retention_years,
+        retention_until=calendar.retention_until(doc_input.fiscal_year, doc_input.retention_years),
+        visibility=doc_input.visibility,
+        tags=doc_input.tags,
+        status=STATUS_ACTIVE,
+        created_by_id=actor.id if actor else None,
+    )
+    if doc_input.binder:
+        doc.binder = _binder(doc_input.binder, doc_input.department_id, doc_input.fiscal_year)
+    doc.grants = [DocumentGrant(user_id=uid) for uid in doc_input.grants]
+    doc.versions.append(
+        DocumentVersion(
+            number=1,
+            file=stored,
+            filename=_safe_name(filename, staged),
+            created_by_id=actor.id if actor else None,
+        )
+    )
+    db.session().add(doc)
+    _finish(staged, "document.register", actor, doc)
+    return doc
+
+
+def add_version(actor: User, doc_id: int, stream: IO[bytes], filename: str) -> Document:
+    """Add a new file version to a document and commit; 404 when the actor may not see it."""
+    doc = get_for(actor, doc_id)
+    if not can_edit(actor, doc):
+        raise DocumentError(403, "この文書を更新する権限がありません。")
+    staged = files.stage(stream, filename)
+    try:
+        stored = _stored_file(staged)
+    except BaseException:
+        files.discard(staged)
+        db.session().rollback()
+        raise
+    number = (doc.versions[-1].number if doc.versions else 0) + 1
+    doc.versions.append(
+        DocumentVersion(
+            number=number, file=stored, filename=_safe_name(filename, staged), created_by_id=actor.id
+        )
+    )
+    doc.updated_at = dt.datetime.now(dt.UTC)
+    try:
+        _finish(staged, "document.version", actor, doc)
+    except IntegrityError:
+        raise DocumentError(409, "同時に別の版が登録されました。もう一度お試しください。") from None
+    return doc
+
+
+def _safe_name(filename: str, staged: files.Staged) -> str:
+    """The name shown and offered on download: the base name only, with a fitting extension."""
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    base = "".join(c for c in base if c.isprintable() and c not in '"<>|:*?')[:200]
+    return base or f"document{files.KINDS[staged.kind][1][0]}"
+
+
+def find_by_sha256(sha256: str) -> Document | None:
+    """Return an active document whose current or earlier version has this content, or None."""
+    return (
+        db.session()
+        .execute(
+            select(Document)
+            .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+            .where(DocumentVersion.sha256 == sha256, Document.status == STATUS_ACTIVE)
+            .limit(1)
+        )
+        .scalar_one_or_none()
+    )
+
+
+def get_for(user: User, doc_id: int) -> Document:
+    """Return the document if user may see it; DocumentError(404) otherwise (existence is not revealed)."""
+    doc = db.session().get(Document, doc_id)
+    if doc is None or not can_view(user, doc):
+        raise DocumentError(404, "文書が見つかりません。", "not_found")
+    return doc
+
+
+def list_for(
+    user: User,
+    *,
+    fiscal_year: int | None = None,
+    department_code: str | None = None,
+    classification: str | None = None,
+    visibility: str | None = None,
+    title: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Document], int]:
+    """Return one page of active documents user may see (newest first) and the total count."""
+    from sqlalchemy import and_, exists, or_
+
+    from workspace.models import Department
+
+    query = select(Document).where(Document.status == STATUS_ACTIVE)
+    if not is_records(user):
+        granted = exists().where(DocumentGrant.document_id == Document.id, DocumentGrant.user_id == user.id)
+        query = query.where(
+            or_(
+                Document.visibility.in_(("public", "internal")),
+                Document.created_by_id == user.id,
+                granted,
+                and_(Document.visibility == "department", Document.department_id == user.department_id),
+            )
+        )
+    if fiscal_year:
+        query = query.where(Document.fiscal_year == fiscal_year)
+    if department_code:
+        query = query.where(
+            Document.department_id.in_(select(Department.id).where(Department.code == department_code))
+        )
+    if classification:
+        query = query.where(
+            Document.classification_id.in_(
+                select(Classification.id).where(
+                    Classification.code.startswith(classification, autoescape=True)
+                )
+            )
+        )
+    if visibility in VISIBILITIES:
+        query = query.where(Document.visibility == visibility)
+    if title:
+        query = query.where(Document.title.contains(title, autoescape=True))
+    total = db.session().execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session().execute(
+        query.order_by(Document.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
+    )
+    return list(rows.scalars().unique()), total
+
+
+# --- classifications ----------------------------------------------------------------------------
+
+
+def list_classifications() -> list[Classification]:
+    """Return the 文書分類 table ordered by code."""
+    return list(db.session().execute(select(Classification).order_by(Classification.code)).scalars())
+
+
+def import_classifications(actor: User, data: bytes) -> int:
+    """Load or update classifications from CSV (code, major, middle, minor, retention_years); commit.
+
+    UTF-8 or Shift_JIS; a header row is required.  Returns the number of rows applied.
+    """
+    if not is_records(actor):
+        raise DocumentError(403, "文書分類を編集できるのは文書担当者だけです。")
+    reader = csv.DictReader(io.StringIO(extract.decode_text(data)))
+    session = db.session()
+    count = 0
+    for number, row in enumerate(reader, start=2):
+        code = (row.get("code") or "").strip()
+        major = (row.get("major") or "").strip()
+        if not code or not major:
+            session.rollback()
+            raise DocumentError(422, f"{number}行目: code と major は必須です。")
+        try:
+            retention = parse_retention(row.get("retention_years"))
+        except DocumentError as error:
+            session.rollback()
+            raise DocumentError(422, f"{number}行目: {error.message}") from None
+        item = session.execute(select(Classification).where(Classification.code == code)).scalar_one_or_none()
+        if item is None:
+            item = Classification(code=code, major=major)
+            session.add(item)
+        item.major = major
+        item.middle = (row.get("middle") or "").strip() or None
+        item.minor = (row.get("minor") or "").strip() or None
+        item.default_retention_years = retention
+        count += 1
+    audit.record("classification.import", actor=actor.username, detail={"rows": count})
+    session.commit()
+    return count
+
+
+def document_json(doc: Document) -> dict[str, Any]:
+    """The public shape of a document in the API."""
+    version = doc.current_version
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "document_number": doc.document_number,
+        "classification": doc.classification.code if doc.classification else None,
+        "classification_label": doc.classification.label if doc.classification else None,
+        "department_code": doc.department.code,
+        "department_name": doc.department.name,
+        "fiscal_year": doc.fiscal_year,
+        "origin": doc.origin,
+        "received_on": doc.received_on.isoformat() if doc.received_on else None,
+        "sender": doc.sender,
+        "addressee": doc.addressee,
+        "binder": doc.binder.name if doc.binder else None,
+        "tags": list(doc.tags or []),
+        "retention_years": doc.retention_years if doc.retention_years is not None else "permanent",
+        "retention_until": doc.retention_until.isoformat() if doc.retention_until else None,
+        "visibility": doc.visibility,
+        "status": doc.status,
+        "sha256": version.sha256 if version else None,
+        "size": version.file.size if version else None,
+        "mime_type": version.file.mime_type if version else None,
+        "filename": version.filename if version else None,
+        "versions": [
+            {
+                "number": v.number,
+                "sha256": v.sha256,
+                "filename": v.filename,
+                "size": v.file.size,
+                "created_at": calendar.isoformat(v.created_at),
+            }
+            for v in doc.versions
+        ],
+        "created_at": calendar.isoformat(doc.created_at),
+        "url": f"/documents/{doc.id}",
+    }

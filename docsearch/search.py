@@ -1,0 +1,232 @@
+"""One search for everything the caller may open: documents now, approvals and messages later.
+
+Permission trimming happens inside the whoosh query: the user's query is intersected with the
+caller's ``acl`` tokens (``permission_query``), so the hits, the total, the facet counts and the
+snippets are all computed over what the caller may open, and nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.collectors import WrappingCollector
+
+from docsearch.errors import DocumentError
+from docsearch.indexer import ready_index
+from docsearch.models import Document
+from docsearch.permissions import user_tokens
+from docsearch.query import EmptyQuery, QueryError, QueryTooComplex, parse_user_query
+from docsearch.snippet import snippet
+from docsearch.synonyms import get_synonyms
+from workspace import db
+from workspace.models import User
+
+TYPES = ("document", "approval", "message")
+FIELDS = {"title": 2.0, "body": 1.0}
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+FACETS = ("type", "fiscal_year", "department")
+
+
+class SearchTimeout(Exception):
+    """The search ran past SEARCH_TIME_LIMIT seconds."""
+
+
+class _Deadline(WrappingCollector):
+    """Stops collecting once the deadline has passed (checked between hits, no signals or threads)."""
+
+    def __init__(self, child: Any, seconds: float) -> None:
+        super().__init__(child)
+        self.seconds = seconds
+        self.deadline = 0.0
+
+    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:  # noqa: D102
+        self.deadline = time.monotonic() + self.seconds
+        self.child.prepare(top_searcher, q, context)
+
+    def collect_matches(self) -> None:  # noqa: D102
+        child = self.child
+        clock = time.monotonic
+        for n, sub_docnum in enumerate(child.matches()):
+            child.collect(sub_docnum)
+            if n & 255 == 0 and clock() > self.deadline:
+                raise SearchTimeout
+
+
+@dataclass
+class Hit:
+    """One result row of the API."""
+
+    type: str
+    id: int
+    title: str
+    snippet: str
+    score: float
+    url: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        """The documented result shape (plus the extra fields of its type)."""
+        return {
+            "type": self.type,
+            "id": self.id,
+            "title": self.title,
+            "snippet": self.snippet,
+            "score": self.score,
+            "url": self.url,
+            **self.extra,
+        }
+
+
+@dataclass
+class SearchResult:
+    """A page of hits, the trimmed total and facet counts."""
+
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+
+    def json(self) -> dict[str, Any]:
+        """The documented response body of GET /api/v1/search."""
+        return {"total": self.total, "results": [h.json() for h in self.hits], "facets": self.facets}
+
+
+def permission_query(user: User) -> wq.Query:
+    """Return the query matching exactly the entries user may open (see ``docsearch.index``)."""
+    return wq.Or([wq.Term("acl", token) for token in sorted(user_tokens(user))])
+
+
+def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise DocumentError(400, f"{name} は整数で指定してください。") from None
+    if not low <= number <= high:
+        raise DocumentError(400, f"{name} は {low}〜{high} の範囲で指定してください。")
+    return number
+
+
+def build_filters(params: dict[str, Any]) -> list[wq.Query]:
+    """Return filter queries for type, 年度, 課, 分類, 秘区分 and a date range; raise DocumentError(400)."""
+    filters: list[wq.Query] = []
+    kind = params.get("type") or ""
+    if kind:
+        if kind not in TYPES:
+            raise DocumentError(400, "type は document・approval・message のいずれかです。")
+        filters.append(wq.Term("type", kind))
+    if params.get("fiscal_year"):
+        filters.append(wq.Term("fiscal_year", str(_int(params["fiscal_year"], "fiscal_year", 0, 1900, 2200))))
+    if params.get("department"):
+        filters.append(wq.Term("department", str(params["department"])[:32]))
+    if params.get("classification"):
+        filters.append(wq.Term("classification", str(params["classification"])[:32]))
+    if params.get("visibility"):
+        filters.append(wq.Term("visibility", str(params["visibility"])[:16]))
+    date_from = params.get("date_from") or None
+    date_to = params.get("date_to") or None
+    if date_from or date_to:
+        filters.append(wq.NumericRange("date", _yyyymmdd(date_from), _yyyymmdd(date_to)))
+    return filters
+
+
+def _yyyymmdd(value: str | None) -> int | None:
+    if not value:
+        return None
+    digits = str(value).replace("-", "")
+    if len(digits) != 8 or not digits.isdigit():
+        raise DocumentError(400, "日付は YYYY-MM-DD の形式で指定してください。")
+    return int(digits)
+
+
+def search(user: User, params: dict[str, Any]) -> SearchResult:
+    """Search the unified index for user; params are the API's query parameters.
+
+    Raises DocumentError: 400 for bad parameters or an empty query, 422 for a query over the
+    abuse limits, 503 when the search runs out of time.
+    """
+    text = str(params.get("q") or "")
+    limit = _int(params.get("limit"), "limit", 20, 1, MAX_LIMIT)
+    offset = _int(params.get("offset"), "offset", 0, 0, MAX_OFFSET)
+    sort = params.get("sort") or "relevance"
+    if sort not in ("relevance", "date"):
+        raise DocumentError(400, "sort は relevance か date です。")
+    synonyms = get_synonyms(current_app.config.get("SEARCH_SYNONYMS") or None)
+    try:
+        user_query = parse_user_query(text, FIELDS, synonyms=synonyms)
+    except QueryTooComplex as error:
+        raise DocumentError(422, error.message_ja, "query_too_complex") from None
+    except EmptyQuery as error:
+        raise DocumentError(400, error.message_ja, "empty_query") from None
+    except QueryError as error:
+        raise DocumentError(400, error.message_ja, "bad_query") from None
+    full = wq.And([user_query, permission_query(user), *build_filters(params)])
+    # Searching only reads; ending the caller's read transaction first matters on SQLite, where it
+    # holds the write lock that a rebuild of a missing index (in its own session) needs.
+    db.session().commit()
+    searcher = ready_index().searcher()
+    facets = {name: sorting.FieldFacet(name) for name in FACETS}
+    collector = searcher.collector(
+        limit=offset + limit,
+        groupedby=facets,
+        maptype=sorting.Count,
+        sortedby=sorting.FieldFacet("date", reverse=True) if sort == "date" else None,
+    )
+    timed = _Deadline(collector, float(current_app.config.get("SEARCH_TIME_LIMIT", 5.0)))
+    try:
+        searcher.search_with_collector(full, timed)
+    except SearchTimeout:
+        raise DocumentError(
+            503, "検索に時間がかかりすぎました。語を増やすか条件で絞り込んでください。", "search_timeout"
+        ) from None
+    results = timed.results()
+    facet_counts = {
+        name: {k: v for k, v in results.groups(name).items() if k not in (None, "")} for name in FACETS
+    }
+    page = [(hit["key"], hit.score or 0.0, dict(hit.fields())) for hit in results[offset : offset + limit]]
+    return SearchResult(total=len(results), hits=_hits(page, text, synonyms), facets=facet_counts)
+
+
+def _hits(page: list[tuple[str, float, dict[str, Any]]], text: str, synonyms: Any) -> list[Hit]:
+    """Turn index hits into result rows; document snippets come from the text in the database."""
+    doc_ids = [int(key.split(":", 1)[1]) for key, _, _ in page if key.startswith("document:")]
+    docs = {}
+    if doc_ids:
+        docs = {
+            d.id: d for d in db.session().execute(select(Document).where(Document.id.in_(doc_ids))).scalars()
+        }
+    hits: list[Hit] = []
+    for key, score, stored in page:
+        kind, _, raw_id = key.partition(":")
+        object_id = int(raw_id)
+        body = ""
+        extra: dict[str, Any] = {
+            "fiscal_year": int(stored["fiscal_year"]) if stored.get("fiscal_year") else None,
+            "department": stored.get("department") or None,
+        }
+        if kind == "document":
+            doc = docs.get(object_id)
+            if doc is None:  # disposed since the index was written; the outbox will remove it
+                continue
+            version = doc.current_version
+            body = version.file.text if version else ""
+            extra["document_number"] = doc.document_number
+        hits.append(
+            Hit(
+                type=kind,
+                id=object_id,
+                title=stored.get("title", ""),
+                snippet=snippet(body, text, synonyms=synonyms),
+                score=round(float(score), 4),
+                url=f"/documents/{object_id}" if kind == "document" else f"/{kind}s/{object_id}",
+                extra=extra,
+            )
+        )
+    return hits

@@ -1,0 +1,201 @@
+"""Pages of 文書管理 and 検索: registry list, registration, detail with preview, search, 満了 list.
+
+Thin: parse the request, call a service, render.  Forms are checked for CSRF by Flask-WTF's global
+CSRFProtect (every POST carries csrf_token).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from docsearch import registry, retention, search
+from docsearch.api import file_response
+from docsearch.errors import DocumentError
+from docsearch.models import RETENTION_YEARS, VISIBILITY_LABELS
+from docsearch.permissions import can_edit, is_records
+from workspace import calendar, directory
+
+bp = Blueprint("docsearch", __name__)
+PER_PAGE = 50
+
+
+@bp.app_template_filter("visibility_label")
+def _visibility_label(value: str) -> str:
+    return VISIBILITY_LABELS.get(value, value)
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "departments": directory.list_departments(),
+        "classifications": registry.list_classifications(),
+        "visibilities": VISIBILITY_LABELS,
+        "retention_choices": RETENTION_YEARS,
+        "this_year": calendar.fiscal_year(calendar.today()),
+        "is_records": is_records(current_user),
+    }
+
+
+@bp.get("/documents")
+@login_required
+def index() -> Any:
+    """The registry list with filters (年度, 課, 分類, 秘区分, 件名)."""
+    args = request.args
+    page = max(args.get("page", 1, type=int) or 1, 1)
+    docs, total = registry.list_for(
+        current_user,
+        fiscal_year=args.get("fiscal_year", type=int),
+        department_code=args.get("department") or None,
+        classification=args.get("classification") or None,
+        visibility=args.get("visibility") or None,
+        title=(args.get("title") or "").strip()[:100] or None,
+        page=page,
+        per_page=PER_PAGE,
+    )
+    return render_template(
+        "docsearch/list.html", docs=docs, total=total, page=page, per_page=PER_PAGE, args=args, **_common()
+    )
+
+
+@bp.route("/documents/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    """Register a document through the form."""
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise DocumentError(400, "ファイルを選んでください。")
+            doc = registry.register(current_user, request.form.to_dict(), upload.stream, upload.filename)
+        except DocumentError as error:
+            flash(error.message, "error")
+            status = 400 if error.status < 500 else error.status
+        else:
+            flash("文書を登録しました。", "info")
+            return redirect(url_for("docsearch.detail", doc_id=doc.id))
+    return render_template("docsearch/new.html", form=request.form, **_common()), status
+
+
+@bp.get("/documents/<int:doc_id>")
+@login_required
+def detail(doc_id: int) -> Any:
+    """Metadata, versions, a PDF preview, and for records staff the retention actions."""
+    doc = _document(doc_id)
+    return render_template(
+        "docsearch/detail.html", doc=doc, can_edit=can_edit(current_user, doc), **_common()
+    )
+
+
+def _document(doc_id: int) -> Any:
+    try:
+        return registry.get_for(current_user, doc_id)
+    except DocumentError:
+        abort(404)
+
+
+@bp.get("/documents/<int:doc_id>/file")
+@login_required
+def download(doc_id: int) -> Any:
+    """Download a version's file (?version=N)."""
+    return file_response(_document(doc_id), request.args.get("version", type=int))
+
+
+@bp.get("/documents/<int:doc_id>/preview")
+@login_required
+def preview(doc_id: int) -> Any:
+    """The current PDF inline, for the preview frame (other types download)."""
+    return file_response(_document(doc_id), inline=True)
+
+
+@bp.post("/documents/<int:doc_id>/versions")
+@login_required
+def add_version(doc_id: int) -> Any:
+    """Upload a new version from the detail page."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise DocumentError(400, "ファイルを選んでください。")
+        registry.add_version(current_user, doc_id, upload.stream, upload.filename)
+        flash("新しい版を登録しました。", "info")
+    except DocumentError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    return redirect(url_for("docsearch.detail", doc_id=doc_id))
+
+
+@bp.get("/search", endpoint="search")
+@login_required
+def search_page() -> Any:
+    """The one search box (「検索」) with facets and highlighted snippets."""
+    args = request.args.to_dict()
+    result = None
+    error = None
+    if args.get("q"):
+        try:
+            result = search.search(current_user, args)
+        except DocumentError as failure:
+            error = failure.message
+    names = {d.code: d.name for d in directory.list_departments()}
+    return render_template(
+        "docsearch/search.html", args=args, result=result, error=error, department_names=names
+    ), (200 if error is None else 400)
+
+
+@bp.get("/documents/retention")
+@login_required
+def retention_list() -> Any:
+    """The 満了 list for records staff."""
+    if not is_records(current_user):
+        abort(403)
+    as_of = _date(request.args.get("as_of")) or calendar.today()
+    docs = retention.expired(current_user, as_of)
+    return render_template(
+        "docsearch/retention.html", docs=docs, as_of=as_of, disposals=retention.disposals(current_user)[:50]
+    )
+
+
+@bp.post("/documents/<int:doc_id>/dispose")
+@login_required
+def dispose(doc_id: int) -> Any:
+    """廃棄 with a reason (records staff)."""
+    try:
+        retention.dispose(current_user, doc_id, request.form.get("reason"))
+        flash("文書を廃棄しました。廃棄記録が残ります。", "info")
+    except DocumentError as error:
+        if error.status in (403, 404):
+            abort(error.status)
+        flash(error.message, "error")
+    return redirect(url_for("docsearch.retention_list"))
+
+
+@bp.post("/documents/<int:doc_id>/extend")
+@login_required
+def extend(doc_id: int) -> Any:
+    """延長 with a reason and a new end date (records staff)."""
+    permanent = request.form.get("permanent") == "1"
+    try:
+        retention.extend(
+            current_user,
+            doc_id,
+            request.form.get("reason"),
+            _date(request.form.get("retention_until")),
+            permanent=permanent,
+        )
+        flash("保存期間を延長しました。", "info")
+    except DocumentError as error:
+        if error.status in (403, 404):
+            abort(error.status)
+        flash(error.message, "error")
+    return redirect(url_for("docsearch.detail", doc_id=doc_id))
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
