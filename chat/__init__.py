@@ -1,0 +1,24 @@
+"""Real-time departmental chat: channels, messages, threads, 既読, typing and presence.
+
+init_app wires the package into the application: pages, the /api/v1 endpoints, Socket.IO handlers,
+the `workspace chat` commands and the directory signals that keep department channels in step.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register chat's blueprints, Socket.IO events, CLI commands and signal receivers on app."""
+    from chat import api, channels, cli, events, rooms, views
+    from workspace import signals
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    events.register()
+    cli.init_app(app)
+    # weak=False: the receivers are module functions, but blinker must not drop them either way.
+    signals.user_changed.connect(channels.on_user_changed, weak=False)
+    signals.user_deactivated.connect(channels.on_user_deactivated, weak=False)
+    signals.socket_connected.connect(rooms.on_socket_connected, weak=False)

@@ -1,0 +1,36 @@
+"""The one exception chat services raise for a refused request; views and events translate it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+
+class ChatError(Exception):
+    """A rule refused the request. status is the HTTP status; message is Japanese and safe to show."""
+
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+    def as_dict(self) -> dict[str, Any]:
+        """The {"code", "message"} body shared by the HTTP API and Socket.IO acknowledgements."""
+        return {"code": self.code, "message": self.message}
+
+
+def not_found() -> ChatError:
+    """The answer for a channel or message that does not exist or that the caller may not know of."""
+    return ChatError(404, "見つかりません。", "not_found")
+
+
+def config_int(key: str, default: int) -> int:
+    """Read an integer option at call time (environment values arrive as strings)."""
+    value = current_app.config.get(key, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        current_app.logger.warning("config %s=%r is not an integer; using %s", key, value, default)
+        return default

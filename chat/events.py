@@ -1,0 +1,99 @@
+"""Chat Socket.IO handlers: message:send (acknowledged), typing, presence.
+
+Each handler re-checks the socket's user (socket_user) and the channel membership on every event:
+a revoked session, a deactivated account or a transfer takes effect at once, not at reconnect.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask_socketio import emit
+
+from chat import channels, messages, rooms
+from chat.errors import ChatError, config_int
+from workspace import db
+from workspace.realtime import socket_user, socketio
+
+PRESENCE_STATES = ("online", "away")
+DEFAULT_TYPING_INTERVAL = 3
+
+# (user id, channel id) → when this process last relayed their typing. Per process is enough:
+# the throttle only protects the room from floods; it is not a rule anyone relies on.
+_typing_seen: dict[tuple[int, int], float] = {}
+_typing_lock = threading.Lock()
+
+
+def _error(status: int, message: str, code: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def _unauthorized() -> dict[str, Any]:
+    return _error(401, "サインインが必要です。", "unauthorized")
+
+
+def on_message_send(data: Any = None) -> dict[str, Any]:
+    """message:send {"channel_id", "body", "client_msg_id", "thread_id"?} → ack {"ok", "message"|"error"}."""
+    user = socket_user()
+    if user is None:
+        return _unauthorized()
+    if not isinstance(data, dict):
+        return _error(400, "オブジェクトを送ってください。", "bad_request")
+    try:
+        message, _created = messages.post(
+            user,
+            data.get("channel_id"),
+            data.get("body"),
+            thread_id=data.get("thread_id"),
+            client_msg_id=data.get("client_msg_id"),
+        )
+    except ChatError as error:
+        db.session().rollback()
+        return {"ok": False, "error": error.as_dict()}
+    return {"ok": True, "message": messages.message_json(message)}
+
+
+def on_typing(data: Any = None) -> dict[str, Any]:
+    """typing {"channel_id"}: tell the channel's other sockets, at most once per interval per person."""
+    user = socket_user()
+    if user is None:
+        return _unauthorized()
+    channel_id = data.get("channel_id") if isinstance(data, dict) else None
+    try:
+        channel, _member = channels.require_member(user, channel_id)
+    except ChatError as error:
+        return {"ok": False, "error": error.as_dict()}
+    interval = config_int("CHAT_TYPING_INTERVAL_SECONDS", DEFAULT_TYPING_INTERVAL)
+    now = time.monotonic()
+    with _typing_lock:
+        if now - _typing_seen.get((user.id, channel.id), -1e9) < interval:
+            return {"ok": True, "throttled": True}
+        _typing_seen[(user.id, channel.id)] = now
+    emit(
+        "typing",
+        {"channel_id": channel.id, "username": user.username, "display_name": user.display_name},
+        to=rooms.channel_room(channel.id),
+        include_self=False,
+    )
+    return {"ok": True}
+
+
+def on_presence(data: Any = None) -> dict[str, Any]:
+    """presence {"status": "online"|"away"}: the tab became visible or hidden; tell everyone in chat."""
+    user = socket_user()
+    if user is None:
+        return _unauthorized()
+    status = data.get("status") if isinstance(data, dict) else None
+    if status not in PRESENCE_STATES:
+        return _error(400, "status は online か away です。", "bad_request")
+    emit("presence", {"username": user.username, "status": status}, to=rooms.PRESENCE_ROOM)
+    return {"ok": True}
+
+
+def register() -> None:
+    """Attach the handlers to the shared Socket.IO server (called once per app from chat.init_app)."""
+    socketio.on_event("message:send", on_message_send)
+    socketio.on_event("typing", on_typing)
+    socketio.on_event("presence", on_presence)

@@ -1,0 +1,324 @@
+"""Message rules: post (idempotent, rate limited, mentions), edit with history, soft delete, history pages.
+
+Every write follows one path: check → write → commit → tell. The Socket.IO events and the search
+signal go out only after the commit, so nobody is told of a message the database does not hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import current_app
+from limits import parse_many
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from chat import channels, rooms
+from chat.errors import ChatError, config_int, not_found
+from chat.models import Channel, Message, MessageEdit, ReadMark
+from workspace import audit, calendar, db, realtime, signals
+from workspace.extensions import limiter
+from workspace.models import User, utcnow
+
+DEFAULT_MAX_LENGTH = 4000
+DEFAULT_EDIT_LOCK_MINUTES = 30
+# Lets a bot, an RPA job or the benchmark send 10 a second for a minute; a runaway loop hits a wall.
+DEFAULT_RATE_LIMIT = "20 per second;720 per minute"
+CLIENT_MSG_ID_MAX = 64
+PAGE_DEFAULT = 50
+PAGE_MAX = 200
+
+_MENTION = re.compile(r"(?<![A-Za-z0-9._-])@([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
+_CHANNEL_MENTIONS = {"channel", "all", "here"}
+# C0/C1 controls other than tab and newline have no place in a chat message and can fool log viewers.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+# --- shape -------------------------------------------------------------------------------------
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """The public shape of a message. A deleted message keeps its id and place but shows no body."""
+    deleted = message.deleted_at is not None
+    return {
+        "id": message.id,
+        "channel_id": message.channel_id,
+        "author": {"username": message.author.username, "display_name": message.author.display_name},
+        "body": "" if deleted else message.body,
+        "created_at": calendar.isoformat(message.created_at),
+        "edited_at": calendar.isoformat(message.edited_at),
+        "thread_id": message.thread_id,
+        "client_msg_id": message.client_msg_id,
+        "deleted": deleted,
+    }
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def check_body(body: Any) -> str:
+    """Return the cleaned body or raise ChatError (400 wrong type, 422 empty, 413 too long)."""
+    if not isinstance(body, str):
+        raise ChatError(400, "body は文字列で指定してください。", "bad_request")
+    body = _CONTROLS.sub("", body).strip()
+    if not body:
+        raise ChatError(422, "メッセージを入力してください。", "empty")
+    limit = config_int("CHAT_MAX_LENGTH", DEFAULT_MAX_LENGTH)
+    if len(body) > limit:
+        raise ChatError(413, f"メッセージは{limit}文字以内にしてください。", "too_long")
+    return body
+
+
+def check_client_msg_id(value: Any) -> str | None:
+    """Return the client's idempotency key (1–64 printable characters) or None; raise on bad input."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= CLIENT_MSG_ID_MAX or _CONTROLS.search(value):
+        raise ChatError(400, "client_msg_id は64文字以内の文字列で指定してください。", "bad_request")
+    return value
+
+
+def _check_thread(channel: Channel, thread_id: Any) -> int | None:
+    if thread_id is None:
+        return None
+    if not isinstance(thread_id, int) or isinstance(thread_id, bool):
+        raise ChatError(400, "thread_id は整数で指定してください。", "bad_request")
+    parent = db.session().get(Message, thread_id)
+    if parent is None or parent.channel_id != channel.id or parent.deleted_at is not None:
+        raise ChatError(422, "返信先のメッセージが見つかりません。", "bad_thread")
+    # Threads are one level deep: a reply to a reply joins the same thread.
+    return parent.thread_id or parent.id
+
+
+def _check_rate(user: User) -> None:
+    spec = str(current_app.config.get("CHAT_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
+    for item in parse_many(spec):
+        if not limiter.limiter.hit(item, "chat-send", str(user.id)):
+            raise ChatError(429, "送信が多すぎます。しばらく待ってからもう一度お試しください。", "throttled")
+
+
+# --- posting -----------------------------------------------------------------------------------
+
+
+def _existing(channel_id: int, author_id: int, client_msg_id: str) -> Message | None:
+    return (
+        db.session()
+        .execute(
+            select(Message).where(
+                Message.channel_id == channel_id,
+                Message.author_id == author_id,
+                Message.client_msg_id == client_msg_id,
+            )
+        )
+        .scalar_one_or_none()
+    )
+
+
+def post(
+    author: User, channel_id: Any, body: Any, *, thread_id: Any = None, client_msg_id: Any = None
+) -> tuple[Message, bool]:
+    """Store a message and announce it after commit. Returns (message, created).
+
+    A send retried with the same client_msg_id returns the first message (created False) and
+    announces nothing again. Raises ChatError for every refusal; nothing is written then.
+    """
+    channel, member = channels.require_member(author, channel_id, write=True)
+    text = check_body(body)
+    key = check_client_msg_id(client_msg_id)
+    session = db.session()
+    # Lock the channel row: on PostgreSQL, messages of one channel then commit in id order, so a
+    # client that has seen id N and asks for "after N" can never miss a smaller id committed later.
+    # (SQLite's BEGIN IMMEDIATE already serialises writers.) It also serialises the idempotency check.
+    session.execute(select(Channel.id).where(Channel.id == channel.id).with_for_update())
+    if key is not None and (found := _existing(channel.id, author.id, key)) is not None:
+        session.commit()
+        return found, False
+    thread = _check_thread(channel, thread_id)
+    _check_rate(author)
+    message = Message(
+        channel_id=channel.id,
+        author_id=author.id,
+        body=text,
+        thread_id=thread,
+        client_msg_id=key,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Only reachable if two sends with one key race past the lock (it cannot on our databases).
+        session.rollback()
+        found = _existing(channel.id, author.id, key) if key else None
+        if found is None:
+            raise
+        return found, False
+    message.author = author
+    # Writing a message means having read the channel up to it.
+    member.last_read_id = max(member.last_read_id, message.id)
+    session.add(ReadMark(channel_id=channel.id, user_id=author.id, last_read_id=message.id, read_at=utcnow()))
+    payload = message_json(message)
+    room = rooms.channel_room(channel.id)
+    db.on_commit(lambda: realtime.emit_to_room(room, "message:new", payload))
+    _notify_mentions(channel, author, message, text)
+    session.commit()
+    signals.message_created.send(
+        current_app._get_current_object(), message_id=message.id, channel_id=channel.id
+    )
+    return message, True
+
+
+def mentioned_user_ids(channel: Channel, author: User, text: str) -> set[int]:
+    """Return the members named by @username, or all members for @channel/@all/@here; never the author.
+
+    Only members count: naming an outsider must not tell them a private channel exists.
+    """
+    names = {m.lower() for m in _MENTION.findall(text)}
+    if not names:
+        return set()
+    people = channels.members(channel.id)
+    if names & _CHANNEL_MENTIONS:
+        chosen = {m.user_id for m in people}
+    else:
+        chosen = {m.user_id for m in people if m.user.username.lower() in names}
+    chosen.discard(author.id)
+    return chosen
+
+
+def _notify_mentions(channel: Channel, author: User, message: Message, text: str) -> None:
+    targets = mentioned_user_ids(channel, author, text)
+    if targets:
+        realtime.notify_on_commit(
+            targets,
+            "notification:new",
+            {
+                "kind": "chat.mention",
+                "title": f"{author.display_name}さんからのメンション",
+                "channel_id": channel.id,
+                "message_id": message.id,
+            },
+        )
+
+
+# --- editing and deleting ------------------------------------------------------------------------
+
+
+def get_visible(user: User, message_id: Any) -> tuple[Message, Channel]:
+    """Return a message in a channel the user belongs to, or raise 404/403 as channels do."""
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise not_found()
+    message = db.session().get(Message, message_id)
+    if message is None:
+        raise not_found()
+    try:
+        channel, _member = channels.require_member(user, message.channel_id)
+    except ChatError as error:
+        # A message is only as visible as its channel; for a known channel, refuse without detail.
+        raise not_found() if error.status == 404 else error from None
+    return message, channel
+
+
+def _check_own_and_unlocked(user: User, message: Message) -> None:
+    if message.author_id != user.id:
+        raise ChatError(403, "自分のメッセージだけを編集・削除できます。", "not_author")
+    if message.deleted_at is not None:
+        raise ChatError(409, "このメッセージは削除されています。", "deleted")
+    minutes = config_int("CHAT_EDIT_LOCK_MINUTES", DEFAULT_EDIT_LOCK_MINUTES)
+    created = message.created_at if message.created_at.tzinfo else message.created_at.replace(tzinfo=dt.UTC)
+    if minutes >= 0 and utcnow() - created > dt.timedelta(minutes=minutes):
+        # Office chat can be evidence: after the lock, what was said stays as it was said.
+        raise ChatError(409, f"投稿から{minutes}分を過ぎたメッセージは編集・削除できません。", "locked")
+
+
+def edit(user: User, message_id: Any, body: Any) -> Message:
+    """Change the body of one's own message, keeping the previous text; commit; announce."""
+    message, channel = get_visible(user, message_id)
+    text = check_body(body)
+    _check_own_and_unlocked(user, message)
+    if text == message.body:
+        return message
+    session = db.session()
+    session.add(MessageEdit(message_id=message.id, previous_body=message.body, editor_id=user.id))
+    message.body, message.edited_at = text, utcnow()
+    session.flush()
+    payload = message_json(message)
+    room = rooms.channel_room(channel.id)
+    db.on_commit(lambda: realtime.emit_to_room(room, "message:edited", payload))
+    session.commit()
+    signals.message_edited.send(
+        current_app._get_current_object(), message_id=message.id, channel_id=channel.id
+    )
+    return message
+
+
+def delete(user: User, message_id: Any) -> Message:
+    """Soft-delete one's own message: hidden from members, kept with its history for administrators."""
+    message, channel = get_visible(user, message_id)
+    _check_own_and_unlocked(user, message)
+    session = db.session()
+    message.deleted_at, message.deleted_by_id = utcnow(), user.id
+    audit.record(
+        "chat.message.delete",
+        actor=user.username,
+        target=f"message:{message.id}",
+        detail={"channel_id": channel.id},
+    )
+    payload = {"id": message.id, "channel_id": channel.id}
+    room = rooms.channel_room(channel.id)
+    db.on_commit(lambda: realtime.emit_to_room(room, "message:deleted", payload))
+    session.commit()
+    signals.message_deleted.send(
+        current_app._get_current_object(), message_id=message.id, channel_id=channel.id
+    )
+    return message
+
+
+# --- reading history ---------------------------------------------------------------------------
+
+
+def _page_arg(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ChatError(400, f"{name} は整数で指定してください。", "bad_request") from None
+    if number < 0:
+        raise ChatError(400, f"{name} は0以上で指定してください。", "bad_request")
+    return number
+
+
+def history(
+    user: User, channel_id: Any, *, after: Any = None, before: Any = None, limit: Any = None
+) -> list[Message]:
+    """Return up to limit messages ascending by id.
+
+    With after: the oldest ones after it (catch-up walks forward without gaps). Otherwise the newest
+    ones (before before, if given). Deleted messages are included, bodiless, so a client can drop them.
+    """
+    channel, _member = channels.require_member(user, channel_id)
+    after_id, before_id = _page_arg(after, "after"), _page_arg(before, "before")
+    count = _page_arg(limit, "limit")
+    count = PAGE_DEFAULT if count is None else max(1, min(count, PAGE_MAX))
+    query = select(Message).where(Message.channel_id == channel.id)
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    if after_id is not None:
+        rows = db.session().execute(query.where(Message.id > after_id).order_by(Message.id).limit(count))
+        return list(rows.unique().scalars())
+    rows = db.session().execute(query.order_by(Message.id.desc()).limit(count))
+    return list(reversed(rows.unique().scalars().all()))
+
+
+def edit_history(user: User, message_id: Any) -> list[MessageEdit]:
+    """Return a message's earlier bodies (oldest first) to a member of its channel."""
+    message, _channel = get_visible(user, message_id)
+    if message.deleted_at is not None:
+        raise ChatError(409, "このメッセージは削除されています。", "deleted")
+    return list(
+        db.session()
+        .execute(select(MessageEdit).where(MessageEdit.message_id == message.id).order_by(MessageEdit.id))
+        .scalars()
+    )

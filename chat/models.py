@@ -1,0 +1,116 @@
+"""Chat tables: channels, members (with read position), messages, edit history, read marks, reactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workspace.db import Base
+from workspace.models import Department, User, UTCDateTime, utcnow
+
+KINDS = ("department", "public", "private", "direct")
+
+
+class Channel(Base):
+    """A conversation: a 課's channel, a public or private channel, or a (group) direct message."""
+
+    __tablename__ = "chat_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # one of KINDS
+    name: Mapped[str] = mapped_column(String(100), default="")
+    # Exactly one channel per 課: the unique key makes a second one impossible even under a race.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), unique=True
+    )
+    # For direct messages: the sorted member ids ("3,8,12"), so one set of people has one DM.
+    direct_key: Mapped[str | None] = mapped_column(String(500), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # None = keep forever; otherwise `workspace chat purge` removes older messages.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+
+class Member(Base):
+    """One person in one channel, with how far they have read."""
+
+    __tablename__ = "chat_members"
+    __table_args__ = (UniqueConstraint("channel_id", "user_id", name="uq_chat_members_channel_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("chat_channels.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_read_id: Mapped[int] = mapped_column(Integer, default=0)
+
+    user: Mapped[User] = relationship(lazy="joined")
+    channel: Mapped[Channel] = relationship()
+
+
+class Message(Base):
+    """A message. Never physically removed by a user: delete sets deleted_at and keeps the body."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        # The idempotency key of a retried send: one author, one channel, one client id → one row.
+        UniqueConstraint("channel_id", "author_id", "client_msg_id", name="uq_chat_messages_client_msg"),
+        Index("ix_chat_messages_channel_id_id", "channel_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("chat_channels.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("chat_messages.id"), index=True)
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    pinned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+
+
+class MessageEdit(Base):
+    """The body a message had before one edit: the edit history kept as evidence."""
+
+    __tablename__ = "chat_message_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"), index=True)
+    previous_body: Mapped[str] = mapped_column(Text)
+    edited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ReadMark(Base):
+    """Each advance of a member's read position, so 'who read message N, and when' has an answer."""
+
+    __tablename__ = "chat_read_marks"
+    __table_args__ = (Index("ix_chat_read_marks_channel_user", "channel_id", "user_id", "last_read_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("chat_channels.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    last_read_id: Mapped[int] = mapped_column(Integer)
+    read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Reaction(Base):
+    """One person's emoji reaction on one message."""
+
+    __tablename__ = "chat_reactions"
+    __table_args__ = (
+        UniqueConstraint("message_id", "user_id", "emoji", name="uq_chat_reactions_message_user_emoji"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    emoji: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

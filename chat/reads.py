@@ -1,0 +1,150 @@
+"""Read state: unread counts per channel, each member's read position, and 既読 (who has read what).
+
+A member's position only moves forward. Each advance is also written as a ReadMark, so the readers
+of message N and the time each of them reached it can be answered exactly later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from chat import channels, rooms
+from chat.errors import ChatError
+from chat.messages import get_visible
+from chat.models import Channel, Member, Message, ReadMark
+from workspace import calendar, db, realtime
+from workspace.models import User, utcnow
+
+
+def my_channels(user: User) -> list[tuple[Channel, int]]:
+    """Return (channel, unread count) for every channel the user belongs to, department first.
+
+    Unread = messages by others after the read position that are not deleted.
+    """
+    _heal_department_membership(user)
+    unread = func.count(Message.id)
+    rows = (
+        db.session()
+        .execute(
+            select(Channel, unread)
+            .join(Member, and_(Member.channel_id == Channel.id, Member.user_id == user.id))
+            .outerjoin(
+                Message,
+                and_(
+                    Message.channel_id == Channel.id,
+                    Message.id > Member.last_read_id,
+                    Message.author_id != user.id,
+                    Message.deleted_at.is_(None),
+                ),
+            )
+            .group_by(Channel.id)
+            .order_by(Channel.id)
+        )
+        .unique()
+        .all()
+    )
+    order = {"department": 0, "public": 1, "private": 2, "direct": 3}
+    return sorted(((c, int(n)) for c, n in rows), key=lambda cn: (order.get(cn[0].kind, 9), cn[0].id))
+
+
+def _heal_department_membership(user: User) -> None:
+    # Re-enabling an account sends no user_changed signal, so a returning person would otherwise
+    # have no 課 channel until their next directory change. Cheap when nothing is missing.
+    if not user.active or user.department_id is None:
+        return
+    has = (
+        db.session()
+        .execute(
+            select(Member.id)
+            .join(Channel, Member.channel_id == Channel.id)
+            .where(Member.user_id == user.id, Channel.kind == "department")
+        )
+        .first()
+    )
+    if has is None:
+        channels.sync_department_membership(user)
+
+
+def unread_count(channel_id: int, user: User, last_read_id: int) -> int:
+    """Count messages by others after last_read_id that are not deleted."""
+    return int(
+        db.session()
+        .execute(
+            select(func.count(Message.id)).where(
+                Message.channel_id == channel_id,
+                Message.id > last_read_id,
+                Message.author_id != user.id,
+                Message.deleted_at.is_(None),
+            )
+        )
+        .scalar()
+        or 0
+    )
+
+
+def mark_read(user: User, channel_id: Any, last_read_id: Any) -> dict[str, Any]:
+    """Move the user's read position forward to last_read_id (capped at the newest message); commit.
+
+    Returns {"channel_id", "last_read_id", "unread"}. Announces read:updated to the channel when it moved.
+    """
+    if not isinstance(last_read_id, int) or isinstance(last_read_id, bool) or last_read_id < 0:
+        raise ChatError(400, "last_read_id は0以上の整数で指定してください。", "bad_request")
+    channel, member = channels.require_member(user, channel_id)
+    session = db.session()
+    newest = (
+        session.execute(select(func.max(Message.id)).where(Message.channel_id == channel.id)).scalar() or 0
+    )
+    target = min(last_read_id, newest)  # nobody can have read a message that does not exist yet
+    if target > member.last_read_id:
+        member.last_read_id = target
+        session.add(ReadMark(channel_id=channel.id, user_id=user.id, last_read_id=target, read_at=utcnow()))
+        payload = {"channel_id": channel.id, "username": user.username, "last_read_id": target}
+        room = rooms.channel_room(channel.id)
+        db.on_commit(lambda: realtime.emit_to_room(room, "read:updated", payload))
+    result = {
+        "channel_id": channel.id,
+        "last_read_id": member.last_read_id,
+        "unread": unread_count(channel.id, user, member.last_read_id),
+    }
+    session.commit()
+    return result
+
+
+def read_positions(user: User, channel_id: Any) -> list[dict[str, Any]]:
+    """Return every member's username, display name and read position (for 既読 N in the client)."""
+    channel, _member = channels.require_member(user, channel_id)
+    return [
+        {"username": m.user.username, "display_name": m.user.display_name, "last_read_id": m.last_read_id}
+        for m in channels.members(channel.id)
+    ]
+
+
+def read_count(message: Message, positions: list[tuple[int, int]]) -> int:
+    """既読 N: members other than the author whose (user_id, last_read_id) has reached the message."""
+    return sum(1 for uid, last in positions if uid != message.author_id and last >= message.id)
+
+
+def readers(user: User, message_id: Any) -> dict[str, list[dict[str, Any]]]:
+    """Return who of the channel's current members (author aside) has read the message, and when."""
+    message, channel = get_visible(user, message_id)
+    people = [m for m in channels.members(channel.id) if m.user_id != message.author_id]
+    first_read = dict(
+        db.session()
+        .execute(
+            select(ReadMark.user_id, func.min(ReadMark.read_at))
+            .where(ReadMark.channel_id == channel.id, ReadMark.last_read_id >= message.id)
+            .group_by(ReadMark.user_id)
+        )
+        .all()
+    )
+    read, unread = [], []
+    for member in people:
+        who = {"username": member.user.username, "display_name": member.user.display_name}
+        if member.last_read_id >= message.id:
+            read.append({**who, "read_at": calendar.isoformat(first_read.get(member.user_id))})
+        else:
+            unread.append(who)
+    read.sort(key=lambda r: r["read_at"] or "")
+    return {"read": read, "unread": unread}
