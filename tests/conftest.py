@@ -222,12 +222,14 @@ def free_port() -> int:
 class LiveServer:
     """`workspace serve` (gevent) running in a subprocess on a loopback port."""
 
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int, log: Path, entry: tuple[str, ...] = ("workspace",)
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "workspace", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", *entry, "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=log.open("wb"),

@@ -29,3 +29,27 @@ def test_server_syncs_the_directory_at_start(app, slapd, tmp_path):
         assert _user_count() == VILLAGE.user_count
     finally:
         server.stop()
+
+
+def test_flask_cli_serve_runs_the_same_gevent_server(app, village, tmp_path):
+    import requests
+
+    server = LiveServer(
+        server_env(app), free_port(), tmp_path / "flask.log", entry=("flask", "--app", "wsgi")
+    )
+    try:
+        assert requests.get(server.url + "/healthz", timeout=10).json()["database"] == "ok"
+        # A WebSocket upgrade only works on the gevent server, not on Werkzeug's development server.
+        import socketio
+
+        token = requests.post(
+            server.url + "/api/v1/auth/token",
+            json={"username": "yamada", "password": "correct-horse-9"},
+            timeout=10,
+        ).json()["token"]
+        client = socketio.Client(reconnection=False)
+        client.connect(server.url, transports=["websocket"], auth={"token": token}, wait_timeout=10)
+        assert client.transport() == "websocket"
+        client.disconnect()
+    finally:
+        server.stop()
