@@ -15,11 +15,10 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request, session
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
-from sqlalchemy import delete, select
 
-from workspace import auth, db, signals
+from workspace import auth, db, signals, sockets
 from workspace.config import csv_list
-from workspace.models import LiveSocket, User
+from workspace.models import User
 from workspace.security import printable
 
 socketio = SocketIO()
@@ -74,8 +73,7 @@ def _on_connect(auth_data: Any = None) -> bool:
     session["socket_user_id"] = user.id
     session["socket_token_id"] = token_id
     join_room(user_room(user.id))
-    db.session().merge(LiveSocket(sid=request.sid, user_id=user.id, token_id=token_id))
-    db.session().commit()
+    sockets.remember(request.sid, user.id, token_id)
     signals.socket_connected.send(current_app._get_current_object(), user_id=user.id, sid=request.sid)
     return True
 
@@ -90,8 +88,7 @@ def _authenticate(auth_data: Any) -> tuple[User | None, int | None]:
 
 
 def _on_disconnect(*_args: Any) -> None:
-    db.session().execute(delete(LiveSocket).where(LiveSocket.sid == request.sid))
-    db.session().commit()
+    sockets.forget(request.sid)
     user_id = session.get("socket_user_id")
     if user_id is not None:
         signals.socket_disconnected.send(current_app._get_current_object(), user_id=user_id, sid=request.sid)
@@ -149,15 +146,14 @@ def emit_to_room(room: str, event: str, payload: dict[str, Any]) -> None:
 
 def disconnect_user(user_id: int) -> int:
     """End every socket of user_id in every process; return how many were known."""
-    sids = db.session().execute(select(LiveSocket.sid).where(LiveSocket.user_id == user_id)).scalars().all()
+    sids = sockets.of_user(user_id)
     socketio.emit("session:ended", {}, to=user_room(user_id))
     for sid in sids:
         try:
             socketio.server.disconnect(sid, namespace="/")
         except Exception:  # an already-gone socket is not an error
             current_app.logger.debug("socket %s already gone", sid)
-    db.session().execute(delete(LiveSocket).where(LiveSocket.user_id == user_id))
-    db.session().commit()
+    sockets.forget_user(user_id)
     return len(sids)
 
 
