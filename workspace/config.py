@@ -61,9 +61,15 @@ DEFAULTS: dict[str, Any] = {
     "CHAT_MAX_LENGTH": 4000,
     "CHAT_RATE_LIMIT": "20 per second;720 per minute",
     "CHAT_TYPING_INTERVAL_SECONDS": 3,
+    "CHAT_ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    "CHAT_IMAGE_MAX_PIXELS": 50_000_000,
+    "CHAT_PENDING_ATTACHMENT_HOURS": 24,
+    "CHAT_EXPORT_MAX_MESSAGES": 100_000,
     # approvals
     "APPROVALS_KEY_DIR": None,  # default DATA_DIR/keys
     "APPROVALS_FONT_PATH": None,  # default: IPAex or Noto CJK found on the system
+    "APPROVALS_ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    "APPROVALS_VERIFY_MAX_BYTES": 20 * 1024 * 1024,
     # documents and search
     "DOCUMENT_MAX_BYTES": 50 * 1024 * 1024,
     "ZIP_MAX_ENTRIES": 5000,
@@ -79,6 +85,7 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_INDEX_LIMITMB": 256,
     "SEARCH_TIME_LIMIT": 5.0,
     "SEARCH_SYNONYMS": None,  # default: docsearch/synonyms.txt
+    "DOCSEARCH_FILING_VISIBILITY": "department",  # visibility of decided 決裁 filed into the registry
 }
 
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}

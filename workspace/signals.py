@@ -21,4 +21,6 @@ message_deleted = _signals.signal("message-deleted")  # message_id, channel_id
 
 # Approvals (sender: approvals.service)
 approval_changed = _signals.signal("approval-changed")  # request_id, status
-approval_decided = _signals.signal("approval-decided")  # request_id, pdf: bytes, attachments: list
+# request_id, pdf: the signed record (bytes), attachments: [{id, name, size, sha256, content_type, path}] —
+# path is the stored file; receivers may read or copy it, never move or change it.
+approval_decided = _signals.signal("approval-decided")
