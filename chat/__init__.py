@@ -11,7 +11,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register chat's blueprints, Socket.IO events, CLI commands and signal receivers on app."""
-    from chat import api, channels, cli, events, rooms, views
+    # The api_* modules add their routes to api.bp, so they are imported before it is registered.
+    from chat import api, api_admin, api_attachments, api_reactions, channels, cli, events, rooms, views  # noqa: F401
     from workspace import signals
 
     app.register_blueprint(views.bp)
@@ -22,3 +23,4 @@ def init_app(app: Flask) -> None:
     signals.user_changed.connect(channels.on_user_changed, weak=False)
     signals.user_deactivated.connect(channels.on_user_deactivated, weak=False)
     signals.socket_connected.connect(rooms.on_socket_connected, weak=False)
+    signals.socket_disconnected.connect(rooms.on_socket_disconnected, weak=False)

@@ -10,6 +10,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from chat import channels, messages, reads, rooms
+from chat import reactions as chat_reactions
 from chat.errors import ChatError
 from workspace import calendar
 from workspace.extensions import csrf
@@ -103,7 +104,7 @@ def get_channel(channel_id: int) -> Any:
       responses:
         200:
           description: >-
-            {"id", "name", "kind", "unread", "last_read_id",
+            {"id", "name", "kind", "unread", "last_read_id", "retention_days" (null = kept forever),
             "members": [{"username", "display_name", "last_read_id"}]}
         403: {description: a department or public channel I have not joined}
         404: {description: no such channel, or a private channel I am not in}
@@ -113,6 +114,7 @@ def get_channel(channel_id: int) -> Any:
     body = channels.channel_json(channel, me, reads.unread_count(channel.id, me, member.last_read_id))
     body["last_read_id"] = member.last_read_id
     body["members"] = reads.read_positions(me, channel.id)
+    body["retention_days"] = channel.retention_days
     return jsonify(body)
 
 
@@ -199,7 +201,10 @@ def list_messages(channel_id: int) -> Any:
         - {name: before, in: query, schema: {type: integer}}
         - {name: limit, in: query, schema: {type: integer, default: 50, maximum: 200}}
       responses:
-        200: {description: '{"messages": [message]}; each message also has "read_count" (既読 N)'}
+        200:
+          description: >-
+            {"messages": [message]}; each message also has "read_count" (既読 N) and
+            "reactions": [{"emoji", "count", "users": [usernames]}]
         400: {description: after, before or limit is not a non-negative integer}
         403: {description: a department or public channel I have not joined}
         404: {description: no such channel, or a private channel I am not in}
@@ -214,8 +219,10 @@ def list_messages(channel_id: int) -> Any:
     )
     positions = [(m["username"], m["last_read_id"]) for m in reads.read_positions(me, channel_id)]
     found = []
+    reactions = chat_reactions.summaries([m.id for m in rows if m.deleted_at is None])
     for message in rows:
         body = messages.message_json(message)
+        body["reactions"] = reactions.get(message.id, [])
         body["read_count"] = sum(
             1 for name, last in positions if name != message.author.username and last >= message.id
         )
@@ -238,12 +245,20 @@ def post_message(channel_id: int) -> Any:
           application/json:
             schema:
               type: object
-              required: [body]
               properties:
                 body:
                   type: string
-                  description: plain text; at most CHAT_MAX_LENGTH (default 4000) characters
+                  description: >-
+                    plain text; at most CHAT_MAX_LENGTH (default 4000) characters. Required unless
+                    attachment_ids is given.
                 thread_id: {type: integer, description: the message this replies to}
+                attachment_ids:
+                  type: array
+                  maxItems: 10
+                  items: {type: integer}
+                  description: >-
+                    my uploads in this channel not yet sent (POST /channels/{id}/attachments);
+                    the message carries them
                 client_msg_id:
                   type: string
                   maxLength: 64
@@ -252,7 +267,8 @@ def post_message(channel_id: int) -> Any:
         201:
           description: >-
             the message {"id", "channel_id", "author", "body", "created_at", "edited_at",
-            "thread_id", "client_msg_id", "deleted"}
+            "thread_id", "client_msg_id", "deleted", "attachments": [{"id", "filename", "size",
+            "mime_type", "width", "height", "url", "thumbnail_url"}]}
         200:
           description: >-
             the same client_msg_id was already used in this channel; the first message is returned
@@ -260,7 +276,11 @@ def post_message(channel_id: int) -> Any:
         403: {description: not a member of this department or public channel (code not_member)}
         404: {description: no such channel, or a private channel I am not in}
         413: {description: body longer than the limit (code too_long)}
-        422: {description: 'empty body (code empty), reply target not in this channel (code bad_thread)'}
+        422:
+          description: >-
+            empty body without attachments (code empty), reply target not in this channel
+            (code bad_thread), an attachment id that is not my unsent upload in this channel
+            (code bad_attachment), more than 10 (code too_many_attachments)
         429: {description: too many messages (code throttled)}
     """
     data = json_body()
@@ -270,6 +290,7 @@ def post_message(channel_id: int) -> Any:
         data.get("body"),
         thread_id=data.get("thread_id"),
         client_msg_id=data.get("client_msg_id"),
+        attachment_ids=data.get("attachment_ids"),
     )
     return jsonify(messages.message_json(message)), 201 if created else 200
 

@@ -35,7 +35,10 @@ def _unauthorized() -> dict[str, Any]:
 
 
 def on_message_send(data: Any = None) -> dict[str, Any]:
-    """message:send {"channel_id", "body", "client_msg_id", "thread_id"?} → ack {"ok", "message"|"error"}."""
+    """message:send {"channel_id", "body", "client_msg_id", "thread_id"?, "attachment_ids"?}.
+
+    Acknowledged with {"ok": true, "message"} or {"ok": false, "error"}.
+    """
     user = socket_user()
     if user is None:
         return _unauthorized()
@@ -48,6 +51,7 @@ def on_message_send(data: Any = None) -> dict[str, Any]:
             data.get("body"),
             thread_id=data.get("thread_id"),
             client_msg_id=data.get("client_msg_id"),
+            attachment_ids=data.get("attachment_ids"),
         )
     except ChatError as error:
         db.session().rollback()

@@ -15,7 +15,7 @@ from limits import parse_many
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from chat import channels, rooms
+from chat import attachments, channels, rooms
 from chat.errors import ChatError, config_int, not_found
 from chat.models import Channel, Message, MessageEdit, ReadMark
 from workspace import audit, calendar, db, realtime, signals
@@ -52,18 +52,26 @@ def message_json(message: Message) -> dict[str, Any]:
         "thread_id": message.thread_id,
         "client_msg_id": message.client_msg_id,
         "deleted": deleted,
+        "pinned_at": None if deleted else calendar.isoformat(message.pinned_at),
+        # A deleted message's files are hidden with its body (administrators see them in the export).
+        "attachments": [] if deleted else [attachments.attachment_json(a) for a in message.attachments],
     }
 
 
 # --- validation --------------------------------------------------------------------------------
 
 
-def check_body(body: Any) -> str:
-    """Return the cleaned body or raise ChatError (400 wrong type, 422 empty, 413 too long)."""
+def check_body(body: Any, *, allow_empty: bool = False) -> str:
+    """Return the cleaned body or raise ChatError (400 wrong type, 422 empty, 413 too long).
+
+    allow_empty: a message that carries attachments may have no text.
+    """
+    if body is None and allow_empty:
+        body = ""
     if not isinstance(body, str):
         raise ChatError(400, "body は文字列で指定してください。", "bad_request")
     body = _CONTROLS.sub("", body).strip()
-    if not body:
+    if not body and not allow_empty:
         raise ChatError(422, "メッセージを入力してください。", "empty")
     limit = config_int("CHAT_MAX_LENGTH", DEFAULT_MAX_LENGTH)
     if len(body) > limit:
@@ -117,15 +125,24 @@ def _existing(channel_id: int, author_id: int, client_msg_id: str) -> Message | 
 
 
 def post(
-    author: User, channel_id: Any, body: Any, *, thread_id: Any = None, client_msg_id: Any = None
+    author: User,
+    channel_id: Any,
+    body: Any,
+    *,
+    thread_id: Any = None,
+    client_msg_id: Any = None,
+    attachment_ids: Any = None,
 ) -> tuple[Message, bool]:
     """Store a message and announce it after commit. Returns (message, created).
 
     A send retried with the same client_msg_id returns the first message (created False) and
-    announces nothing again. Raises ChatError for every refusal; nothing is written then.
+    announces nothing again. attachment_ids names the author's pending uploads in this channel
+    (see attachments.upload); the message then carries them and may have an empty body.
+    Raises ChatError for every refusal; nothing is written then.
     """
     channel, member = channels.require_member(author, channel_id, write=True)
-    text = check_body(body)
+    upload_ids = attachments.check_ids(attachment_ids)
+    text = check_body(body, allow_empty=bool(upload_ids))
     key = check_client_msg_id(client_msg_id)
     session = db.session()
     # Lock the channel row: on PostgreSQL, messages of one channel then commit in id order, so a
@@ -145,6 +162,7 @@ def post(
         client_msg_id=key,
         created_at=utcnow(),
     )
+    attachments.bind(author, channel, message, upload_ids)
     session.add(message)
     try:
         session.flush()

@@ -1,4 +1,5 @@
-"""Chat tables: channels, members (with read position), messages, edit history, read marks, reactions."""
+"""Chat tables: channels, members (with read position), messages, edit history, read marks, reactions,
+attachments."""
 
 from __future__ import annotations
 
@@ -74,6 +75,9 @@ class Message(Base):
     pinned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", lazy="selectin", order_by="Attachment.id", passive_deletes=True
+    )
 
 
 class MessageEdit(Base):
@@ -114,3 +118,31 @@ class Reaction(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     emoji: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Attachment(Base):
+    """A file posted in a channel. The bytes live in the content-addressed store under their sha256.
+
+    An upload first exists on its own (message_id None, visible only to its uploader) and is bound to
+    the message that carries it when that message is posted. Several rows may share one sha256.
+    """
+
+    __tablename__ = "chat_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("chat_channels.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_messages.id", ondelete="CASCADE"), index=True
+    )
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # The thumbnail of an image is a file of its own in the same store; None for other kinds.
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    message: Mapped[Message | None] = relationship(back_populates="attachments")

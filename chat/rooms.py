@@ -40,6 +40,27 @@ def on_socket_connected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> Non
     db.session().commit()
 
 
+def on_socket_disconnected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> None:
+    """Announce presence "offline" when the user's last live socket (in any process) has gone.
+
+    The core deletes this socket's LiveSocket row before it sends the signal, so the rows left are
+    the person's other tabs and devices; while one remains, they are still online.
+    """
+    try:
+        session = db.session()
+        remaining = session.execute(
+            select(LiveSocket.sid).where(LiveSocket.user_id == user_id, LiveSocket.sid != sid).limit(1)
+        ).first()
+        username = session.execute(select(User.username).where(User.id == user_id)).scalar_one_or_none()
+        session.commit()  # end the read at once (SQLite: every transaction holds the write lock)
+        if remaining is None and username is not None:
+            socketio.emit("presence", {"username": username, "status": "offline"}, to=PRESENCE_ROOM)
+    except Exception:
+        # A disconnect must never fail because of chat; the next page load shows the truth anyway.
+        db.session().rollback()
+        current_app.logger.exception("chat: could not announce offline presence of user %s", user_id)
+
+
 def online_usernames() -> list[str]:
     """Return who has at least one live socket (in any process), by username."""
     rows = db.session().execute(

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_login import login_required
 
+from chat import files
 from chat.errors import config_int
 from chat.messages import DEFAULT_MAX_LENGTH
 
@@ -17,4 +18,8 @@ bp = Blueprint("chat", __name__, url_prefix="/chat", static_folder="static", sta
 @login_required
 def index() -> Any:
     """The chat screen: channel list, message pane, composer."""
-    return render_template("chat/index.html", max_length=config_int("CHAT_MAX_LENGTH", DEFAULT_MAX_LENGTH))
+    return render_template(
+        "chat/index.html",
+        max_length=config_int("CHAT_MAX_LENGTH", DEFAULT_MAX_LENGTH),
+        max_attachment_mb=f"{files.max_bytes() / (1024 * 1024):g}",
+    )

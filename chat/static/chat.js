@@ -21,6 +21,8 @@
     typing: document.getElementById("typing"),
     form: document.getElementById("composer"),
     input: document.getElementById("composer-input"),
+    file: document.getElementById("composer-file"),
+    mentions: document.getElementById("mention-list"),
     error: document.getElementById("composer-error"),
     dialog: document.getElementById("readers-dialog"),
     read: document.getElementById("readers-read"),
@@ -38,6 +40,9 @@
     syncing: true,     // while catching up, live events wait in `buffer`
     buffer: [],
     composing: false,
+    reactions: {},     // message id → [{emoji, count, users}]
+    members: [],       // [{username, display_name}] of the current channel, for @mention completion
+    mention: null,     // {start, items, active} while the mention list is open
     lastTyping: 0
   };
 
@@ -139,6 +144,108 @@
     return n;
   }
 
+  function sizeText(bytes) {
+    if (bytes < 1024) { return bytes + " B"; }
+    if (bytes < 1024 * 1024) { return Math.round(bytes / 1024) + " KB"; }
+    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  // Attachment names are text; the links point only at the server's own /api/v1/attachments paths.
+  function attachmentList(items) {
+    var ul = el("ul", "message-attachments");
+    items.forEach(function (a) {
+      var li = el("li", "message-attachment");
+      var link = el("a", null, a.filename);
+      link.href = "/api/v1/attachments/" + Number(a.id);
+      link.setAttribute("download", "");
+      if (a.thumbnail_url) {
+        var img = document.createElement("img");
+        img.src = "/api/v1/attachments/" + Number(a.id) + "/thumbnail";
+        img.alt = a.filename;
+        img.loading = "lazy";
+        img.className = "attachment-thumbnail";
+        var wrap = el("a");
+        wrap.href = link.href;
+        wrap.setAttribute("download", "");
+        wrap.appendChild(img);
+        li.appendChild(wrap);
+      }
+      li.appendChild(link);
+      li.appendChild(el("span", "attachment-size", "（" + sizeText(a.size) + "）"));
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  function uploadFiles(channelId, chosen) {
+    var ids = [];
+    var chain = Promise.resolve();
+    Array.prototype.forEach.call(chosen, function (file) {
+      chain = chain.then(function () {
+        var form = new FormData();
+        form.append("file", file, file.name);
+        return fetch("/api/v1/channels/" + channelId + "/attachments", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": ws.csrfToken },
+          body: form
+        }).then(function (r) {
+          return r.json().catch(function () { return {}; }).then(function (data) {
+            if (r.status !== 201) {
+              var reason = data.error && data.error.message ? data.error.message : "添付できませんでした。";
+              throw new Error(file.name + ": " + reason);
+            }
+            ids.push(data.id);
+          });
+        });
+      });
+    });
+    return chain.then(function () { return ids; });
+  }
+
+  var QUICK_REACTION = "👍";
+
+  function reactionButtons(m) {
+    var list = state.reactions[m.id] || m.reactions || [];
+    var buttons = list.map(function (r) {
+      var mine = r.users.indexOf(me) >= 0;
+      var b = el("button", "reaction", r.emoji + " " + r.count);
+      b.type = "button";
+      b.setAttribute("aria-pressed", mine ? "true" : "false");
+      b.setAttribute("aria-label", r.emoji + " " + r.count + "人: " + r.users.join("、"));
+      b.addEventListener("click", function () { react(m.id, r.emoji, !mine); });
+      return b;
+    });
+    if (!list.some(function (r) { return r.emoji === QUICK_REACTION; })) {
+      var add = el("button", "reaction-add", QUICK_REACTION + "+");
+      add.type = "button";
+      add.setAttribute("aria-label", QUICK_REACTION + " でリアクション");
+      add.addEventListener("click", function () { react(m.id, QUICK_REACTION, true); });
+      buttons.push(add);
+    }
+    return buttons;
+  }
+
+  function redraw(id) {
+    var node = els.list.querySelector('li[data-id="' + Number(id) + '"]');
+    if (node && node._message) { els.list.replaceChild(messageNode(node._message), node); }
+  }
+
+  function react(id, emoji, add) {
+    var path = "/messages/" + id + "/reactions" + (add ? "" : "/" + encodeURIComponent(emoji));
+    ws.api(add ? "POST" : "DELETE", path, add ? { emoji: emoji } : undefined).then(function (r) {
+      if (r.status < 300) { state.reactions[id] = r.data.reactions; redraw(id); }
+      else { showError(r.data.error ? r.data.error.message : "リアクションできませんでした。"); }
+    });
+  }
+
+  function togglePin(m) {
+    ws.api(m.pinned_at ? "DELETE" : "PUT", "/messages/" + m.id + "/pin").then(function (r) {
+      if (r.status < 300) { replace(r.data); }
+      else { showError(r.data.error ? r.data.error.message : "ピン留めできませんでした。"); }
+    });
+  }
+
   function messageNode(m) {
     var li = el("li", "message" + (m.thread_id ? " reply" : "") + (m.deleted ? " message-deleted" : ""));
     li.dataset.id = m.id;
@@ -149,10 +256,12 @@
     time.dateTime = m.created_at;
     head.appendChild(time);
     if (m.edited_at && !m.deleted) { head.appendChild(el("span", "message-edited", "（編集済み）")); }
+    if (m.pinned_at && !m.deleted) { head.appendChild(el("span", "message-pinned", "📌 ピン留め")); }
     li.appendChild(head);
     var body = el("div", "message-body");
     if (m.deleted) { body.textContent = "このメッセージは削除されました"; } else { renderBody(body, m.body); }
     li.appendChild(body);
+    if (!m.deleted && m.attachments && m.attachments.length) { li.appendChild(attachmentList(m.attachments)); }
     if (!m.deleted) {
       var tools = el("div", "message-tools");
       var reads = el("button", "read-count", "既読 " + readCount(m));
@@ -160,6 +269,11 @@
       reads.setAttribute("aria-haspopup", "dialog");
       reads.addEventListener("click", function () { showReaders(m.id); });
       tools.appendChild(reads);
+      reactionButtons(m).forEach(function (b) { tools.appendChild(b); });
+      var pin = el("button", null, m.pinned_at ? "ピン留めを外す" : "ピン留め");
+      pin.type = "button";
+      pin.addEventListener("click", function () { togglePin(m); });
+      tools.appendChild(pin);
       if (m.author.username === me) {
         var edit = el("button", null, "編集");
         edit.type = "button";
@@ -178,6 +292,7 @@
 
   function append(m) {
     if (m.channel_id !== state.current || state.shown[m.id]) { return false; }
+    if (m.reactions) { state.reactions[m.id] = m.reactions; }
     state.shown[m.id] = true;
     state.positions[m.author.username] = Math.max(state.positions[m.author.username] || 0, m.id);
     var node = messageNode(m);
@@ -244,6 +359,7 @@
       if (r.status !== 200) { return; }
       state.positions = {};
       r.data.members.forEach(function (m) { state.positions[m.username] = m.last_read_id; });
+      state.members = r.data.members;
       return ws.api("GET", "/channels/" + id + "/messages?limit=" + PAGE);
     }).then(function (r) {
       if (!r || r.status !== 200 || id !== state.current) { return; }
@@ -288,6 +404,8 @@
   function showError(text) { els.error.textContent = text || ""; }
 
   function send() {
+    var chosen = els.file && els.file.files ? els.file.files : [];
+    if (chosen.length) { sendWithFiles(chosen); return; }
     var body = els.input.value;
     if (!body.trim() || state.current === null) { return; }
     var payload = { channel_id: state.current, body: body, client_msg_id: newClientId() };
@@ -316,6 +434,24 @@
     } else {
       viaHttp();
     }
+  }
+
+  // Files go up first (each checked by the server); the message then carries their ids.
+  function sendWithFiles(chosen) {
+    if (state.current === null) { return; }
+    var channelId = state.current;
+    var body = els.input.value;
+    showError("");
+    uploadFiles(channelId, chosen).then(function (ids) {
+      var payload = { channel_id: channelId, body: body, client_msg_id: newClientId(), attachment_ids: ids };
+      return ws.api("POST", "/channels/" + channelId + "/messages", payload).then(function (r) {
+        if (r.status >= 300) { throw new Error(r.data.error ? r.data.error.message : "送信できませんでした。"); }
+        els.input.value = "";
+        els.file.value = "";
+        append(r.data);
+        scrollToEnd();
+      });
+    }).catch(function (error) { showError(error.message); });
   }
 
   function editMessage(id) {
@@ -359,12 +495,14 @@
     setTimeout(function () { state.composing = false; }, 0);
   });
   els.input.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter" || event.shiftKey) { return; }
     if (event.isComposing || state.composing || event.keyCode === 229) { return; }
+    if (state.mention && mentionKey(event)) { return; }
+    if (event.key !== "Enter" || event.shiftKey) { return; }
     event.preventDefault();
     send();
   });
   els.input.addEventListener("input", function () {
+    if (!state.composing) { updateMentions(); }
     var now = Date.now();
     if (state.current !== null && now - state.lastTyping > TYPING_EVERY_MS && socket.connected) {
       state.lastTyping = now;
@@ -372,6 +510,75 @@
     }
   });
   els.form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
+  els.input.addEventListener("compositionend", function () { setTimeout(updateMentions, 0); });
+  els.input.addEventListener("blur", function () { setTimeout(closeMentions, 150); });
+
+  // --- @mention completion: a listbox under the composer (combobox pattern, keyboard first) -----
+  function closeMentions() {
+    state.mention = null;
+    els.mentions.hidden = true;
+    els.mentions.textContent = "";
+    els.input.removeAttribute("aria-activedescendant");
+  }
+
+  function updateMentions() {
+    var caret = els.input.selectionStart;
+    var before = els.input.value.slice(0, caret);
+    var match = /(^|[^A-Za-z0-9._-])@([A-Za-z0-9._-]{0,63})$/.exec(before);
+    if (!match) { closeMentions(); return; }
+    var prefix = match[2].toLowerCase();
+    var items = state.members.filter(function (m) {
+      return m.username !== me && (m.username.toLowerCase().indexOf(prefix) === 0 ||
+        m.display_name.indexOf(match[2]) >= 0);
+    }).slice(0, 8);
+    if ("channel".indexOf(prefix) === 0) { items.push({ username: "channel", display_name: "チャンネル全員" }); }
+    if (!items.length) { closeMentions(); return; }
+    state.mention = { start: caret - match[2].length, items: items, active: 0 };
+    renderMentions();
+  }
+
+  function renderMentions() {
+    els.mentions.textContent = "";
+    state.mention.items.forEach(function (m, i) {
+      var li = el("li", "mention-option", m.display_name + "（@" + m.username + "）");
+      li.id = "mention-option-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === state.mention.active ? "true" : "false");
+      li.addEventListener("mousedown", function (event) { event.preventDefault(); chooseMention(i); });
+      els.mentions.appendChild(li);
+    });
+    els.mentions.hidden = false;
+    els.input.setAttribute("aria-activedescendant", "mention-option-" + state.mention.active);
+  }
+
+  function chooseMention(i) {
+    var item = state.mention.items[i];
+    var value = els.input.value;
+    var caret = els.input.selectionStart;
+    var insert = item.username + " ";
+    els.input.value = value.slice(0, state.mention.start) + insert + value.slice(caret);
+    var at = state.mention.start + insert.length;
+    els.input.setSelectionRange(at, at);
+    closeMentions();
+    els.input.focus();
+  }
+
+  // Returns true when the key was used by the open mention list.
+  function mentionKey(event) {
+    var n = state.mention.items.length;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      state.mention.active = (state.mention.active + (event.key === "ArrowDown" ? 1 : n - 1)) % n;
+      renderMentions();
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      chooseMention(state.mention.active);
+    } else if (event.key === "Escape") {
+      closeMentions();
+    } else {
+      return false;
+    }
+    event.preventDefault();
+    return true;
+  }
   els.older.addEventListener("click", loadOlder);
   document.getElementById("readers-close").addEventListener("click", function () { els.dialog.close(); });
 
@@ -395,6 +602,16 @@
     if (m.author.username !== me) { notifyHidden(m); }
   });
   socket.on("message:edited", function (m) { if (m.channel_id === state.current) { replace(m); } });
+  socket.on("reaction:updated", function (p) {
+    if (p.channel_id !== state.current) { return; }
+    state.reactions[p.message_id] = p.reactions;
+    redraw(p.message_id);
+  });
+  socket.on("pin:updated", function (p) {
+    if (p.channel_id !== state.current) { return; }
+    var node = els.list.querySelector('li[data-id="' + Number(p.message_id) + '"]');
+    if (node && node._message) { node._message.pinned_at = p.pinned ? p.pinned_at : null; redraw(p.message_id); }
+  });
   socket.on("message:deleted", function (p) {
     var node = els.list.querySelector('li[data-id="' + Number(p.id) + '"]');
     if (node && node._message) {

@@ -47,6 +47,17 @@ class Person:
     def delete(self, path: str) -> Any:
         return self.client.delete("/api/v1" + path, headers=self.headers)
 
+    def upload(self, channel_id: int, data: bytes, filename: str) -> Any:
+        """POST a file to the channel's attachments as a browser's multipart form would."""
+        import io
+
+        return self.client.post(
+            f"/api/v1/channels/{channel_id}/attachments",
+            data={"file": (io.BytesIO(data), filename)},
+            headers=self.headers,
+            content_type="multipart/form-data",
+        )
+
     def socket(self) -> Any:
         """Connect a Socket.IO test client with this person's token."""
         ws = isolated(socketio.test_client, self.app, auth={"token": self.token})
