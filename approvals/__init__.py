@@ -11,11 +11,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the approval blueprints and CLI commands on ``app``."""
-    from approvals import api, cli, inbox, route_store, views
+    from approvals import api, api_attachments, cli, inbox, route_store, views  # noqa: F401
     from workspace import signals
     from workspace.ui import register_badge_counter
 
-    app.register_blueprint(api.bp)
+    app.register_blueprint(api.bp)  # api_attachments has added its routes to api.bp
     app.register_blueprint(views.bp)
     cli.init_app(app)
     register_badge_counter(app, inbox.pending_count)

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from approvals import absence, inbox, route_store, service
 from approvals.errors import ApprovalError, Conflict, Forbidden
-from approvals.serialize import request_json
+from approvals.serialize import request_json, route_preview_json
 from workspace import db
 from workspace.extensions import csrf
 from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
@@ -101,6 +101,33 @@ def export_route(key: str) -> Any:
     if row is None:
         raise ApiError(404, "決裁ルートが見つかりません。")
     return jsonify(route_store.route_json(row))
+
+
+@bp.post("/approval-routes/<key>/preview")
+@api_login_required
+def preview_route(key: str) -> Any:
+    """The route the caller would get with this template and amount, resolved now; nothing is saved.
+    ---
+    post:
+      summary: Preview a route for the caller (専決 by amount, skipped steps marked)
+      tags: [approvals]
+      parameters: [{name: key, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {amount: {type: integer, minimum: 0, nullable: true}}}
+      responses:
+        200:
+          description: '{"route": {"key", "version", "name"}, "steps": [...],
+            "route_error"?: {"message", "step_index"}} (an unresolvable approver is reported, not raised)'
+
+        404: {description: no such route}
+        422: {description: bad amount}
+    """
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    template_row, steps, error = service.preview_for(current_user, key, data.get("amount"))
+    return jsonify(route_preview_json(template_row, steps, error))
 
 
 # -- requests ---------------------------------------------------------------------------------------

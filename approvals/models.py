@@ -91,10 +91,34 @@ class ApprovalRequest(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The attachment list as frozen at 起案 (and again at 再提出 after a 差戻し to the drafter):
+    # [{"id", "name", "size", "sha256", "content_type"}]; None while the request is a draft.
+    attachments_frozen: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     template: Mapped[RouteTemplateVersion] = relationship(lazy="joined")
     drafter: Mapped[User] = relationship(foreign_keys=[drafter_id], lazy="joined")
     department: Mapped[Department] = relationship(foreign_keys=[department_id], lazy="joined")
+
+
+class ApprovalAttachment(Base):
+    """A file attached to a request; the bytes live in the content-addressed store under ``sha256``.
+
+    Rows are added and removed only while the request is a draft or sent back to its drafter; the
+    list is frozen on the request (``attachments_frozen``) at each submission.
+    """
+
+    __tablename__ = "approval_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("approval_requests.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ApprovalTask(Base):

@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from approvals import attachments
 from approvals.errors import ApprovalError
 from approvals.models import ApprovalRequest, DecidedRecord
 from approvals.seal import SealImprint
@@ -134,6 +135,9 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
         authority_label=(decide.label if decide and decide.label else "決裁"),
         amount=row.amount,
         stamp_rows=[r for r in rows if r],
+        attachments=[
+            pdf.AttachmentLine(a["name"], a["size"], a["sha256"]) for a in attachments.manifest(row)
+        ],
         history=[
             pdf.HistoryLine(
                 dt.datetime.fromisoformat(h.at),
@@ -203,6 +207,10 @@ def _make_signed(row: ApprovalRequest) -> DecidedRecord:
 def on_decided(request_id: int) -> None:
     """After a decision commits: make and keep the signed record, then send ``approval_decided``.
 
+    The signal carries ``request_id``, ``pdf`` (the signed bytes) and ``attachments``: the list
+    frozen at submission, each ``{"id", "name", "size", "sha256", "content_type", "path"}`` where
+    ``path`` is the immutable content-addressed file (read or copy it; never move or change it).
+
     A failure is logged, not raised: the decision stands, and the record is made on first download.
     """
     try:
@@ -214,7 +222,10 @@ def on_decided(request_id: int) -> None:
         return
     try:
         signals.approval_decided.send(
-            current_app._get_current_object(), request_id=request_id, pdf=record.pdf, attachments=[]
+            current_app._get_current_object(),
+            request_id=request_id,
+            pdf=record.pdf,
+            attachments=attachments.decided_payload(row),
         )
     except Exception:  # the registry's problem must not turn a committed decision into an error
         current_app.logger.exception("an approval_decided receiver failed for request %s", request_id)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from approvals import absence, machine
+from approvals.attachments import EDITABLE, attachment_json, list_for
 from approvals.models import ApprovalRequest
 from approvals.resolution import ResolvedStep
 from approvals.state import RequestState, Step, step_status
@@ -60,7 +61,7 @@ def _step_json(step: Step, names: dict[int, str]) -> dict[str, Any]:
     return out
 
 
-def _preview_json(step: ResolvedStep) -> dict[str, Any]:
+def preview_step_json(step: ResolvedStep) -> dict[str, Any]:
     out: dict[str, Any] = {"index": step.index, "kind": step.kind}
     if step.mode is not None:
         out["mode"] = step.mode
@@ -80,6 +81,17 @@ def _preview_json(step: ResolvedStep) -> dict[str, Any]:
     out["status"] = "skipped" if step.skipped else "waiting"
     if step.skipped:
         out["skip_reason"] = step.skipped
+    return out
+
+
+def route_preview_json(template_row: Any, steps: list[ResolvedStep], error: Any) -> dict[str, Any]:
+    """Return ``{"route": {"key", "version", "name"}, "steps": […], "route_error"?}`` for a preview."""
+    out: dict[str, Any] = {
+        "route": {"key": template_row.key, "version": template_row.version, "name": template_row.name},
+        "steps": [preview_step_json(step) for step in steps],
+    }
+    if error is not None:
+        out["route_error"] = {"message": error.message_ja, "step_index": error.step_index}
     return out
 
 
@@ -126,7 +138,7 @@ def request_json(
         out["steps"] = [_step_json(step, names) for step in state.steps]
     else:
         steps, error = preview_route(row)
-        out["steps"] = [_preview_json(step) for step in steps]
+        out["steps"] = [preview_step_json(step) for step in steps]
         out["preview"] = True
         if error is not None:
             out["route_error"] = {"message": error.message_ja, "step_index": error.step_index}
@@ -144,6 +156,9 @@ def request_json(
         }
         for h in state.history
     ]
+    # The current list (what a download serves); "frozen" once submitted and not sent back.
+    out["attachments"] = [attachment_json(a) for a in list_for(row.id)]
+    out["attachments_frozen"] = row.attachments_frozen is not None and row.status not in EDITABLE
     out["post_reviews"] = [
         {
             "username": names.get(p.user_id),

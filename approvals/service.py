@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from approvals import absence, inbox, machine, numbering, route_store
+from approvals import absence, attachments, inbox, machine, numbering, route_store
 from approvals import effects as fx
 from approvals.directory_adapter import DbDirectory, person_of
 from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound
@@ -170,6 +170,28 @@ def preview_route(row: ApprovalRequest) -> tuple[list[ResolvedStep], Unresolvabl
     return steps, None
 
 
+def preview_for(
+    user: User, route_key: str, amount: Any
+) -> tuple[Any, list[ResolvedStep], UnresolvableApprover | None]:
+    """Return (template row, steps, error): the route ``user`` would get for ``amount`` if drafting now.
+
+    Nothing is written. Raises :class:`NotFound` for an unknown route and :class:`Invalid` for a bad
+    amount; an approver that cannot be resolved is returned as the error, not raised.
+    """
+    parsed_amount = parse_amount(amount)
+    template_row = route_store.latest(route_key)
+    if template_row is None:
+        raise NotFound("決裁ルートが見つかりません。")
+    if user.department is None:
+        raise Invalid("所属課が登録されていないため起案できません。管理者に連絡してください。")
+    template = route_store.parsed(template_row)
+    try:
+        steps = resolve_route(template, person_of(user), parsed_amount, DbDirectory())
+    except UnresolvableApprover as error:
+        return template_row, [], error
+    return template_row, steps, None
+
+
 # -- writing --------------------------------------------------------------------------------------
 
 
@@ -231,6 +253,10 @@ def _commit(
     decided = any(isinstance(e, fx.Decided) for e in transition.effects)
     if action == "submit":
         row.submitted_at = at
+    if action in ("submit", "resubmit"):
+        # The attachment list is frozen with each file's SHA-256; the drafter can change it again
+        # only after a 差戻し to him, and the next 再提出 freezes it anew.
+        row.attachments_frozen = attachments.snapshot(row.id)
     if decided:
         row.decided_at = at
     if any(isinstance(e, fx.NumberDue) for e in transition.effects):

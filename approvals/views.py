@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from approvals import absence, inbox, record, route_store, service
+from approvals import absence, attachments, inbox, record, route_store, service, verification
+from approvals import attachment_store as store
 from approvals.errors import ApprovalError
 from approvals.seal import seal_svg
-from approvals.serialize import request_json
+from approvals.serialize import request_json, route_preview_json
 from approvals.state import RequestState
 
 bp = Blueprint(
@@ -100,16 +101,76 @@ def new() -> Any:
             "retention_years": _form_int("retention_years"),
             "submit": request.form.get("submit") == "1",
         }
+        files = [f for f in request.files.getlist("attachments") if f.filename]
         try:
-            row = service.create(current_user, values)
+            # With files, the draft is saved first and submitted only once every file is attached.
+            row = service.create(current_user, {**values, "submit": values["submit"] and not files})
         except ApprovalError as exc:
             error, status = exc, 422
         else:
+            if files:
+                return _attach_then_submit(row, files, values["submit"])
             flash("起案しました。" if row.status != "draft" else "下書きを保存しました。", "info")
             return redirect(url_for("approvals.detail", request_id=row.id))
+    selected = values.get("route") or (routes[0].key if routes else None)
+    amount = values.get("amount")
+    preview = _preview_context(selected, amount if amount is None or amount >= 0 else None)
     return render_template(
-        "approvals/new.html", routes=routes, values=values, error=error, retention=service.RETENTION_CHOICES
+        "approvals/new.html",
+        current_step=None,
+        **preview,
+        routes=routes,
+        values=values,
+        error=error,
+        retention=service.RETENTION_CHOICES,
+        max_size=store.human_size(store.max_bytes()),
     ), status
+
+
+def _preview_context(route_key: str | None, amount: Any) -> dict[str, Any]:
+    """Return the template variables of the route preview (steps or a Japanese error)."""
+    if not route_key:
+        return {"steps": [], "preview_error": None, "route_name": None}
+    try:
+        template_row, steps, error = service.preview_for(current_user, route_key, amount)
+    except ApprovalError as exc:
+        return {"steps": [], "preview_error": exc.message, "route_name": None}
+    data = route_preview_json(template_row, steps, error)
+    return {
+        "steps": data["steps"],
+        "preview_error": data.get("route_error", {}).get("message"),
+        "route_name": template_row.name,
+    }
+
+
+@bp.get("/route-preview")
+@login_required
+def route_preview() -> Any:
+    """The route diagram for ?route=&amount= as an HTML fragment (the draft form swaps it in)."""
+    raw = (request.args.get("amount") or "").strip().replace(",", "")
+    amount: int | None = None
+    if raw:
+        amount = int(raw) if raw.isdigit() else -1  # the service refuses -1 with the proper message
+    context = _preview_context(request.args.get("route"), amount)
+    return render_template("approvals/_route_preview.html", current_step=None, **context)
+
+
+def _attach_then_submit(row: Any, files: list[Any], submit: bool) -> Any:
+    """Attach the draft form's files, then submit if asked; on a refused file keep the draft and say why."""
+    for upload in files:
+        try:
+            attachments.add(current_user, row.id, upload.stream, upload.filename)
+        except ApprovalError as exc:
+            flash(f"下書きを保存しましたが、{upload.filename} を添付できませんでした: {exc.message}", "error")
+            return redirect(url_for("approvals.detail", request_id=row.id))
+    if submit:
+        try:
+            row = service.submit(current_user, row.id)
+        except ApprovalError as exc:
+            flash(f"下書きを保存しましたが、起案できませんでした: {exc.message}", "error")
+            return redirect(url_for("approvals.detail", request_id=row.id))
+    flash("起案しました。" if row.status != "draft" else "下書きを保存しました。", "info")
+    return redirect(url_for("approvals.detail", request_id=row.id))
 
 
 def _boxes(row: Any) -> dict[int, list[Markup | None]]:
@@ -136,7 +197,63 @@ def detail(request_id: int) -> Any:
         abort(404)
     data = request_json(row, current_user)
     buttons = [b for b in BUTTONS if b[0] in data["allowed_actions"]]
-    return render_template("approvals/detail.html", r=data, buttons=buttons, seals=_boxes(row))
+    can_attach = current_user.id == row.drafter_id and row.status in attachments.EDITABLE
+    return render_template(
+        "approvals/detail.html",
+        r=data,
+        buttons=buttons,
+        seals=_boxes(row),
+        can_attach=can_attach,
+        max_size=store.human_size(store.max_bytes()),
+    )
+
+
+@bp.post("/<int:request_id>/attachments")
+@login_required
+def attach(request_id: int) -> Any:
+    """Attach the chosen file to the draft, then show the request again with the outcome."""
+    upload = request.files.get("file")
+    try:
+        added = attachments.add(
+            current_user,
+            request_id,
+            upload.stream if upload is not None and upload.filename else None,
+            upload.filename if upload is not None else None,
+        )
+    except ApprovalError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash(f"{added.name} を添付しました。", "info")
+    return redirect(url_for("approvals.detail", request_id=request_id))
+
+
+@bp.post("/<int:request_id>/attachments/<int:attachment_id>/delete")
+@login_required
+def detach(request_id: int, attachment_id: int) -> Any:
+    """Remove an attachment from the draft."""
+    try:
+        attachments.remove(current_user, request_id, attachment_id)
+    except ApprovalError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash("添付ファイルを削除しました。", "info")
+    return redirect(url_for("approvals.detail", request_id=request_id))
+
+
+@bp.get("/<int:request_id>/attachments/<int:attachment_id>")
+@login_required
+def download(request_id: int, attachment_id: int) -> Any:
+    """Download an attachment (anyone who may see the request)."""
+    from approvals.api_attachments import download_response
+
+    try:
+        return download_response(request_id, attachment_id)
+    except ApprovalError:
+        abort(404)
 
 
 @bp.post("/<int:request_id>/act")
@@ -180,6 +297,30 @@ def bulk() -> Any:
         if not result["ok"]:
             flash(f"起案 {result['id']}: {result['error']['message']}", "error")
     return redirect(url_for("approvals.index"))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify() -> Any:
+    """Check an uploaded 起案用紙 PDF: 有効 / 無効 with the reason, and which request it records."""
+    if request.method == "GET":
+        return render_template("approvals/verify.html", result=None, error=None)
+    upload = request.files.get("pdf")
+    limit = int(current_app.config.get("APPROVALS_VERIFY_MAX_BYTES", 20 * 1024 * 1024))
+    data = upload.stream.read(limit + 1) if upload is not None and upload.filename else b""
+    error = None
+    if not data:
+        error = "検証するPDFファイルを選んでください。"
+    elif len(data) > limit:
+        error = f"ファイルが大きすぎます（上限 {store.human_size(limit)}）。"
+    if error:
+        return render_template("approvals/verify.html", result=None, error=error), 400
+    try:
+        result = verification.check(data, current_user)
+    except verification.KeysMissing:
+        error = "この村の署名鍵が設定されていないため検証できません。管理者に連絡してください。"
+        return render_template("approvals/verify.html", result=None, error=error), 503
+    return render_template("approvals/verify.html", result=result, error=None, filename=upload.filename)
 
 
 @bp.route("/absence", methods=["GET", "POST"])
