@@ -90,7 +90,7 @@ def add_version(doc_id: int) -> Any:
 @bp.get("/search")
 @api_login_required
 def search_all() -> Any:
-    """Search documents (and later approvals and messages) the caller may open."""
+    """Search documents, approval requests and chat messages the caller may open."""
     return jsonify(search.search(current_user, request.args.to_dict()).json())
 
 

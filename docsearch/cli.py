@@ -1,4 +1,5 @@
-"""Commands: workspace reindex | index drain | index status | import-documents | classifications import."""
+"""Commands: workspace reindex | index drain | index status | import-documents | classifications import |
+file-decisions."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from docsearch import importer, indexer
+from docsearch import filing, importer, indexer, registry
 from docsearch.errors import DocumentError
 from docsearch.index import IndexBusy
 
@@ -20,6 +21,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reindex_command)
     app.cli.add_command(index_group)
     app.cli.add_command(import_command)
+    app.cli.add_command(classifications_group)
+    app.cli.add_command(file_decisions_command)
 
 
 @click.command("reindex")
@@ -93,4 +96,36 @@ def import_command(folder: Path, metadata: Path, report: Path | None) -> None:
         result.write_failures(report)
         click.echo(f"failure report: {report}")
     if result.failed:
+        sys.exit(1)
+
+
+@click.group("classifications")
+def classifications_group() -> None:
+    """The 文書分類 table."""
+
+
+@classifications_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def classifications_import_command(file: Path) -> None:
+    """Load or update 文書分類 from a CSV (UTF-8 or Shift_JIS).
+
+    Columns: code, major, middle, minor, retention_years (empty or 永年: permanent).
+    """
+    try:
+        count = registry.import_classifications(None, file.read_bytes())
+    except DocumentError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"imported {count} classifications")
+
+
+@click.command("file-decisions")
+@with_appcontext
+def file_decisions_command() -> None:
+    """File in the registry every approved 決裁 not filed yet (repairs a failed automatic filing)."""
+    filed, failures = filing.file_unfiled()
+    click.echo(f"filed {filed} decided requests, failed {len(failures)}")
+    for request_id, reason in failures:
+        click.echo(f"  FAILED approval {request_id}: {reason}", err=True)
+    if failures:
         sys.exit(1)

@@ -10,9 +10,13 @@ inside the query itself:
 
 * ``all``              – every signed-in staff member (公開, 庁内限り)
 * ``dept:<code>``      – staff of that 課 (課内限り)
-* ``user:<id>``        – one person (registrant, explicit grant; later: approval route members)
-* ``channel:<id>``     – members of a chat channel (later: messages)
+* ``user:<id>``        – one person (registrant, explicit grant, the drafter of an approval)
+* ``route:<id>``       – an approval's related person (on its route or acted on it); the searcher
+                         holds it for himself and for whom he is 代理者 today
+* ``channel:<id>``     – members of a chat channel (its messages); the searcher holds one per
+                         channel he belongs to *at query time*, so membership changes need no reindex
 * ``role:records``     – records staff and administrators, who see every document
+* ``role:admin``       – administrators, who see every approval request
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from docsearch.analyzer import field_values, text_fields
 
 log = logging.getLogger(__name__)
 
-#: Bump when the schema changes: a new index name makes every process build a fresh index.
-SCHEMA_VERSION = 1
+#: Bump when the schema or what is indexed changes: a new index name makes every process build a
+#: fresh index.  2: approval requests and chat messages joined the documents (with their acl tokens).
+SCHEMA_VERSION = 2
 INDEX_NAME = f"docsearch_v{SCHEMA_VERSION}"
 
 

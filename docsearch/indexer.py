@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from docsearch import sources
 from docsearch.index import IndexBusy, IndexEntry, SearchIndex, entry_key
 from docsearch.models import STATUS_ACTIVE, Document, IndexOutbox
 from docsearch.permissions import document_acl
@@ -85,15 +86,32 @@ def _document_ids(session: Session, batch: int) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-#: kind → (load current entries by id, iterate all ids in batches).  Approvals and chat messages
-#: join here once their services exist; until then their outbox rows wait (they are not lost).
+def _count_documents(session: Session) -> int:
+    return session.execute(
+        select(func.count()).select_from(Document).where(Document.status == STATUS_ACTIVE)
+    ).scalar_one()
+
+
+#: kind → (load current entries by id, iterate all ids in batches).  Approvals and chat messages are
+#: read through ``chat.indexing`` / ``approvals.indexing`` (``docsearch.sources``).
 SOURCES: dict[
     str,
     tuple[
         Callable[[Session, set[int]], dict[int, IndexEntry | None]],
         Callable[[Session, int], Iterator[list[int]]],
     ],
-] = {"document": (_load_documents, _document_ids)}
+] = {
+    "document": (_load_documents, _document_ids),
+    "approval": (sources.load_approvals, sources.approval_ids),
+    "message": (sources.load_messages, sources.message_ids),
+}
+
+#: kind → how many objects a rebuild visits (for progress bars).
+COUNTS: dict[str, Callable[[Session], int]] = {
+    "document": _count_documents,
+    "approval": sources.count_approvals,
+    "message": sources.count_messages,
+}
 
 
 # --- the outbox ---------------------------------------------------------------------------------
@@ -247,6 +265,4 @@ def rebuild(
 def count_indexable() -> int:
     """Return how many objects a rebuild would visit (for progress bars)."""
     with _session() as session:
-        return session.execute(
-            select(func.count()).select_from(Document).where(Document.status == STATUS_ACTIVE)
-        ).scalar_one()
+        return sum(COUNTS[kind](session) for kind in SOURCES if kind in COUNTS)

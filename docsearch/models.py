@@ -193,3 +193,19 @@ class IndexOutbox(Base):
     kind: Mapped[str] = mapped_column(String(16), index=True)  # document | approval | message
     object_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApprovalFiling(Base):
+    """A decided 起案 filed in the registry: one row per request, so a repeated signal files nothing.
+
+    ``request_id`` is the primary key (no foreign key: docsearch reads approvals but its schema does
+    not depend on theirs); the document stays even when disposed, and so does this row.
+    """
+
+    __tablename__ = "doc_approval_filings"
+
+    request_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    document: Mapped[Document] = relationship()

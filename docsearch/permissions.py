@@ -9,15 +9,22 @@ Visibility (秘区分):
 * ``secret`` (秘): its registrant, explicitly granted people, records staff and administrators.
 
 A document the caller may not see is answered with 404, as if it did not exist.
+
+Search also finds approval requests and chat messages; ``search_tokens`` adds the tokens that open
+them (see ``docsearch.index``), asked of chat and approvals at query time so that a change of
+channel membership or of today's 代理者 counts at once, without re-indexing anything.
 """
 
 from __future__ import annotations
 
+from approvals import indexing as approval_reads
+from chat import indexing as chat_reads
 from docsearch.models import Document
 from workspace.models import User
 
 ALL = "all"
 RECORDS = "role:records"
+ADMIN = "role:admin"
 
 
 def is_records(user: User) -> bool:
@@ -33,6 +40,34 @@ def user_tokens(user: User) -> set[str]:
     if is_records(user):
         tokens.add(RECORDS)
     return tokens
+
+
+def search_tokens(user: User) -> set[str]:
+    """Return every ``acl`` token user holds for search: documents, approvals, chat messages.
+
+    ``route:<id>`` for the user and for each absent person whose 代理者 the user is today (the
+    deputy sees what the absent person's place on a route shows), ``channel:<id>`` for each channel
+    the user is a member of now, ``role:admin`` for administrators.
+    """
+    tokens = user_tokens(user)
+    if user.has_role("admin"):
+        tokens.add(ADMIN)
+    tokens.add(f"route:{user.id}")
+    tokens.update(f"route:{uid}" for uid in approval_reads.absent_people_deputized_by(user.id))
+    tokens.update(f"channel:{cid}" for cid in chat_reads.channel_ids_of(user.id))
+    return tokens
+
+
+def approval_acl(request: approval_reads.IndexableRequest) -> list[str]:
+    """Return the ``acl`` tokens of an approval request (the rule of approvals.service.can_view)."""
+    tokens = {ADMIN, f"user:{request.drafter_id}"}
+    tokens.update(f"route:{uid}" for uid in request.related_user_ids)
+    return sorted(tokens)
+
+
+def message_acl(message: chat_reads.IndexableMessage) -> list[str]:
+    """Return the ``acl`` tokens of a chat message: the members of its channel, whoever they are now."""
+    return [f"channel:{message.channel_id}"]
 
 
 def document_acl(doc: Document) -> list[str]:

@@ -3,8 +3,10 @@
 The senders emit after their own commit, so the outbox row cannot share their transaction.  The
 receiver writes it on the sender's session: committed at once when that session is idle, else it
 joins whatever the sender does next (lost only if that rolls back; ``workspace reindex`` repairs
-it).  It never commits someone else's unfinished work.  Approvals and messages are not indexed
-until their services exist (``indexer.SOURCES``): their rows wait in the outbox meanwhile.
+it).  It never commits someone else's unfinished work.  The drain reads each object's current
+state, so one kind of row serves created, edited and deleted messages alike.
+
+``approval_decided`` files the signed record in the registry (``docsearch.filing``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from docsearch import indexer
+from docsearch import filing, indexer
 from workspace import db, signals
 
 
@@ -42,3 +44,4 @@ def connect(app: Flask) -> None:
     for signal in (signals.message_created, signals.message_edited, signals.message_deleted):
         signal.connect(_on_message, weak=False)
     signals.approval_changed.connect(_on_approval, weak=False)
+    signals.approval_decided.connect(filing.on_approval_decided, weak=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -181,14 +182,16 @@ def _stored_file(staged: files.Staged) -> StoredFile:
     return row
 
 
-def _finish(staged: files.Staged, action: str, actor: User | None, doc: Document) -> None:
+def _finish(
+    staged: files.Staged, action: str, actor: User | None, doc: Document, *, audit_actor: str | None = None
+) -> None:
     """Store the file, commit, and undo the store on failure (see the module docstring)."""
     session = db.session()
     try:
         session.flush()
         audit.record(
             action,
-            actor=actor.username if actor else "cli",
+            actor=actor.username if actor else (audit_actor or "cli"),
             target=f"document:{doc.id}",
             detail={"sha256": staged.sha256},
         )
@@ -208,10 +211,20 @@ def _finish(staged: files.Staged, action: str, actor: User | None, doc: Document
         raise
 
 
-def register(actor: User | None, data: dict[str, Any], stream: IO[bytes], filename: str) -> Document:
+def register(
+    actor: User | None,
+    data: dict[str, Any],
+    stream: IO[bytes],
+    filename: str,
+    *,
+    audit_actor: str | None = None,
+    before_commit: Callable[[Document], None] | None = None,
+) -> Document:
     """Register a document with its first file version and commit; return it.
 
-    actor None is the operator at the command line (bulk import): no per-課 check.
+    actor None is the operator at the command line (bulk import) or the system (``audit_actor``
+    names it in the audit trail): no per-課 check.  ``before_commit(doc)`` may add rows that must
+    commit with the document, or not at all (the approval filing).
 
     Raises DocumentError: 422 bad metadata or unreadable file, 403 not allowed for that 課,
     413 too large, 415 type not accepted or contradicting its extension.
@@ -255,7 +268,9 @@ def register(actor: User | None, data: dict[str, Any], stream: IO[bytes], filena
         )
     )
     db.session().add(doc)
-    _finish(staged, "document.register", actor, doc)
+    if before_commit is not None:
+        before_commit(doc)
+    _finish(staged, "document.register", actor, doc, audit_actor=audit_actor)
     return doc
 
 
@@ -374,12 +389,13 @@ def list_classifications() -> list[Classification]:
     return list(db.session().execute(select(Classification).order_by(Classification.code)).scalars())
 
 
-def import_classifications(actor: User, data: bytes) -> int:
+def import_classifications(actor: User | None, data: bytes) -> int:
     """Load or update classifications from CSV (code, major, middle, minor, retention_years); commit.
 
-    UTF-8 or Shift_JIS; a header row is required.  Returns the number of rows applied.
+    UTF-8 or Shift_JIS; a header row is required.  Returns the number of rows applied.  actor None
+    is the operator at the command line.  Nothing is applied when any row is bad (422).
     """
-    if not is_records(actor):
+    if actor is not None and not is_records(actor):
         raise DocumentError(403, "文書分類を編集できるのは文書担当者だけです。")
     reader = csv.DictReader(io.StringIO(extract.decode_text(data)))
     session = db.session()
@@ -404,7 +420,7 @@ def import_classifications(actor: User, data: bytes) -> int:
         item.minor = (row.get("minor") or "").strip() or None
         item.default_retention_years = retention
         count += 1
-    audit.record("classification.import", actor=actor.username, detail={"rows": count})
+    audit.record("classification.import", actor=actor.username if actor else "cli", detail={"rows": count})
     session.commit()
     return count
 

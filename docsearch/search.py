@@ -1,4 +1,4 @@
-"""One search for everything the caller may open: documents now, approvals and messages later.
+"""One search for everything the caller may open: documents, approval requests, chat messages.
 
 Permission trimming happens inside the whoosh query: the user's query is intersected with the
 caller's ``acl`` tokens (``permission_query``), so the hits, the total, the facet counts and the
@@ -17,14 +17,17 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.collectors import WrappingCollector
 
+from approvals import indexing as approval_reads
+from chat import indexing as chat_reads
 from docsearch.errors import DocumentError
 from docsearch.indexer import ready_index
 from docsearch.models import Document
-from docsearch.permissions import user_tokens
+from docsearch.permissions import approval_acl, message_acl, search_tokens
 from docsearch.query import EmptyQuery, QueryError, QueryTooComplex, parse_user_query
 from docsearch.snippet import snippet
+from docsearch.sources import STATUS_LABELS
 from docsearch.synonyms import get_synonyms
-from workspace import db
+from workspace import calendar, db
 from workspace.models import User
 
 TYPES = ("document", "approval", "message")
@@ -99,7 +102,11 @@ class SearchResult:
 
 def permission_query(user: User) -> wq.Query:
     """Return the query matching exactly the entries user may open (see ``docsearch.index``)."""
-    return wq.Or([wq.Term("acl", token) for token in sorted(user_tokens(user))])
+    return _acl_query(search_tokens(user))
+
+
+def _acl_query(tokens: set[str]) -> wq.Query:
+    return wq.Or([wq.Term("acl", token) for token in sorted(tokens)])
 
 
 def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
@@ -167,7 +174,8 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
         raise DocumentError(400, error.message_ja, "empty_query") from None
     except QueryError as error:
         raise DocumentError(400, error.message_ja, "bad_query") from None
-    full = wq.And([user_query, permission_query(user), *build_filters(params)])
+    tokens = search_tokens(user)
+    full = wq.And([user_query, _acl_query(tokens), *build_filters(params)])
     # Searching only reads; ending the caller's read transaction first matters on SQLite, where it
     # holds the write lock that a rebuild of a missing index (in its own session) needs.
     db.session().commit()
@@ -191,22 +199,37 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
         name: {k: v for k, v in results.groups(name).items() if k not in (None, "")} for name in FACETS
     }
     page = [(hit["key"], hit.score or 0.0, dict(hit.fields())) for hit in results[offset : offset + limit]]
-    return SearchResult(total=len(results), hits=_hits(page, text, synonyms), facets=facet_counts)
+    hits = _hits(page, text, synonyms, tokens)
+    return SearchResult(total=len(results), hits=hits, facets=facet_counts)
 
 
-def _hits(page: list[tuple[str, float, dict[str, Any]]], text: str, synonyms: Any) -> list[Hit]:
-    """Turn index hits into result rows; document snippets come from the text in the database."""
-    doc_ids = [int(key.split(":", 1)[1]) for key, _, _ in page if key.startswith("document:")]
+def _hits(
+    page: list[tuple[str, float, dict[str, Any]]], text: str, synonyms: Any, tokens: set[str]
+) -> list[Hit]:
+    """Turn index hits into result rows; titles and snippets come from the database.
+
+    An object changed since its entry was written (a message deleted, an approval's route changed,
+    a document disposed) is checked again against its current state and left out if the caller
+    may no longer open it: the outbox corrects the index itself on its next drain.
+    """
+    wanted: dict[str, list[int]] = {}
+    for key, _, _ in page:
+        kind, _, raw_id = key.partition(":")
+        wanted.setdefault(kind, []).append(int(raw_id))
     docs = {}
-    if doc_ids:
+    if wanted.get("document"):
         docs = {
-            d.id: d for d in db.session().execute(select(Document).where(Document.id.in_(doc_ids))).scalars()
+            d.id: d
+            for d in db.session()
+            .execute(select(Document).where(Document.id.in_(wanted["document"])))
+            .scalars()
         }
+    approvals = approval_reads.requests_for_index(wanted.get("approval", []))
+    messages = chat_reads.messages_for_index(wanted.get("message", []))
     hits: list[Hit] = []
     for key, score, stored in page:
         kind, _, raw_id = key.partition(":")
         object_id = int(raw_id)
-        body = ""
         extra: dict[str, Any] = {
             "fiscal_year": int(stored["fiscal_year"]) if stored.get("fiscal_year") else None,
             "department": stored.get("department") or None,
@@ -217,16 +240,42 @@ def _hits(page: list[tuple[str, float, dict[str, Any]]], text: str, synonyms: An
                 continue
             version = doc.current_version
             body = version.file.text if version else ""
+            title, url = stored.get("title", ""), f"/documents/{object_id}"
             extra["document_number"] = doc.document_number
+        elif kind == "approval":
+            request = approvals.get(object_id)
+            if request is None or not tokens & set(approval_acl(request)):
+                continue
+            body, title, url = request.body, request.title, f"/approvals/{object_id}"
+            extra["document_number"] = request.document_number
+            extra["status"] = request.status
+            extra["status_label"] = STATUS_LABELS.get(request.status, request.status)
+        elif kind == "message":
+            message = messages.get(object_id)
+            if message is None or message.deleted or not tokens & set(message_acl(message)):
+                continue
+            body, title = message.body, f"{_channel_label(message)}・{message.author_name}"
+            url = f"/chat/?channel={message.channel_id}#message-{object_id}"
+            extra["channel_id"] = message.channel_id
+            extra["author"] = message.author_name
+            extra["created_at"] = calendar.isoformat(message.created_at)
+        else:  # an entry of a kind this version does not know: never shown
+            continue
         hits.append(
             Hit(
                 type=kind,
                 id=object_id,
-                title=stored.get("title", ""),
+                title=title,
                 snippet=snippet(body, text, synonyms=synonyms),
                 score=round(float(score), 4),
-                url=f"/documents/{object_id}" if kind == "document" else f"/{kind}s/{object_id}",
+                url=url,
                 extra=extra,
             )
         )
     return hits
+
+
+def _channel_label(message: chat_reads.IndexableMessage) -> str:
+    if message.channel_kind == "direct":
+        return "ダイレクトメッセージ"
+    return f"#{message.channel_name}" if message.channel_name else "チャット"

@@ -1,0 +1,157 @@
+"""Approved 決裁 are filed in the registry automatically, with their signed PDF (issue 5, item 7).
+
+``approval_decided(request_id, pdf, attachments)`` arrives after the decision committed.  The filing
+runs in a transaction of its own (a fresh app context, so a fresh session): whatever happens here, the
+decision stands; a failure is logged and the request can be filed again later (``file_decision`` is
+idempotent: the ``doc_approval_filings`` row, keyed by request, commits with the document or not at
+all, so a repeated or concurrent signal files nothing new).  ``workspace file-decisions`` files
+every decided request that is not filed yet (after a failure, or for decisions made before this).
+
+What the filed document gets:
+
+* 件名, 文書番号, 担当課 and 保存年限 from the request (None = 永年, as in the approvals API);
+* 年度 of the 文書番号 (else of the decision);
+* 文書分類 when the request's classification names a registered code (or, failing that, a label
+  of the table); otherwise none, and the drafted text is kept as a tag ``分類:…``;
+* 秘区分 ``department`` (課内限り) by default — a decided 起案 often holds personal or undecided
+  matters of the 課, so it is not opened to the whole office unasked.  Everyone who could see the
+  request (drafter, route members and whoever acted on it) is granted reading, so filing never
+  takes away what the approvals screen showed them.  Records staff may widen it afterwards.
+  ``DOCSEARCH_FILING_VISIBILITY`` (app config) chooses another default.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from approvals import indexing as approval_reads
+from docsearch import registry
+from docsearch.errors import DocumentError
+from docsearch.models import VISIBILITIES, ApprovalFiling, Classification, Document, DocumentGrant
+from workspace import db
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VISIBILITY = "department"
+
+
+def on_approval_decided(_sender: Any = None, **kwargs: Any) -> None:
+    """Receiver of ``approval_decided``: file the record now, or after the sender's commit."""
+    request_id, pdf = kwargs.get("request_id"), kwargs.get("pdf")
+    if request_id is None or not pdf:
+        return
+    session = db.session()
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        # The sender's transaction is still open and on SQLite holds the write lock a second session
+        # would wait for: file once it commits (``workspace file-decisions`` catches a rollback).
+        db.on_commit(lambda: _file_quietly(int(request_id), bytes(pdf)))
+        return
+    _file_quietly(int(request_id), bytes(pdf))
+
+
+def _file_quietly(request_id: int, pdf: bytes) -> None:
+    app = current_app._get_current_object()
+    try:
+        with app.app_context():  # a session and transaction of its own
+            file_decision(request_id, pdf)
+    except Exception:  # the decision is committed; the registry's trouble must not undo or hide it
+        log.exception("filing the decided request %s in the registry failed", request_id)
+
+
+def filing_of(request_id: int) -> Document | None:
+    """Return the document a request was filed as, or None."""
+    row = db.session().get(ApprovalFiling, request_id)
+    return row.document if row is not None else None
+
+
+def _classification(text: str | None) -> Classification | None:
+    if not text:
+        return None
+    session = db.session()
+    found = session.execute(select(Classification).where(Classification.code == text)).scalar_one_or_none()
+    if found is not None:
+        return found
+    matches = [c for c in registry.list_classifications() if text in (c.label, c.minor, c.middle)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def file_decision(request_id: int, pdf: bytes) -> Document | None:
+    """Register the signed record of an approved request; return the new document.
+
+    Returns None (and files nothing) when the request was filed already, does not exist or is not
+    approved.  Raises DocumentError when the registry refuses the metadata or the file.
+    """
+    session = db.session()
+    if session.get(ApprovalFiling, request_id) is not None:
+        return None
+    request = approval_reads.requests_for_index([request_id]).get(request_id)
+    if request is None or request.status != "approved":
+        log.warning("request %s is not an approved request: not filed", request_id)
+        return None
+    classification = _classification(request.classification)
+    tags = ["決裁"]
+    if request.classification and classification is None:
+        tags.append(f"分類:{request.classification}")
+    visibility = current_app.config.get("DOCSEARCH_FILING_VISIBILITY") or DEFAULT_VISIBILITY
+    if visibility not in VISIBILITIES:
+        raise DocumentError(422, f"DOCSEARCH_FILING_VISIBILITY={visibility!r} is not a 秘区分")
+    data = {
+        "title": request.title,
+        "department_code": request.department_code,
+        "fiscal_year": str(request.fiscal_year),
+        "classification": classification.code if classification else "",
+        "retention_years": "permanent" if request.retention_years is None else str(request.retention_years),
+        "visibility": visibility,
+        "document_number": request.document_number or "",
+        "tags": tags,
+    }
+    readers = sorted(request.related_user_ids | {request.drafter_id})
+
+    def link(doc: Document) -> None:
+        doc.grants = [DocumentGrant(user_id=uid) for uid in readers]
+        session.add(ApprovalFiling(request_id=request_id, document=doc))
+
+    try:
+        doc = registry.register(
+            None,
+            data,
+            io.BytesIO(pdf),
+            f"approval-{request_id}.pdf",
+            audit_actor="system",
+            before_commit=link,
+        )
+    except IntegrityError:  # a concurrent filing of the same request committed first
+        session.rollback()
+        log.info("request %s was filed concurrently; nothing more filed", request_id)
+        return None
+    log.info("decided request %s filed as document %s", request_id, doc.id)
+    return doc
+
+
+def file_unfiled(limit: int | None = None) -> tuple[int, list[tuple[int, str]]]:
+    """File every decided request with a record that is not filed yet; return (filed, failures).
+
+    Each request is filed in its own transaction; a failure is reported and the rest go on.
+    """
+    filed, failures = 0, []
+    done = set(db.session().execute(select(ApprovalFiling.request_id)).scalars())
+    while limit is None or filed + len(failures) < limit:
+        batch = approval_reads.decided_records(exclude=done, limit=50)
+        db.session().rollback()  # end the read: each filing opens a transaction of its own
+        if not batch:
+            break
+        for request_id, pdf in batch:
+            done.add(request_id)
+            try:
+                if file_decision(request_id, pdf) is not None:
+                    filed += 1
+            except Exception as error:  # noqa: BLE001 - reported per request, the rest go on
+                db.session().rollback()
+                failures.append((request_id, getattr(error, "message", None) or str(error)))
+    return filed, failures
