@@ -17,10 +17,14 @@ import argparse
 import datetime as dt
 import io
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# Run as a script, bench/ comes first on sys.path and bench/approvals.py would shadow the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers

@@ -27,6 +27,9 @@ import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ comes first on sys.path and bench/approvals.py would shadow the approvals
+# package that create_app imports: put the project root first.
+sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-password-1"
 
 BARE_SERVER = textwrap.dedent(
