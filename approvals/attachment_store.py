@@ -25,6 +25,7 @@ import filetype
 from flask import current_app
 
 from approvals.errors import ApprovalError
+from workspace import filestore
 
 CHUNK = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -94,9 +95,7 @@ def root() -> Path:
 
 def path_for(sha256: str) -> Path:
     """Return where the file with this digest lives; raise ``ValueError`` for anything but a digest."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError("not a sha256 digest")
-    return root() / sha256[:2] / sha256[2:4] / sha256
+    return filestore.address(root(), sha256)
 
 
 def max_bytes() -> int:

@@ -18,6 +18,7 @@ from typing import IO
 from flask import current_app
 
 from chat.errors import ChatError
+from workspace import filestore
 
 CHUNK = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -41,9 +42,7 @@ def store_root() -> Path:
 
 def path_for(sha256: str) -> Path:
     """Return where the file with this digest lives; refuse anything that is not a sha256 digest."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError("not a sha256 digest")
-    return store_root() / sha256[:2] / sha256[2:4] / sha256
+    return filestore.address(store_root(), sha256)
 
 
 def max_bytes() -> int:

@@ -21,6 +21,7 @@ import filetype
 from flask import current_app
 
 from docsearch.errors import DocumentError
+from workspace import filestore
 
 CHUNK = 1024 * 1024
 
@@ -55,9 +56,7 @@ def store_root() -> Path:
 
 def path_for(sha256: str) -> Path:
     """Return where the file with this digest lives (ab/cd/<digest>)."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError("not a sha256 digest")
-    return store_root() / sha256[:2] / sha256[2:4] / sha256
+    return filestore.address(store_root(), sha256)
 
 
 def max_bytes() -> int:
