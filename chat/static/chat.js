@@ -249,6 +249,7 @@
   function messageNode(m) {
     var li = el("li", "message" + (m.thread_id ? " reply" : "") + (m.deleted ? " message-deleted" : ""));
     li.dataset.id = m.id;
+    li.id = "message-" + m.id;  // the anchor of a search hit's link (/chat/?channel=…#message-…)
     li.dataset.author = m.author.username;
     var head = el("div", "message-head");
     head.appendChild(el("strong", "message-author", m.author.display_name));
@@ -370,13 +371,42 @@
   }
 
   function loadOlder() {
-    if (state.current === null || state.firstId === null) { return; }
+    if (state.current === null || state.firstId === null) { return Promise.resolve(false); }
     var id = state.current;
-    ws.api("GET", "/channels/" + id + "/messages?before=" + state.firstId + "&limit=" + PAGE).then(function (r) {
-      if (r.status !== 200 || id !== state.current) { return; }
+    return ws.api("GET", "/channels/" + id + "/messages?before=" + state.firstId + "&limit=" + PAGE).then(function (r) {
+      if (r.status !== 200 || id !== state.current) { return false; }
       r.data.messages.forEach(append);
       els.older.hidden = r.data.messages.length < PAGE;
+      return r.data.messages.length > 0;
     });
+  }
+
+  // A search hit links to /chat/?channel=C#message-M: page back through history until M is shown
+  // (at most MAX_REVEAL_PAGES pages), then scroll to it, mark it and move keyboard focus onto it.
+  var MAX_REVEAL_PAGES = 20;
+  function reveal(messageId, pagesLeft) {
+    var node = document.getElementById("message-" + messageId);
+    if (node) {
+      node.classList.add("message-target");
+      node.tabIndex = -1;
+      node.scrollIntoView({ block: "center" });
+      node.focus();
+      return;
+    }
+    if (pagesLeft <= 0 || state.firstId === null || messageId > state.firstId) {
+      showError("リンク先のメッセージは表示できません（削除されたか、保存期間を過ぎた可能性があります）。");
+      return;
+    }
+    loadOlder().then(function (more) {
+      if (more) { reveal(messageId, pagesLeft - 1); } else { reveal(messageId, 0); }
+    });
+  }
+
+  function linkTarget() {
+    var params = new URLSearchParams(window.location.search);
+    var channel = Number(params.get("channel"));
+    var match = /^#message-(\d+)$/.exec(window.location.hash);
+    return { channel: channel > 0 ? channel : null, message: match ? Number(match[1]) : null };
   }
 
   var readTimer = null;
@@ -652,7 +682,13 @@
 
   loadChannels().then(function () {
     var ids = Object.keys(state.channels).map(Number);
-    if (ids.length) {
+    var target = linkTarget();
+    if (target.channel !== null && state.channels[target.channel]) {
+      selectChannel(target.channel).then(function () {
+        if (target.message !== null) { reveal(target.message, MAX_REVEAL_PAGES); }
+      });
+    } else if (ids.length) {
+      // An unknown or foreign channel in the link opens the default channel: nothing about it is shown.
       var department = ids.filter(function (id) { return state.channels[id].kind === "department"; })[0];
       selectChannel(department !== undefined ? department : ids[0]);
     }
