@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -364,9 +364,17 @@ def _rollback_on_error(function: F) -> F:
 
 
 @_rollback_on_error
-def create(drafter: User, data: dict[str, Any], at: dt.datetime | None = None) -> ApprovalRequest:
+def create(
+    drafter: User,
+    data: dict[str, Any],
+    at: dt.datetime | None = None,
+    *,
+    link: Callable[[ApprovalRequest], None] | None = None,
+) -> ApprovalRequest:
     """Create a draft from API data, submitting it at once when ``data["submit"]`` is true; commit.
 
+    ``link`` is called with the new (flushed) request before the commit, so another capability can
+    write rows that refer to it in the same transaction (a 廃棄 proposal, say): both or neither.
     Raises :class:`Invalid` for bad input, an unknown route or (with submit) an unresolvable route —
     in which case nothing is written.
     """
@@ -406,6 +414,8 @@ def create(drafter: User, data: dict[str, Any], at: dt.datetime | None = None) -
         target=f"approval:{row.id}",
         detail={"route": row.route_key},
     )
+    if link is not None:
+        link(row)
     if draft.submit:
         return _submit_locked(row, drafter, at)
     session.commit()

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request, send_file
 from flask_login import current_user
 
-from docsearch import files, registry, retention, search
+from docsearch import disposal_approval, files, registry, retention, search
 from docsearch.errors import DocumentError
 from docsearch.models import Document
 from workspace.extensions import csrf
@@ -118,6 +118,27 @@ def dispose(doc_id: int) -> Any:
             "at": record.at.isoformat(),
         }
     )
+
+
+@bp.post("/retention/disposal-proposals")
+@api_login_required
+def propose_disposal() -> Any:
+    """廃棄 through a 決裁 (records staff): {"document_ids", "reason"} → 201 the proposal.
+
+    The approval request is drafted and submitted on the DOCSEARCH_DISPOSAL_ROUTE route; when it
+    is approved the documents are disposed of, each with a disposal record naming the 決裁.
+    """
+    body = json_body()
+    proposal = disposal_approval.propose(current_user, body.get("document_ids"), body.get("reason"))
+    return jsonify(disposal_approval.proposal_json(proposal)), 201
+
+
+@bp.get("/retention/disposal-proposals")
+@api_login_required
+def list_disposal_proposals() -> Any:
+    """The newest 廃棄 proposals with their status and per-document outcome (records staff)."""
+    rows = disposal_approval.proposals(current_user)
+    return jsonify({"proposals": [disposal_approval.proposal_json(p) for p in rows]})
 
 
 @bp.post("/documents/<int:doc_id>/extend")

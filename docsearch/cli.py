@@ -1,5 +1,5 @@
 """Commands: workspace reindex | index drain | index status | import-documents | classifications import |
-file-decisions."""
+file-decisions | disposals settle."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from docsearch import filing, importer, indexer, registry
+from docsearch import disposal_approval, filing, importer, indexer, registry
 from docsearch.errors import DocumentError
 from docsearch.index import IndexBusy
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(classifications_group)
     app.cli.add_command(file_decisions_command)
+    app.cli.add_command(disposals_group)
 
 
 @click.command("reindex")
@@ -129,3 +130,15 @@ def file_decisions_command() -> None:
         click.echo(f"  FAILED approval {request_id}: {reason}", err=True)
     if failures:
         sys.exit(1)
+
+
+@click.group("disposals")
+def disposals_group() -> None:
+    """廃棄 through a 決裁."""
+
+
+@disposals_group.command("settle")
+@with_appcontext
+def disposals_settle_command() -> None:
+    """Settle every 廃棄 proposal whose request is decided (after a crash; idempotent)."""
+    click.echo(f"settled {disposal_approval.settle_decided()} proposals")

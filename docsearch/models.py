@@ -209,3 +209,26 @@ class ApprovalFiling(Base):
     filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     document: Mapped[Document] = relationship()
+
+
+class DisposalProposal(Base):
+    """廃棄 through a 決裁: the documents a records clerk proposed to dispose of, and what came of it.
+
+    The row is written in the same transaction as the approval request it was drafted as
+    (``approvals.service.create(link=…)``), so there is never a request without its proposal or the
+    reverse.  ``request_id`` has no foreign key, as in ``ApprovalFiling``.  ``outcome`` says, per
+    document, whether the decision disposed of it or why not (disposed already, extended since).
+    """
+
+    __tablename__ = "doc_disposal_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer, unique=True)
+    document_ids: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    proposer: Mapped[str] = mapped_column(String(64))
+    #: pending | disposed | rejected | withdrawn
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    outcome: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<doc id>": "disposed" | "<why not>"}
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

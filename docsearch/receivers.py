@@ -6,7 +6,8 @@ joins whatever the sender does next (lost only if that rolls back; ``workspace r
 it).  It never commits someone else's unfinished work.  The drain reads each object's current
 state, so one kind of row serves created, edited and deleted messages alike.
 
-``approval_decided`` files the signed record in the registry (``docsearch.filing``).
+``approval_decided`` files the signed record in the registry (``docsearch.filing``); a decided
+``approval_changed`` settles a 廃棄 proposal (``docsearch.disposal_approval``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 
-from docsearch import filing, indexer
+from docsearch import disposal_approval, filing, indexer
 from workspace import db, signals
 
 
@@ -44,4 +45,5 @@ def connect(app: Flask) -> None:
     for signal in (signals.message_created, signals.message_edited, signals.message_deleted):
         signal.connect(_on_message, weak=False)
     signals.approval_changed.connect(_on_approval, weak=False)
+    signals.approval_changed.connect(disposal_approval.on_approval_changed, weak=False)
     signals.approval_decided.connect(filing.on_approval_decided, weak=False)

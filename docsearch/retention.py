@@ -4,7 +4,7 @@ A disposal deletes the document's versions and every stored file no other docume
 (rows in the transaction, files after the commit), removes the index entry through the outbox,
 and leaves a ``DisposalRecord`` saying what was disposed, when, by whom and why.  The document row
 stays with status ``disposed`` so the record and the audit log keep pointing at something.
-Disposal through an approval (起案) is not wired yet: the approvals service does not exist.
+Disposal through an approval (起案) is ``docsearch.disposal_approval``; it ends in ``dispose_locked``.
 """
 
 from __future__ import annotations
@@ -80,6 +80,17 @@ def dispose(actor: User, doc_id: int, reason: str | None, today: dt.date | None 
         raise DocumentError(409, "この文書はすでに廃棄されています。", "already_disposed")
     if doc.retention_until is None or doc.retention_until >= today:
         raise DocumentError(409, "保存期間が満了していないため廃棄できません。", "not_expired")
+    record = dispose_locked(doc, reason, actor.username)
+    db.session().commit()
+    return record
+
+
+def dispose_locked(doc: Document, reason: str, actor_name: str) -> DisposalRecord:
+    """Dispose of an active document within the caller's transaction (the caller checked and commits).
+
+    Writes the disposal record, deletes the versions and every stored file no other document
+    uses (the files themselves after the commit), and owes the index the removal.
+    """
     session = db.session()
     record = DisposalRecord(
         document_id=doc.id,
@@ -93,7 +104,7 @@ def dispose(actor: User, doc_id: int, reason: str | None, today: dt.date | None 
             for v in doc.versions
         ],
         reason=reason,
-        actor=actor.username,
+        actor=actor_name,
     )
     session.add(record)
     digests = {v.sha256 for v in doc.versions}
@@ -109,7 +120,7 @@ def dispose(actor: User, doc_id: int, reason: str | None, today: dt.date | None 
             session.delete(session.get(StoredFile, digest))
             orphaned.append(digest)
     audit.record(
-        "document.dispose", actor=actor.username, target=f"document:{doc.id}", detail={"reason": reason}
+        "document.dispose", actor=actor_name, target=f"document:{doc.id}", detail={"reason": reason}
     )
     indexer.enqueue("document", doc.id)
     indexer.drain_after_commit()
@@ -119,7 +130,6 @@ def dispose(actor: User, doc_id: int, reason: str | None, today: dt.date | None 
             files.remove(digest)
 
     db.on_commit(_remove_files)
-    session.commit()
     return record
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from docsearch import registry, retention, search
+from docsearch import disposal_approval, registry, retention, search
 from docsearch.api import file_response
 from docsearch.errors import DocumentError
 from docsearch.models import RETENTION_YEARS, VISIBILITY_LABELS
@@ -155,8 +155,31 @@ def retention_list() -> Any:
     as_of = _date(request.args.get("as_of")) or calendar.today()
     docs = retention.expired(current_user, as_of)
     return render_template(
-        "docsearch/retention.html", docs=docs, as_of=as_of, disposals=retention.disposals(current_user)[:50]
+        "docsearch/retention.html",
+        docs=docs,
+        as_of=as_of,
+        disposals=retention.disposals(current_user)[:50],
+        proposals=disposal_approval.proposals(current_user, limit=20),
+        proposal_labels=disposal_approval.STATUS_LABELS,
     )
+
+
+@bp.post("/documents/retention/propose")
+@login_required
+def propose_disposal() -> Any:
+    """廃棄 through a 決裁: the checked documents of the 満了 list, with a reason (records staff)."""
+    if not is_records(current_user):
+        abort(403)
+    try:
+        proposal = disposal_approval.propose(
+            current_user, request.form.getlist("document_id"), request.form.get("reason")
+        )
+        flash(
+            f"廃棄の決裁を起案しました（{len(proposal.document_ids)}件）。決裁されると廃棄されます。", "info"
+        )
+    except DocumentError as error:
+        flash(error.message, "error")
+    return redirect(url_for("docsearch.retention_list"))
 
 
 @bp.post("/documents/<int:doc_id>/dispose")

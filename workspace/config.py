@@ -86,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_TIME_LIMIT": 5.0,
     "SEARCH_SYNONYMS": None,  # default: docsearch/synonyms.txt
     "DOCSEARCH_FILING_VISIBILITY": "department",  # visibility of decided 決裁 filed into the registry
+    "DOCSEARCH_DISPOSAL_ROUTE": "general",  # approval route of 廃棄 proposals
 }
 
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
