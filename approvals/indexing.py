@@ -136,3 +136,14 @@ def decided_records(
     if skip:
         query = query.where(DecidedRecord.request_id.not_in(skip))
     return [(rid, bytes(pdf)) for rid, pdf in _session(session).execute(query.limit(limit))]
+
+
+def decided_attachments(request_id: int, session: Session | None = None) -> list[dict[str, object]]:
+    """Return the attachments frozen with an approved request (name, size, sha256, content_type and
+    ``path`` to the stored bytes), as ``approval_decided`` carries them; [] for any other request."""
+    from approvals import attachments  # the store module reads the app config; import on use
+
+    row = _session(session).get(ApprovalRequest, request_id)
+    if row is None or row.status != "approved":
+        return []
+    return attachments.decided_payload(row)

@@ -123,11 +123,16 @@ def classifications_import_command(file: Path) -> None:
 @click.command("file-decisions")
 @with_appcontext
 def file_decisions_command() -> None:
-    """File in the registry every approved 決裁 not filed yet (repairs a failed automatic filing)."""
+    """File in the registry every approved 決裁 and attachment not filed yet (repairs a failed
+    automatic filing)."""
     filed, failures = filing.file_unfiled()
     click.echo(f"filed {filed} decided requests, failed {len(failures)}")
     for request_id, reason in failures:
         click.echo(f"  FAILED approval {request_id}: {reason}", err=True)
+    attached, refused = filing.file_unfiled_attachments()
+    click.echo(f"filed {attached} attachments, {len(refused)} not accepted by the registry")
+    for request_id, name, reason in refused:
+        click.echo(f"  not filed: approval {request_id} attachment {name}: {reason}", err=True)
     if failures:
         sys.exit(1)
 

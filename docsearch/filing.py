@@ -33,7 +33,14 @@ from sqlalchemy.exc import IntegrityError
 from approvals import indexing as approval_reads
 from docsearch import registry
 from docsearch.errors import DocumentError
-from docsearch.models import VISIBILITIES, ApprovalFiling, Classification, Document, DocumentGrant
+from docsearch.models import (
+    VISIBILITIES,
+    ApprovalAttachmentFiling,
+    ApprovalFiling,
+    Classification,
+    Document,
+    DocumentGrant,
+)
 from workspace import db
 
 log = logging.getLogger(__name__)
@@ -42,24 +49,29 @@ DEFAULT_VISIBILITY = "department"
 
 
 def on_approval_decided(_sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``approval_decided``: file the record now, or after the sender's commit."""
+    """Receiver of ``approval_decided``: file the record and its attachments now, or after the
+    sender's commit."""
     request_id, pdf = kwargs.get("request_id"), kwargs.get("pdf")
     if request_id is None or not pdf:
         return
+    items = list(kwargs.get("attachments") or [])
     session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
         # The sender's transaction is still open and on SQLite holds the write lock a second session
         # would wait for: file once it commits (``workspace file-decisions`` catches a rollback).
-        db.on_commit(lambda: _file_quietly(int(request_id), bytes(pdf)))
+        db.on_commit(lambda: _file_quietly(int(request_id), bytes(pdf), items))
         return
-    _file_quietly(int(request_id), bytes(pdf))
+    _file_quietly(int(request_id), bytes(pdf), items)
 
 
-def _file_quietly(request_id: int, pdf: bytes) -> None:
+def _file_quietly(request_id: int, pdf: bytes, items: list[dict[str, Any]]) -> None:
     app = current_app._get_current_object()
     try:
         with app.app_context():  # a session and transaction of its own
             file_decision(request_id, pdf)
+            _, failures = file_attachments(request_id, items)
+        for name, reason in failures:
+            log.warning("attachment %r of request %s was not filed: %s", name, request_id, reason)
     except Exception:  # the decision is committed; the registry's trouble must not undo or hide it
         log.exception("filing the decided request %s in the registry failed", request_id)
 
@@ -81,6 +93,31 @@ def _classification(text: str | None) -> Classification | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _metadata(request: approval_reads.IndexableRequest, tags: list[str]) -> dict[str, Any]:
+    """The registry fields of a filed 決裁 (the record and each attachment alike)."""
+    visibility = current_app.config.get("DOCSEARCH_FILING_VISIBILITY") or DEFAULT_VISIBILITY
+    if visibility not in VISIBILITIES:
+        raise DocumentError(422, f"DOCSEARCH_FILING_VISIBILITY={visibility!r} is not a 秘区分")
+    classification = _classification(request.classification)
+    if request.classification and classification is None:
+        tags = [*tags, f"分類:{request.classification}"]
+    return {
+        "title": request.title,
+        "department_code": request.department_code,
+        "fiscal_year": str(request.fiscal_year),
+        "classification": classification.code if classification else "",
+        "retention_years": "permanent" if request.retention_years is None else str(request.retention_years),
+        "visibility": visibility,
+        "document_number": request.document_number or "",
+        "tags": tags,
+    }
+
+
+def _readers(request: approval_reads.IndexableRequest) -> list[int]:
+    """Everyone who could see the request keeps reading what was filed from it."""
+    return sorted(request.related_user_ids | {request.drafter_id})
+
+
 def file_decision(request_id: int, pdf: bytes) -> Document | None:
     """Register the signed record of an approved request; return the new document.
 
@@ -94,24 +131,8 @@ def file_decision(request_id: int, pdf: bytes) -> Document | None:
     if request is None or request.status != "approved":
         log.warning("request %s is not an approved request: not filed", request_id)
         return None
-    classification = _classification(request.classification)
-    tags = ["決裁"]
-    if request.classification and classification is None:
-        tags.append(f"分類:{request.classification}")
-    visibility = current_app.config.get("DOCSEARCH_FILING_VISIBILITY") or DEFAULT_VISIBILITY
-    if visibility not in VISIBILITIES:
-        raise DocumentError(422, f"DOCSEARCH_FILING_VISIBILITY={visibility!r} is not a 秘区分")
-    data = {
-        "title": request.title,
-        "department_code": request.department_code,
-        "fiscal_year": str(request.fiscal_year),
-        "classification": classification.code if classification else "",
-        "retention_years": "permanent" if request.retention_years is None else str(request.retention_years),
-        "visibility": visibility,
-        "document_number": request.document_number or "",
-        "tags": tags,
-    }
-    readers = sorted(request.related_user_ids | {request.drafter_id})
+    data = _metadata(request, ["決裁"])
+    readers = _readers(request)
 
     def link(doc: Document) -> None:
         doc.grants = [DocumentGrant(user_id=uid) for uid in readers]
@@ -132,6 +153,87 @@ def file_decision(request_id: int, pdf: bytes) -> Document | None:
         return None
     log.info("decided request %s filed as document %s", request_id, doc.id)
     return doc
+
+
+def file_attachments(request_id: int, items: list[dict[str, Any]]) -> tuple[int, list[tuple[str, str]]]:
+    """File each attachment of a decided request that is not filed yet, as a document of its own
+    beside the record (same 課, 年度, 分類, 保存年限, 秘区分 and readers); return how many were filed
+    and (name, reason) of those the registry refused (type or size): they stay listed with their
+    digest in the signed PDF, and in the approvals store.
+
+    Each attachment commits on its own; a repeated or concurrent call files nothing twice.
+    """
+    session = db.session()
+    request = approval_reads.requests_for_index([request_id]).get(request_id)
+    if request is None or request.status != "approved" or not items:
+        return 0, []
+    done = set(
+        session.execute(
+            select(ApprovalAttachmentFiling.sha256).where(ApprovalAttachmentFiling.request_id == request_id)
+        ).scalars()
+    )
+    readers = _readers(request)
+    filed, failures = 0, []
+    for item in items:
+        digest, name = str(item["sha256"]), str(item["name"])
+        if digest in done:
+            continue
+        data = _metadata(request, ["決裁", "決裁添付"])
+        data["title"] = f"{request.title}（添付: {name}）"[:300]
+
+        def link(doc: Document, digest: str = digest, name: str = name) -> None:
+            doc.grants = [DocumentGrant(user_id=uid) for uid in readers]
+            session.add(
+                ApprovalAttachmentFiling(request_id=request_id, sha256=digest, name=name, document=doc)
+            )
+
+        try:
+            with open(item["path"], "rb") as stream:
+                registry.register(None, data, stream, name, audit_actor="system", before_commit=link)
+        except DocumentError as error:
+            session.rollback()
+            failures.append((name, error.message))
+            continue
+        except OSError as error:  # the approvals store lost the file: say so, file the rest
+            session.rollback()
+            failures.append((name, f"ファイルを読めません: {error.strerror}"))
+            continue
+        except IntegrityError:  # filed concurrently
+            session.rollback()
+        else:
+            filed += 1
+        done.add(digest)
+    return filed, failures
+
+
+def attachments_of(doc: Document) -> list[Document]:
+    """Return the documents filed from the attachments of the 決裁 that ``doc`` is the record of."""
+    filing = (
+        db.session()
+        .execute(select(ApprovalFiling).where(ApprovalFiling.document_id == doc.id))
+        .scalar_one_or_none()
+    )
+    if filing is None:
+        return []
+    rows = db.session().execute(
+        select(ApprovalAttachmentFiling)
+        .where(ApprovalAttachmentFiling.request_id == filing.request_id)
+        .order_by(ApprovalAttachmentFiling.filed_at, ApprovalAttachmentFiling.name)
+    )
+    return [row.document for row in rows.scalars()]
+
+
+def record_of(doc: Document) -> Document | None:
+    """Return the filed record of the 決裁 that ``doc`` was attached to, or None."""
+    row = (
+        db.session()
+        .execute(select(ApprovalAttachmentFiling).where(ApprovalAttachmentFiling.document_id == doc.id))
+        .scalar_one_or_none()
+    )
+    if row is None:
+        return None
+    filing = db.session().get(ApprovalFiling, row.request_id)
+    return filing.document if filing is not None else None
 
 
 def file_unfiled(limit: int | None = None) -> tuple[int, list[tuple[int, str]]]:
@@ -155,3 +257,22 @@ def file_unfiled(limit: int | None = None) -> tuple[int, list[tuple[int, str]]]:
                 db.session().rollback()
                 failures.append((request_id, getattr(error, "message", None) or str(error)))
     return filed, failures
+
+
+def file_unfiled_attachments() -> tuple[int, list[tuple[int, str, str]]]:
+    """File the attachments of every filed 決裁 that are not filed yet; return (filed, refused) with
+    refused as (request id, attachment name, reason).  A refused attachment is not an error: the
+    registry does not accept its type or size, and it is tried again on the next run."""
+    request_ids = list(
+        db.session().execute(select(ApprovalFiling.request_id).order_by(ApprovalFiling.request_id)).scalars()
+    )
+    filed, refused = 0, []
+    for request_id in request_ids:
+        items = approval_reads.decided_attachments(request_id)
+        db.session().rollback()
+        if not items:
+            continue
+        count, failures = file_attachments(request_id, items)
+        filed += count
+        refused.extend((request_id, name, reason) for name, reason in failures)
+    return filed, refused

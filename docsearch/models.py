@@ -211,6 +211,23 @@ class ApprovalFiling(Base):
     document: Mapped[Document] = relationship()
 
 
+class ApprovalAttachmentFiling(Base):
+    """An attachment of a decided 起案 filed as a document of its own, once (keyed by request and digest).
+
+    The file is filed beside the signed PDF with the same metadata and readers, so the registry holds
+    the whole 決裁 and the attachment's text is searchable.
+    """
+
+    __tablename__ = "doc_approval_attachment_filings"
+
+    request_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    document: Mapped[Document] = relationship()
+
+
 class DisposalProposal(Base):
     """廃棄 through a 決裁: the documents a records clerk proposed to dispose of, and what came of it.
 

@@ -12,11 +12,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from docsearch import disposal_approval, registry, retention, search
+from docsearch import disposal_approval, filing, registry, retention, search
 from docsearch.api import file_response
 from docsearch.errors import DocumentError
 from docsearch.models import RETENTION_YEARS, VISIBILITY_LABELS
-from docsearch.permissions import can_edit, is_records
+from docsearch.permissions import can_edit, can_view, is_records
 from workspace import calendar, directory
 
 bp = Blueprint("docsearch", __name__)
@@ -86,8 +86,17 @@ def detail(doc_id: int) -> Any:
     """Metadata, versions, a PDF preview, and for records staff the retention actions."""
     doc = _document(doc_id)
     return render_template(
-        "docsearch/detail.html", doc=doc, can_edit=can_edit(current_user, doc), **_common()
+        "docsearch/detail.html",
+        doc=doc,
+        can_edit=can_edit(current_user, doc),
+        attached=[d for d in filing.attachments_of(doc) if can_view(current_user, d)],
+        record=_visible(filing.record_of(doc)),
+        **_common(),
     )
+
+
+def _visible(doc: Any) -> Any:
+    return doc if doc is not None and can_view(current_user, doc) else None
 
 
 def _document(doc_id: int) -> Any:
