@@ -11,12 +11,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the approval blueprints and CLI commands on ``app``."""
-    from approvals import api, api_attachments, cli, inbox, route_store, views  # noqa: F401
-    from workspace import signals
+    from approvals import api, api_attachments, attachment_store, cli, inbox, route_store, views  # noqa: F401
+    from workspace import filestore, signals
     from workspace.ui import register_badge_counter
 
     app.register_blueprint(api.bp)  # api_attachments has added its routes to api.bp
     app.register_blueprint(views.bp)
     cli.init_app(app)
+    filestore.register(app, filestore.Store("approvals", attachment_store.root, attachment_store.referenced))
     register_badge_counter(app, inbox.pending_count)
     signals.demo_village_created.connect(lambda _sender, **_kw: route_store.install_defaults(), weak=False)

@@ -220,3 +220,15 @@ def discard(staged: Staged) -> None:
 def remove(sha256: str) -> None:
     """Delete a stored file (after its last row is gone)."""
     path_for(sha256).unlink(missing_ok=True)
+
+
+def referenced(digests: set[str]) -> set[str]:
+    """Return the digests an attachment row still refers to (for the orphan sweep)."""
+    from sqlalchemy import select
+
+    from approvals.models import ApprovalAttachment
+    from workspace import db
+
+    query = select(ApprovalAttachment.sha256).where(ApprovalAttachment.sha256.in_(digests))
+    rows = db.session().execute(query)
+    return set(rows.scalars())

@@ -12,13 +12,25 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register chat's blueprints, Socket.IO events, CLI commands and signal receivers on app."""
     # The api_* modules add their routes to api.bp, so they are imported before it is registered.
-    from chat import api, api_admin, api_attachments, api_reactions, channels, cli, events, rooms, views  # noqa: F401
-    from workspace import signals
+    from chat import (  # noqa: F401
+        api,
+        api_admin,
+        api_attachments,
+        api_reactions,
+        channels,
+        cli,
+        events,
+        files,
+        rooms,
+        views,
+    )
+    from workspace import filestore, signals
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     events.register()
     cli.init_app(app)
+    filestore.register(app, filestore.Store("chat", files.store_root, files.referenced))
     # weak=False: the receivers are module functions, but blinker must not drop them either way.
     signals.user_changed.connect(channels.on_user_changed, weak=False)
     signals.user_deactivated.connect(channels.on_user_deactivated, weak=False)

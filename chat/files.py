@@ -128,3 +128,18 @@ def stored_digests() -> set[str]:
     """Every sha256 currently in the store (for checks and tests)."""
     root = store_root()
     return {p.name for p in root.glob("??/??/*") if p.is_file()}
+
+
+def referenced(digests: set[str]) -> set[str]:
+    """Return the digests an attachment row still refers to, as file or thumbnail (orphan sweep)."""
+    from sqlalchemy import or_, select
+
+    from chat.models import Attachment
+    from workspace import db
+
+    rows = db.session().execute(
+        select(Attachment.sha256, Attachment.thumbnail_sha256).where(
+            or_(Attachment.sha256.in_(digests), Attachment.thumbnail_sha256.in_(digests))
+        )
+    )
+    return {digest for row in rows for digest in row if digest in digests}

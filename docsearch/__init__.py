@@ -11,9 +11,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Wire docsearch into app: blueprints, commands, signal receivers."""
-    from docsearch import api, cli, receivers, views
+    from docsearch import api, cli, files, receivers, views
+    from workspace import filestore
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)
     receivers.connect(app)
+    filestore.register(app, filestore.Store("documents", files.store_root, files.referenced))

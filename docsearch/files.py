@@ -187,3 +187,14 @@ def check_zip(path: Path) -> None:
             raise DocumentError(422, "圧縮率が異常に高い項目があります（圧縮爆弾の疑い）。", "zip_bomb")
     if total > 1024 * 1024 and total > max_ratio * max(packed, 1):
         raise DocumentError(422, "圧縮率が異常に高いファイルです（圧縮爆弾の疑い）。", "zip_bomb")
+
+
+def referenced(digests: set[str]) -> set[str]:
+    """Return the digests a stored-file row still refers to (for the orphan sweep)."""
+    from sqlalchemy import select
+
+    from docsearch.models import StoredFile
+    from workspace import db
+
+    rows = db.session().execute(select(StoredFile.sha256).where(StoredFile.sha256.in_(digests)))
+    return set(rows.scalars())

@@ -1,10 +1,12 @@
-"""Commands: workspace init | serve | demo | users … | departments … | directory sync | audit verify.
+"""Commands: workspace init | serve | demo | users … | departments … | directory sync | audit verify |
+files sweep.
 
 The same commands are reachable as `flask --app wsgi …`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -13,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from workspace import audit, directory, migrate
+from workspace import audit, directory, filestore, migrate
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +28,7 @@ def init_app(app: Flask) -> None:
         departments,
         directory_group,
         audit_group,
+        files_group,
     ):
         app.cli.add_command(command)
 
@@ -323,3 +326,30 @@ def audit_verify() -> None:
         click.echo(f"audit log BROKEN: {result.message} [{result.problem}]", err=True)
         sys.exit(1)
     click.echo(f"audit log intact: {result.message}")
+
+
+@click.group("files")
+def files_group() -> None:
+    """The content-addressed file stores of chat, approvals and documents."""
+
+
+@files_group.command("sweep")
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+@click.option(
+    "--min-age-hours",
+    default=24.0,
+    show_default=True,
+    type=click.FloatRange(min=1.0),
+    help="Only files older than this (an upload whose transaction still runs is never touched).",
+)
+@with_appcontext
+def files_sweep(dry_run: bool, min_age_hours: float) -> None:
+    """Remove files no row refers to (left by a crash between a write and its commit)."""
+    result = filestore.sweep(dt.timedelta(hours=min_age_hours), dry_run=dry_run, actor="cli")
+    verb = "would remove" if dry_run else "removed"
+    for store, name, size in result.orphans + result.stale_uploads:
+        click.echo(f"  {verb} {store}: {name} ({size:,} bytes)")
+    click.echo(
+        f"{verb} {len(result.orphans)} unreferenced files and {len(result.stale_uploads)} stale uploads "
+        f"({result.bytes:,} bytes)"
+    )
