@@ -4,7 +4,8 @@ A channel's retention_days is None by default: keep forever. Only an administrat
 because how long office chat is kept is a records-management decision of the village (like a
 document's 保存年限), not one for the people in the conversation. The purge is a hard delete: the
 messages, their edit history, reactions and attachment rows go, then every stored file no row refers
-to any more. Each batch commits together with an audit entry naming the channel and the counts.
+to any more. Each batch commits together with an audit entry naming the channel and the counts, and
+is announced to the channel as ``messages:purged`` ``{"channel_id", "ids"}``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from chat import files
+from chat import files, rooms
 from chat.errors import ChatError, config_int, not_found
 from chat.models import Attachment, Channel, Message, MessageEdit, Reaction
-from workspace import audit, db, signals
+from workspace import audit, db, realtime, signals
 from workspace.models import User, utcnow
 
 RETENTION_MAX_DAYS = 36500  # 100 years; "forever" is None, not a large number
@@ -149,6 +150,12 @@ def _purge_channel(channel_id: int, days: int, cutoff: dt.datetime, actor: str) 
         app = current_app._get_current_object()
         for message_id in ids:  # the search index drops what the database no longer holds
             signals.message_deleted.send(app, message_id=message_id, channel_id=channel_id)
+        # Open chat pages drop the purged messages at once.  From the CLI this reaches the server's
+        # sockets only through the message queue (REDIS_URL); without one, a page sees the purge on
+        # its next load, as the history API no longer returns the messages.
+        realtime.emit_to_room(
+            rooms.channel_room(channel_id), "messages:purged", {"channel_id": channel_id, "ids": ids}
+        )
 
 
 def _purge_pending(now: dt.datetime, actor: str) -> PurgeResult:

@@ -649,6 +649,15 @@
       replace(m);
     }
   });
+  socket.on("messages:purged", function (p) {
+    if (p.channel_id !== state.current) { return; }
+    p.ids.forEach(function (id) {
+      var node = els.list.querySelector('li[data-id="' + Number(id) + '"]');
+      if (node) { node.parentNode.removeChild(node); }
+    });
+    var first = els.list.firstElementChild;
+    state.firstId = first ? Number(first.dataset.id) : null;
+  });
   socket.on("read:updated", function (p) {
     if (p.channel_id !== state.current) { return; }
     state.positions[p.username] = Math.max(state.positions[p.username] || 0, p.last_read_id);

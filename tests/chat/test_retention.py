@@ -182,3 +182,18 @@ def test_unsent_uploads_are_purged_after_a_day(app, people, soumu):
     assert (
         db.session().execute(select(AuditEntry).where(AuditEntry.action == "chat.purge.unsent")).scalar_one()
     )
+
+
+def test_purge_tells_the_channel_s_open_pages_which_messages_went(app, people, soumu):
+    """Do members' sockets hear messages:purged with exactly the purged ids, and nobody else"""
+    from tests.chat.conftest import connect, frames
+
+    old = _post(people["yamada"], soumu, "古い連絡")
+    kept = _post(people["yamada"], soumu, "新しい連絡")
+    _age(old, 400)
+    _set(people["admin"], soumu, 365)
+    member, outsider = connect(people, "suzuki", "tanaka")
+    _purge(app)
+    assert frames(member, "messages:purged") == [("messages:purged", {"channel_id": soumu, "ids": [old]})]
+    assert frames(outsider, "messages:purged") == []
+    assert _ids(soumu) == [kept]
