@@ -30,16 +30,24 @@ def test_two_people_chat_live_with_ime_safe_enter_and_kidoku(browser, live_serve
         assert yamada.locator("#channel-title").inner_text() == "総務課"
         box = yamada.get_by_label("メッセージ", exact=True)
         box.focus()
-        # An IME composition: the Enter that confirms 変換 must not send.
+        # A real IME composition through Chromium's input pipeline (CDP, as an IME drives it): the
+        # browser itself fires compositionstart/update, and the Enter that confirms 変換 arrives as a
+        # keydown with isComposing true and keyCode 229. It must not send.
+        ime = yamada.context.new_cdp_session(yamada)
+        ime.send("Input.imeSetComposition", {"text": "かいぎ", "selectionStart": 3, "selectionEnd": 3})
         yamada.evaluate("""() => {
-            const box = document.getElementById('composer-input');
-            box.dispatchEvent(new CompositionEvent('compositionstart', {data: ''}));
-            box.value = 'かいぎ';
-            box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', keyCode: 229, isComposing: true,
-                                                             bubbles: true, cancelable: true}));
-            box.value = '会議';
-            box.dispatchEvent(new CompositionEvent('compositionend', {data: '会議'}));
+            window.__composingEnter = false;
+            document.getElementById('composer-input').addEventListener('keydown', (e) => {
+                if (e.key === 'Enter' && e.isComposing) { window.__composingEnter = true; }
+            });
         }""")
+        for kind in ("rawKeyDown", "keyUp"):  # Enter pressed to confirm the conversion
+            ime.send(
+                "Input.dispatchKeyEvent",
+                {"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 229},
+            )
+        ime.send("Input.insertText", {"text": "会議"})  # the IME commits the converted text
+        assert yamada.evaluate("window.__composingEnter") is True  # the browser did see it composing
         yamada.wait_for_timeout(300)
         assert yamada.locator("#message-list li").count() == 0
         assert box.input_value() == "会議"
