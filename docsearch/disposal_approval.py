@@ -27,7 +27,7 @@ from approvals import service as approval_service
 from approvals.errors import ApprovalError
 from docsearch.errors import DocumentError
 from docsearch.models import STATUS_ACTIVE, DisposalProposal, Document
-from docsearch.retention import _reason, _require_records, dispose_locked
+from docsearch.retention import checked_reason, dispose_locked, require_records
 from workspace import audit, calendar, db
 from workspace.models import User, utcnow
 
@@ -80,8 +80,8 @@ def propose(
     expired or already in a pending proposal, 422 no reason / no documents / the route refused.
     Nothing is written when it raises.
     """
-    _require_records(actor)
-    reason = _reason(reason)
+    require_records(actor)
+    reason = checked_reason(reason)
     ids = _document_ids(document_ids)
     today = today or calendar.today()
     session = db.session()
@@ -216,7 +216,7 @@ def settle_decided() -> int:
 
 def proposals(actor: User, limit: int = 50) -> list[DisposalProposal]:
     """Return the newest disposal proposals (records staff only)."""
-    _require_records(actor)
+    require_records(actor)
     return list(
         db.session()
         .execute(select(DisposalProposal).order_by(DisposalProposal.id.desc()).limit(limit))

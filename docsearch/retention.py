@@ -29,14 +29,15 @@ from workspace import audit, calendar, db
 from workspace.models import User
 
 
-def _require_records(actor: User) -> None:
+def require_records(actor: User) -> None:
+    """Raise 403 unless actor is records staff (or an administrator)."""
     if not is_records(actor):
         raise DocumentError(403, "保存期間の管理は文書担当者だけが行えます。")
 
 
 def expired(actor: User, as_of: dt.date | None = None) -> list[Document]:
     """Return active documents whose 保存期間満了日 has passed by as_of (default today), oldest first."""
-    _require_records(actor)
+    require_records(actor)
     as_of = as_of or calendar.today()
     query = (
         select(Document)
@@ -57,7 +58,8 @@ def _get(doc_id: int) -> Document:
     return doc
 
 
-def _reason(reason: str | None) -> str:
+def checked_reason(reason: str | None) -> str:
+    """Return the stripped reason of a 廃棄 or 延長; raise 422 when it is empty or too long."""
     reason = (reason or "").strip()
     if not reason:
         raise DocumentError(422, "理由を入力してください。")
@@ -72,8 +74,8 @@ def dispose(actor: User, doc_id: int, reason: str | None, today: dt.date | None 
     Raises DocumentError: 403 not records staff, 404 unknown, 409 already disposed or not yet
     expired (永年 never expires), 422 no reason.
     """
-    _require_records(actor)
-    reason = _reason(reason)
+    require_records(actor)
+    reason = checked_reason(reason)
     doc = _get(doc_id)
     today = today or calendar.today()
     if doc.status != STATUS_ACTIVE:
@@ -141,8 +143,8 @@ def extend(
     Raises DocumentError: 403, 404, 409 disposed or already 永年, 422 no reason or a date not later
     than the current end.
     """
-    _require_records(actor)
-    reason = _reason(reason)
+    require_records(actor)
+    reason = checked_reason(reason)
     doc = _get(doc_id)
     if doc.status != STATUS_ACTIVE:
         raise DocumentError(409, "廃棄済みの文書は延長できません。", "already_disposed")
@@ -176,5 +178,5 @@ def extend(
 
 def disposals(actor: User) -> list[DisposalRecord]:
     """Return every disposal record, newest first (records staff only)."""
-    _require_records(actor)
+    require_records(actor)
     return list(db.session().execute(select(DisposalRecord).order_by(DisposalRecord.id.desc())).scalars())
