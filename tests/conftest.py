@@ -189,6 +189,15 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def sign_in_page(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the real form in a browser page and wait until it has left /login."""
+    page.goto(base_url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 def login(client: Any, username: str, password: str = PASSWORD) -> Any:
     """Sign in through the real form (with its CSRF token); return the response."""
     page = client.get("/login")

@@ -13,20 +13,12 @@ from typing import Any
 from approvals import route_store, service
 from approvals.models import ApprovalRequest, DecidedRecord
 from tests.approvals.test_service_support import GENERAL
-from tests.conftest import PASSWORD, axe_violations
+from tests.conftest import axe_violations, sign_in_page
 from workspace import db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 CSV = "品名,金額\n毛布,120000\n".encode("cp932")
-
-
-def _sign_in(page: Any, server: Any, username: str) -> None:
-    page.goto(f"{server.url}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
 
 
 def _no_violations(page: Any) -> None:
@@ -42,7 +34,7 @@ def test_attach_in_the_draft_form_then_verify_the_signed_record(
     db.session().commit()
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
     page = context.new_page()
-    _sign_in(page, live_server, "yamada")
+    sign_in_page(page, live_server.url, "yamada")
 
     # A draft first: a lying file is refused with a Japanese message, a good one is listed.
     page.goto(f"{live_server.url}/approvals/new")

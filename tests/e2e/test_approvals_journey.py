@@ -11,18 +11,10 @@ from typing import Any
 
 from approvals import route_store, signing
 from tests.approvals.test_service_support import GENERAL
-from tests.conftest import PASSWORD, axe_violations
+from tests.conftest import axe_violations, sign_in_page
 from workspace import db
 
 PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page: Any, server: Any, username: str) -> None:
-    page.goto(f"{server.url}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
 
 
 def _no_violations(page: Any) -> None:
@@ -39,7 +31,7 @@ def test_draft_approve_on_phone_decide_and_download(
 
     drafter = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", accept_downloads=True)
     page = drafter.new_page()
-    _sign_in(page, live_server, "yamada")
+    sign_in_page(page, live_server.url, "yamada")
     page.goto(f"{live_server.url}/approvals/new")
     _no_violations(page)
     page.fill("#title", "防災倉庫の備品購入について")
@@ -57,7 +49,7 @@ def test_draft_approve_on_phone_decide_and_download(
         locale="ja-JP", timezone_id="Asia/Tokyo", viewport=PHONE, is_mobile=True, has_touch=True
     )
     phone = chief.new_page()
-    _sign_in(phone, live_server, "suzuki")
+    sign_in_page(phone, live_server.url, "suzuki")
     phone.goto(f"{live_server.url}/approvals/")
     _no_violations(phone)
     phone.click("text=防災倉庫の備品購入について")
@@ -74,7 +66,7 @@ def test_draft_approve_on_phone_decide_and_download(
 
     head = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
     desk = head.new_page()
-    _sign_in(desk, live_server, "sato")
+    sign_in_page(desk, live_server.url, "sato")
     desk.goto(request_url)
     desk.click("button[name=action][value=approve]")
     desk.wait_for_selector(".flash-info")

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from tests.conftest import PASSWORD, axe_violations
+from tests.conftest import PASSWORD, axe_violations, sign_in_page
 
 
 def _token(base: str, username: str) -> dict[str, str]:
@@ -32,14 +32,6 @@ def _post(base: str, headers: dict[str, str], channel_id: int, body: str) -> int
     return response.json()["id"]
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def test_search_hit_opens_the_message_in_its_channel(live_server: Any, page: Any) -> None:
     """Does a search hit for an old chat message open that channel and focus that message"""
     base = live_server.url
@@ -49,7 +41,7 @@ def test_search_hit_opens_the_message_in_its_channel(live_server: Any, page: Any
     for n in range(60):  # more than one page of history (50) after it
         _post(base, yamada, channel_id, f"連絡 {n}")
 
-    _sign_in(page, base, "suzuki")
+    sign_in_page(page, base, "suzuki")
     # The index is kept up to date after commit; allow the drain a moment before the first hit.
     deadline = time.monotonic() + 30
     while True:
@@ -75,7 +67,7 @@ def test_a_link_to_a_channel_not_mine_opens_my_own(live_server: Any, page: Any) 
     other_channel = _department_channel(base, tanaka)
     secret = _post(base, tanaka, other_channel, "他課の内部連絡です")
 
-    _sign_in(page, base, "yamada")
+    sign_in_page(page, base, "yamada")
     page.goto(f"{base}/chat/?channel={other_channel}#message-{secret}")
     page.wait_for_selector("#channel-list button[aria-current=true]")
     assert page.locator("#channel-title").inner_text() == "総務課"

@@ -7,7 +7,7 @@ from typing import Any
 
 from approvals import route_store
 from docsearch import registry
-from tests.conftest import PASSWORD, axe_violations
+from tests.conftest import PASSWORD, axe_violations, sign_in_page
 from workspace import db, directory
 
 
@@ -29,11 +29,7 @@ def test_records_clerk_drafts_the_disposal_decision(app: Any, live_server: Any, 
     db.session().commit()
 
     base = live_server.url
-    page.goto(base + "/login")
-    page.fill("#username", "kiroku")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in_page(page, base, "kiroku")
     page.goto(base + "/documents/retention")
     assert axe_violations(page) == []
 

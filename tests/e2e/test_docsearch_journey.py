@@ -5,17 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import PASSWORD, axe_violations
+from tests.conftest import PASSWORD, axe_violations, sign_in_page
 from tests.docsearch.samples import pdf_bytes
 from workspace import directory
-
-
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_records_clerk_registers_searches_and_opens_pdf(
@@ -26,7 +18,7 @@ def test_records_clerk_registers_searches_and_opens_pdf(
     pdf = tmp_path / "yosan.pdf"
     pdf.write_bytes(pdf_bytes("令和8年度 一般会計予算書", "歳入歳出予算の総額"))
     base = live_server.url
-    _sign_in(page, base, "kiroku")
+    sign_in_page(page, base, "kiroku")
 
     page.goto(base + "/documents/new")
     page.fill("#title", "令和8年度 一般会計予算書")
@@ -58,6 +50,6 @@ def test_records_clerk_registers_searches_and_opens_pdf(
     page.goto(base + "/search?q=予算&fiscal_year=2025")
     assert page.inner_text("#result-count").startswith("0件")
     page.context.clear_cookies()
-    _sign_in(page, base, "tanaka")
+    sign_in_page(page, base, "tanaka")
     page.goto(base + "/search?q=予算")
     assert page.inner_text("#result-count").startswith("0件")
