@@ -5,10 +5,11 @@ of ../shared/data/ja-admin-corpus/corpus.jsonl (the village DX plan and 21 statu
 1,500 characters – with metadata spread over 10 課, 8 年度 and the four 秘区分.
 
 The project (a): the production schema (``docsearch.index.get_schema``), entries written the way
-``workspace reindex`` writes them (``SearchIndex.writer(bulk=True)``: one writer, one commit,
-``SEARCH_INDEX_PROCS`` processes), queries exactly as the API builds them: the user's words
-(``parse_user_query``, title boost 2) AND the caller's permission tokens, with facet counts on
-type / 年度 / 課 and the top 20 by BM25F (``search.search`` minus the database snippets).
+``workspace reindex`` writes them (``SearchIndex.writer(bulk=True)``: the in-memory bulk writer on
+``SEARCH_INDEX_PROCS`` processes, ``SEARCH_INDEX_LIMITMB`` each), queries run by the API's own code
+(``docsearch.matching.run_query``, which ``search.search`` calls): the user's words
+(``parse_user_query``, title boost 2) AND the caller's permission tokens, the total, facet counts on
+type / 年度 / 課 and the top 20 by BM25F (everything but the database snippets).
 Baseline (b): SQLite FTS5 with the trigram tokenizer on the same text, ``MATCH`` + bm25, top 20.
 Both run in this process, on this machine, in the same run.  FTS5 trigram cannot match 1–2
 character terms at all: those queries return nothing there (its "hits" column shows it).
@@ -31,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from whoosh import query as wq  # noqa: E402
-from whoosh import sorting  # noqa: E402
-
 from docsearch.index import IndexEntry, SearchIndex  # noqa: E402
+from docsearch.matching import run_query  # noqa: E402
 from docsearch.query import parse_user_query  # noqa: E402
+from workspace.config import DEFAULTS  # noqa: E402
 
+FIELDS = {"title": 2.0, "body": 1.0}  # docsearch.search.FIELDS
 CORPUS = ROOT.parent / "shared" / "data" / "ja-admin-corpus" / "corpus.jsonl"
 DEPARTMENTS = [f"{i:02d}" for i in range(1, 11)]
 VISIBILITIES = ["public", "internal", "internal", "internal", "department", "secret"]
@@ -104,28 +105,26 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000, ordered[-1] * 1000
 
 
-def bench_project(docs: list[IndexEntry], workdir: Path, procs: int, repeat: int) -> dict[str, object]:
+def bench_project(
+    docs: list[IndexEntry], workdir: Path, procs: int, limitmb: int, repeat: int
+) -> dict[str, object]:
     """Build with the production writer and time permission-trimmed, faceted queries."""
     index = SearchIndex(workdir / "index", lock_timeout=60)
     index.open()
     start = time.perf_counter()
-    with index.writer(bulk=True, procs=procs, limitmb=256) as writer:
+    with index.writer(bulk=True, procs=procs, limitmb=limitmb) as writer:
         for entry in docs:
             writer.add_document(**entry.fields())
     build = time.perf_counter() - start
     searcher = index.searcher()
     tokens = ["all", "user:17", "dept:03"]  # an ordinary member of staff of 課 03
-    permission = wq.Or([wq.Term("acl", t) for t in tokens])
-    facets = {name: sorting.FieldFacet(name) for name in ("type", "fiscal_year", "department")}
     times: list[float] = []
     hits: dict[str, int] = {}
     for _ in range(repeat):
         for text in QUERIES:
             t0 = time.perf_counter()
-            q = wq.And([parse_user_query(text, {"title": 2.0, "body": 1.0}), permission])
-            results = searcher.search(q, limit=20, groupedby=facets, maptype=sorting.Count)
-            _ = [hit["key"] for hit in results]
-            hits[text] = len(results)
+            found = run_query(searcher, parse_user_query(text, FIELDS), tokens, limit=20)
+            hits[text] = found.total
             times.append(time.perf_counter() - t0)
     p50, p95, worst = percentiles(times)
     return {
@@ -135,6 +134,7 @@ def bench_project(docs: list[IndexEntry], workdir: Path, procs: int, repeat: int
         "p95": p95,
         "max": worst,
         "hits": hits,
+        "segments": len(searcher.reader().leaf_readers()) if not searcher.is_atomic() else 1,
     }
 
 
@@ -182,20 +182,23 @@ def main() -> None:
     """Run both systems on the same documents and print the figures side by side."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--procs", type=int, default=1)
+    parser.add_argument("--procs", type=int, default=DEFAULTS["SEARCH_INDEX_PROCS"])
+    parser.add_argument("--limitmb", type=int, default=DEFAULTS["SEARCH_INDEX_LIMITMB"])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     docs = make_documents(args.docs)
     chars = sum(len(d.body) for d in docs) / len(docs)
     print(
-        f"{len(docs):,} documents, {chars:,.0f} characters on average, {len(QUERIES)} queries x {args.repeat}"
+        f"{len(docs):,} documents, {chars:,.0f} characters on average, "
+        f"{len(QUERIES)} queries x {args.repeat}, {args.procs} writer process(es), {args.limitmb} MB each"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        project = bench_project(docs, Path(tmp), args.procs, args.repeat)
+        project = bench_project(docs, Path(tmp), args.procs, args.limitmb, args.repeat)
         fts = bench_fts5(docs, Path(tmp), args.repeat)
     print(f"{'system':<34}{'build docs/s':>14}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, r in (("project (whoosh bigram+unigram)", project), ("SQLite FTS5 trigram", fts)):
         print(f"{name:<34}{r['docs_per_s']:>14,.0f}{r['p50']:>10.1f}{r['p95']:>10.1f}{r['max']:>10.1f}")
+    print(f"(project index: {project['segments']} segment(s))")
     print("\nhits per query (project, trimmed to one ordinary user / FTS5, untrimmed):")
     for text in QUERIES:
         print(f"  {text:<22}{project['hits'][text]:>8,}{fts['hits'][text]:>8,}")

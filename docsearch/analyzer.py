@@ -35,11 +35,14 @@ uses ``docsearch.snippet``, which re-normalises the stored text with an offset m
 
 from __future__ import annotations
 
+import operator
+import pickle
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import TEXT, FieldType
@@ -316,42 +319,118 @@ class JapaneseUnigramTokenizer(Tokenizer):
             yield t
 
 
-class BigramPositions(Positions):
+#: Postings of one text in columns: terms, frequencies, weights, encoded values (same length each).
+Columns = tuple[list[str], list[int], list[float], list[bytes]]
+
+
+class _SinglePosition(dict[int, bytes]):
+    """``Positions.encode([pos])`` per position, computed once: most bigrams occur once per text."""
+
+    def __missing__(self, pos: int) -> bytes:
+        value = self[pos] = _encode_positions([pos])
+        return value
+
+
+class _PackedCount(dict[int, bytes]):
+    """``pack_uint(n)`` per count, computed once."""
+
+    def __missing__(self, n: int) -> bytes:
+        value = self[n] = pack_uint(n)
+        return value
+
+
+_SINGLE_POSITION = _SinglePosition()
+_PACKED_COUNT = _PackedCount()
+
+
+class _FloatCount(dict[int, float]):
+    def __missing__(self, n: int) -> float:
+        value = self[n] = float(n)
+        return value
+
+
+_FLOAT_COUNT = _FloatCount()
+
+
+def _weights(freqs: list[int], field_boost: float) -> list[float]:
+    # float(n) objects repeat; the bulk writer keeps one reference per posting, not one float each.
+    if field_boost == 1.0:
+        return list(map(_FLOAT_COUNT.__getitem__, freqs))
+    return [n * field_boost for n in freqs]
+
+
+def _encode_positions(poslist: list[int]) -> bytes:
+    """``Positions.encode`` (count, then the pickled position deltas) with C-level deltas."""
+    deltas = [poslist[0], *map(operator.sub, poslist[1:], poslist[:-1])]
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
+class _ColumnsFormat:
+    """Mixin: ``word_values`` from ``columns`` (whoosh's writer); the bulk writer reads ``columns``."""
+
+    field_boost: float
+
+    def columns(self, value: str) -> Columns:  # pragma: no cover - every format defines it
+        raise NotImplementedError
+
+    def word_values(self, value, analyzer, **kwargs):  # type: ignore[no-untyped-def]
+        if not isinstance(value, str):
+            return super().word_values(value, analyzer, **kwargs)  # type: ignore[misc]
+        return zip(*self.columns(value), strict=True)
+
+
+class BigramPositions(_ColumnsFormat, Positions):
     """Positions format that computes bigram-field postings directly (no ``Token`` per term)."""
 
-    def word_values(self, value, analyzer, **kwargs):  # type: ignore[no-untyped-def]
-        if not isinstance(value, str):
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        fb = self.field_boost
-        poses: defaultdict[str, list[int]] = defaultdict(list)
-        for term, pos in bigram_tokens(value):
-            poses[term].append(pos)
-        for term, poslist in poses.items():
-            if len(poslist) > 1:
-                poslist.sort()  # a bridge may repeat an earlier bigram at a smaller position
-            yield (term, len(poslist), len(poslist) * fb, self.encode(poslist))
+    def columns(self, value: str) -> Columns:
+        """Return the bigram field's postings of ``value`` (positions ascending per term)."""
+        # Sorting the (term, position) pairs in C groups each term's positions, already ascending
+        # (a bridge may repeat an earlier bigram at a smaller position).
+        ordered = sorted(bigram_tokens(value))
+        positions = list(map(itemgetter(1), ordered))
+        counts = Counter(map(itemgetter(0), ordered))
+        terms = list(counts)
+        freqs = list(counts.values())
+        if len(terms) == len(ordered):
+            values = list(map(_SINGLE_POSITION.__getitem__, positions))
+        else:
+            values = []
+            append = values.append
+            i = 0
+            for n in freqs:
+                append(_SINGLE_POSITION[positions[i]] if n == 1 else _encode_positions(positions[i : i + n]))
+                i += n
+        return terms, freqs, _weights(freqs, self.field_boost), values
 
 
-class BigramFrequency(Frequency):
+class BigramFrequency(_ColumnsFormat, Frequency):
     """Frequency format for a bigram field without phrase support (smaller, faster to build)."""
 
-    def word_values(self, value, analyzer, **kwargs):  # type: ignore[no-untyped-def]
-        if not isinstance(value, str):
-            return super().word_values(value, analyzer, **kwargs)
-        fb = self.field_boost
-        counts = Counter(term for term, _pos in bigram_tokens(value))
-        return ((t, n, n * fb, pack_uint(n)) for t, n in counts.items())
+    def columns(self, value: str) -> Columns:
+        """Return the bigram field's postings of ``value`` (frequencies only)."""
+        counts = Counter(map(itemgetter(0), bigram_tokens(value)))
+        freqs = list(counts.values())
+        return (
+            list(counts),
+            freqs,
+            _weights(freqs, self.field_boost),
+            list(map(_PACKED_COUNT.__getitem__, freqs)),
+        )
 
 
-class CharFrequency(Frequency):
+class CharFrequency(_ColumnsFormat, Frequency):
     """Frequency format for the unigram field, counted with ``collections.Counter`` in C."""
 
-    def word_values(self, value, analyzer, **kwargs):  # type: ignore[no-untyped-def]
-        if not isinstance(value, str):
-            return super().word_values(value, analyzer, **kwargs)
-        fb = self.field_boost
-        return ((c, n, n * fb, pack_uint(n)) for c, n in unigram_counts(value).items())
+    def columns(self, value: str) -> Columns:
+        """Return the unigram field's postings of ``value``."""
+        counts = unigram_counts(value)
+        freqs = list(counts.values())
+        return (
+            list(counts),
+            freqs,
+            _weights(freqs, self.field_boost),
+            list(map(_PACKED_COUNT.__getitem__, freqs)),
+        )
 
 
 def text_fields(

@@ -37,6 +37,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from docsearch.analyzer import field_values, text_fields
+from docsearch.bulkparallel import BulkWriter, bulk_writer
 
 log = logging.getLogger(__name__)
 
@@ -172,36 +173,36 @@ class SearchIndex:
             return self._ix
 
     @contextlib.contextmanager
-    def writer(self, *, bulk: bool = False, procs: int = 1, limitmb: int = 128) -> Iterator[IndexWriter]:
+    def writer(
+        self, *, bulk: bool = False, procs: int = 1, limitmb: int = 128
+    ) -> Iterator[IndexWriter | BulkWriter]:
         """Yield the one writer of the index; commit on success, cancel on error.
 
         Waits up to ``lock_timeout`` seconds for another writer (thread or process) to finish,
-        then raises IndexBusy.  ``bulk`` writes one new segment without merging (rebuilds).
+        then raises IndexBusy.  ``bulk`` yields a writer that only adds documents, building new
+        segments in memory on ``procs`` processes (``docsearch.bulkwriter``): for rebuilds.
         """
         ix = self.open()
         if not self._write_lock.acquire(timeout=self.lock_timeout):
             raise IndexBusy("search index is locked by another thread")
         try:
-            writer = self._acquire(ix, procs=procs, limitmb=limitmb)
+            writer = self._acquire(ix, bulk=bulk, procs=procs, limitmb=limitmb)
             try:
                 yield writer
             except BaseException:
                 writer.cancel()
                 raise
-            if bulk and procs > 1:
-                writer.commit(merge=False)
-            else:
-                writer.commit(merge=not bulk)
+            writer.commit(merge=not bulk)
         finally:
             self._write_lock.release()
 
-    def _acquire(self, ix: Index, *, procs: int, limitmb: int) -> IndexWriter:
+    def _acquire(self, ix: Index, *, bulk: bool, procs: int, limitmb: int) -> IndexWriter | BulkWriter:
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.05
         while True:
             try:
-                if procs > 1:
-                    return ix.writer(procs=procs, limitmb=limitmb, multisegment=True)
+                if bulk:
+                    return bulk_writer(ix, procs=procs, limitmb=limitmb)
                 return ix.writer(limitmb=limitmb)
             except LockError:
                 if time.monotonic() >= deadline:

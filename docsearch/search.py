@@ -7,20 +7,18 @@ snippets are all computed over what the caller may open, and nothing else.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 from whoosh import query as wq
-from whoosh import sorting
-from whoosh.collectors import WrappingCollector
 
 from approvals import indexing as approval_reads
 from chat import indexing as chat_reads
 from docsearch.errors import DocumentError
 from docsearch.indexer import ready_index
+from docsearch.matching import SearchTimeout, acl_query, run_query
 from docsearch.models import Document
 from docsearch.permissions import approval_acl, message_acl, search_tokens
 from docsearch.query import EmptyQuery, QueryError, QueryTooComplex, parse_user_query
@@ -34,32 +32,6 @@ TYPES = ("document", "approval", "message")
 FIELDS = {"title": 2.0, "body": 1.0}
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
-FACETS = ("type", "fiscal_year", "department")
-
-
-class SearchTimeout(Exception):
-    """The search ran past SEARCH_TIME_LIMIT seconds."""
-
-
-class _Deadline(WrappingCollector):
-    """Stops collecting once the deadline has passed (checked between hits, no signals or threads)."""
-
-    def __init__(self, child: Any, seconds: float) -> None:
-        super().__init__(child)
-        self.seconds = seconds
-        self.deadline = 0.0
-
-    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:  # noqa: D102
-        self.deadline = time.monotonic() + self.seconds
-        self.child.prepare(top_searcher, q, context)
-
-    def collect_matches(self) -> None:  # noqa: D102
-        child = self.child
-        clock = time.monotonic
-        for n, sub_docnum in enumerate(child.matches()):
-            child.collect(sub_docnum)
-            if n & 255 == 0 and clock() > self.deadline:
-                raise SearchTimeout
 
 
 @dataclass
@@ -102,11 +74,7 @@ class SearchResult:
 
 def permission_query(user: User) -> wq.Query:
     """Return the query matching exactly the entries user may open (see ``docsearch.index``)."""
-    return _acl_query(search_tokens(user))
-
-
-def _acl_query(tokens: set[str]) -> wq.Query:
-    return wq.Or([wq.Term("acl", token) for token in sorted(tokens)])
+    return acl_query(search_tokens(user))
 
 
 def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
@@ -175,32 +143,27 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
     except QueryError as error:
         raise DocumentError(400, error.message_ja, "bad_query") from None
     tokens = search_tokens(user)
-    full = wq.And([user_query, _acl_query(tokens), *build_filters(params)])
+    filters = build_filters(params)
     # Searching only reads; ending the caller's read transaction first matters on SQLite, where it
     # holds the write lock that a rebuild of a missing index (in its own session) needs.
     db.session().commit()
-    searcher = ready_index().searcher()
-    facets = {name: sorting.FieldFacet(name) for name in FACETS}
-    collector = searcher.collector(
-        limit=offset + limit,
-        groupedby=facets,
-        maptype=sorting.Count,
-        sortedby=sorting.FieldFacet("date", reverse=True) if sort == "date" else None,
-    )
-    timed = _Deadline(collector, float(current_app.config.get("SEARCH_TIME_LIMIT", 5.0)))
     try:
-        searcher.search_with_collector(full, timed)
+        found = run_query(
+            ready_index().searcher(),
+            user_query,
+            tokens,
+            filters,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            time_limit=float(current_app.config.get("SEARCH_TIME_LIMIT", 5.0)),
+        )
     except SearchTimeout:
         raise DocumentError(
             503, "検索に時間がかかりすぎました。語を増やすか条件で絞り込んでください。", "search_timeout"
         ) from None
-    results = timed.results()
-    facet_counts = {
-        name: {k: v for k, v in results.groups(name).items() if k not in (None, "")} for name in FACETS
-    }
-    page = [(hit["key"], hit.score or 0.0, dict(hit.fields())) for hit in results[offset : offset + limit]]
-    hits = _hits(page, text, synonyms, tokens)
-    return SearchResult(total=len(results), hits=hits, facets=facet_counts)
+    hits = _hits(found.page, text, synonyms, tokens)
+    return SearchResult(total=found.total, hits=hits, facets=found.facets)
 
 
 def _hits(

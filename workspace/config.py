@@ -82,7 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_LOCK_TIMEOUT": 10.0,
     "SEARCH_DRAIN_ON_COMMIT": True,
     "SEARCH_INDEX_PROCS": 1,
-    "SEARCH_INDEX_LIMITMB": 256,
+    "SEARCH_INDEX_LIMITMB": 1024,  # per rebuild process; past it a process starts another segment
     "SEARCH_TIME_LIMIT": 5.0,
     "SEARCH_SYNONYMS": None,  # default: docsearch/synonyms.txt
     "DOCSEARCH_FILING_VISIBILITY": "department",  # visibility of decided 決裁 filed into the registry
