@@ -7,7 +7,8 @@ broadcasts whatever it is sent. N python-socketio listeners join one channel; on
 `--messages` messages at `--rate` per second through `message:send`. Prints, for both servers,
 delivered/expected and p50/p95/p99 latency (send → receipt, same clock), and the app/bare ratio.
 Then: how many idle authenticated sockets one server process holds and its memory, and how many
-messages per second the service persists on SQLite. Not a test: nothing here asserts a time.
+messages per second the service persists on SQLite, with the time the search index (drained in the
+background) then needs to catch up. Not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -178,18 +179,29 @@ async def hold_idle(url: str, tokens: list[str]) -> int:
     return held
 
 
-def persist_rate(app, channel_id: int, count: int) -> float:
-    """Messages per second stored by the service (check → write → commit → signal) on SQLite."""
+def persist_rate(app, channel_id: int, count: int) -> tuple[float, float, int]:
+    """Messages per second stored by the service (check → write → commit → signal) on SQLite.
+
+    Returns (rate, catch_up, pending): the search index is drained in the background, so after the
+    last post the run waits for the drain and reports how long it took (catch_up, seconds) and how
+    many outbox rows were still waiting after it (0 when the index caught up); deferring the work
+    does not make it free.
+    """
     from chat import messages
+    from docsearch import indexer
     from workspace import directory
 
     app.config["CHAT_RATE_LIMIT"] = "1000000 per second"
     with app.app_context():
+        indexer.ready_index()  # an existing index, as a running office has
         sender = directory.get_user("sender")
         started = time.perf_counter()
         for n in range(count):
             messages.post(sender, channel_id, f"保存 {n}", client_msg_id=f"p{n}")
-        return count / (time.perf_counter() - started)
+        posted = time.perf_counter()
+        indexer.wait_idle(600)
+        caught_up = time.perf_counter()
+        return count / (posted - started), caught_up - posted, indexer.pending()
 
 
 def main() -> None:
@@ -264,8 +276,12 @@ def main() -> None:
         bare_server.terminate()
         app_server.wait(10)
         bare_server.wait(10)
-    rate = persist_rate(setup["app"], setup["channel_id"], args.persist)
-    print(f"messages persisted per second on SQLite: {rate:.0f} (goal ≥ 300)")
+    rate, catch_up, pending = persist_rate(setup["app"], setup["channel_id"], args.persist)
+    overall = args.persist / (args.persist / rate + catch_up)
+    print(
+        f"messages persisted per second on SQLite: {rate:.0f} (goal ≥ 300); search index caught up "
+        f"{catch_up:.2f} s after the last post ({overall:.0f} /s including it, {pending} rows left)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from chat import rooms
 from chat.errors import ChatError, not_found
@@ -32,7 +33,12 @@ def membership(channel_id: int, user_id: int) -> Member | None:
     """Return the user's membership row in the channel, or None."""
     return (
         db.session()
-        .execute(select(Member).where(Member.channel_id == channel_id, Member.user_id == user_id))
+        .execute(
+            select(Member)
+            .where(Member.channel_id == channel_id, Member.user_id == user_id)
+            # The caller knows who the user is; member.user, if asked for, comes from the session.
+            .options(lazyload(Member.user))
+        )
         .scalar_one_or_none()
     )
 
@@ -60,6 +66,16 @@ def members(channel_id: int) -> list[Member]:
     )
 
 
+# One statement for both, built once: every message post and history page starts here.
+_CHANNEL_AND_MEMBER = (
+    select(Channel, Member)
+    .outerjoin(Member, (Member.channel_id == Channel.id) & (Member.user_id == bindparam("user_id")))
+    .where(Channel.id == bindparam("channel_id"))
+    # The caller is the user: member.user, if asked for, comes from the session without a query.
+    .options(lazyload(Member.user))
+)
+
+
 def accessible(user: User, channel_id: Any) -> tuple[Channel, Member | None]:
     """Return (channel, membership) for a channel the user may know of, or raise ChatError.
 
@@ -68,10 +84,10 @@ def accessible(user: User, channel_id: Any) -> tuple[Channel, Member | None]:
     """
     if not isinstance(channel_id, int) or isinstance(channel_id, bool) or channel_id < 1:
         raise not_found()
-    channel = db.session().get(Channel, channel_id)
-    if channel is None:
+    row = db.session().execute(_CHANNEL_AND_MEMBER, {"channel_id": channel_id, "user_id": user.id}).first()
+    if row is None:
         raise not_found()
-    member = membership(channel.id, user.id)
+    channel, member = row
     if member is None and channel.kind in ("private", "direct"):
         raise not_found()
     return channel, member

@@ -12,12 +12,13 @@ from typing import Any
 
 from flask import current_app
 from limits import parse_many
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from chat import attachments, channels, rooms
 from chat.errors import ChatError, config_int, not_found
-from chat.models import Channel, Message, MessageEdit, ReadMark
+from chat.models import Channel, Member, Message, MessageEdit, ReadMark
 from workspace import audit, calendar, db, realtime, signals
 from workspace.extensions import limiter
 from workspace.models import User, utcnow
@@ -110,18 +111,28 @@ def _check_rate(user: User) -> None:
 # --- posting -----------------------------------------------------------------------------------
 
 
-def _existing(channel_id: int, author_id: int, client_msg_id: str) -> Message | None:
-    return (
-        db.session()
-        .execute(
-            select(Message).where(
-                Message.channel_id == channel_id,
-                Message.author_id == author_id,
-                Message.client_msg_id == client_msg_id,
-            )
-        )
-        .scalar_one_or_none()
+# Statements of every post, built once (building one costs about as much as running it on SQLite).
+_EXISTING = select(Message.id).where(
+    Message.channel_id == bindparam("channel_id"),
+    Message.author_id == bindparam("author_id"),
+    Message.client_msg_id == bindparam("client_msg_id"),
+)
+_ADVANCE_READ = (
+    update(Member.__table__)
+    .where(
+        Member.__table__.c.id == bindparam("member_id"),
+        # Forward only, even if a mark-read committed a later position since we read the row.
+        Member.__table__.c.last_read_id < bindparam("last_read_id"),
     )
+    .values(last_read_id=bindparam("last_read_id"))
+)
+_READ_MARK = insert(ReadMark.__table__)
+
+
+def _existing(channel_id: int, author_id: int, client_msg_id: str) -> Message | None:
+    params = {"channel_id": channel_id, "author_id": author_id, "client_msg_id": client_msg_id}
+    found = db.session().execute(_EXISTING, params).scalar_one_or_none()
+    return None if found is None else db.session().get(Message, found)
 
 
 def post(
@@ -145,10 +156,12 @@ def post(
     text = check_body(body, allow_empty=bool(upload_ids))
     key = check_client_msg_id(client_msg_id)
     session = db.session()
-    # Lock the channel row: on PostgreSQL, messages of one channel then commit in id order, so a
-    # client that has seen id N and asks for "after N" can never miss a smaller id committed later.
-    # (SQLite's BEGIN IMMEDIATE already serialises writers.) It also serialises the idempotency check.
-    session.execute(select(Channel.id).where(Channel.id == channel.id).with_for_update())
+    if session.get_bind().dialect.name != "sqlite":
+        # Lock the channel row: on PostgreSQL, messages of one channel then commit in id order, so a
+        # client that has seen id N and asks for "after N" can never miss a smaller id committed
+        # later. It also serialises the idempotency check. (SQLite's BEGIN IMMEDIATE already
+        # serialises writers, and it has no row locks: the statement would only cost time.)
+        session.execute(select(Channel.id).where(Channel.id == channel.id).with_for_update())
     if key is not None and (found := _existing(channel.id, author.id, key)) is not None:
         session.commit()
         return found, False
@@ -161,6 +174,7 @@ def post(
         thread_id=thread,
         client_msg_id=key,
         created_at=utcnow(),
+        attachments=[],  # known to be none (or bind's): message_json need not load them back
     )
     attachments.bind(author, channel, message, upload_ids)
     session.add(message)
@@ -173,10 +187,17 @@ def post(
         if found is None:
             raise
         return found, False
-    message.author = author
-    # Writing a message means having read the channel up to it.
-    member.last_read_id = max(member.last_read_id, message.id)
-    session.add(ReadMark(channel_id=channel.id, user_id=author.id, last_read_id=message.id, read_at=utcnow()))
+    # The author as loaded, without marking the message changed (that would cost another flush).
+    set_committed_value(message, "author", author)
+    # Writing a message means having read the channel up to it. Plain statements, not unit-of-work
+    # objects: this runs for every message, and nothing later in the request reads the rows back.
+    if message.id > member.last_read_id:
+        session.execute(_ADVANCE_READ, {"member_id": member.id, "last_read_id": message.id})
+        set_committed_value(member, "last_read_id", message.id)
+    session.execute(
+        _READ_MARK,
+        {"channel_id": channel.id, "user_id": author.id, "last_read_id": message.id, "read_at": utcnow()},
+    )
     payload = message_json(message)
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:new", payload))
@@ -196,11 +217,18 @@ def mentioned_user_ids(channel: Channel, author: User, text: str) -> set[int]:
     names = {m.lower() for m in _MENTION.findall(text)}
     if not names:
         return set()
-    people = channels.members(channel.id)
     if names & _CHANNEL_MENTIONS:
-        chosen = {m.user_id for m in people}
+        chosen = set(channels.member_ids(channel.id))
     else:
-        chosen = {m.user_id for m in people if m.user.username.lower() in names}
+        chosen = set(
+            db.session()
+            .execute(
+                select(Member.user_id)
+                .join(User, Member.user_id == User.id)
+                .where(Member.channel_id == channel.id, func.lower(User.username).in_(names))
+            )
+            .scalars()
+        )
     chosen.discard(author.id)
     return chosen
 

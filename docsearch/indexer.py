@@ -5,6 +5,11 @@ Every change to a searchable object writes an ``IndexOutbox`` row in the same tr
 updates the index and only then deletes the rows; a crash anywhere in between leaves the rows, and
 the next drain (in process after the next commit, or ``workspace index drain``) repeats the
 idempotent update.  A missing or unreadable index is rebuilt from the database before draining.
+
+In process the drain runs on one background worker per app (``docsearch.drainer``), so a burst of
+commits shares whoosh commits and a chat message never waits for the index.  A document upload
+still answers only once its document is searchable, and a search first lets the worker catch up
+with what this process committed before it (both bounded; the rows stay the truth either way).
 """
 
 from __future__ import annotations
@@ -12,15 +17,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
-from sqlalchemy import delete, func, select
+from flask import current_app, g
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from docsearch import sources
-from docsearch.index import IndexBusy, IndexEntry, SearchIndex, entry_key
+from docsearch import drainer, sources
+from docsearch.index import IndexEntry, SearchIndex, entry_key
 from docsearch.models import STATUS_ACTIVE, Document, IndexOutbox
 from docsearch.permissions import document_acl
 from workspace import db
@@ -119,7 +126,8 @@ COUNTS: dict[str, Callable[[Session], int]] = {
 
 def enqueue(kind: str, object_id: int, session: Session | None = None) -> None:
     """Record, in the current transaction, that object (kind, id) must be (re)indexed or removed."""
-    (session or db.session()).add(IndexOutbox(kind=kind, object_id=object_id))
+    # A plain INSERT, at once: every chat message comes here, and a unit-of-work object costs more.
+    (session or db.session()).execute(insert(IndexOutbox.__table__).values(kind=kind, object_id=object_id))
 
 
 _deferred: contextvars.ContextVar[bool] = contextvars.ContextVar("docsearch_drain_deferred", default=False)
@@ -135,18 +143,52 @@ def deferred() -> Iterator[None]:
         _deferred.reset(token)
 
 
-def drain_after_commit() -> None:
-    """Ask for an in-process drain once the current transaction commits (if SEARCH_DRAIN_ON_COMMIT)."""
+#: Longest a request waits, after its commit, for the worker to index a document it registered: as
+#: long as the synchronous drain it replaces could take (lock wait, then the batch).
+COMMIT_WAIT_SECONDS = 60.0
+
+
+def drain_after_commit(*, wait: bool = True) -> None:
+    """Have the background worker drain once the current transaction commits (if SEARCH_DRAIN_ON_COMMIT).
+
+    wait: the request then waits for that drain (a registered document is searchable when the upload
+    answers); without it the committer goes on at once (chat messages, approvals).
+    """
     if current_app.config.get("SEARCH_DRAIN_ON_COMMIT", True) and not _deferred.get():
-        db.on_commit(_drain_quietly)
+        worker = _drainer()
+        if wait:
+            db.on_commit(lambda: _request_and_wait(worker))
+        else:
+            db.on_commit(worker.request)
 
 
-def _drain_quietly() -> None:
-    try:
-        drain()
-    except IndexBusy:
-        # Someone else is writing; the rows stay and the next drain takes them.
-        log.info("search index busy; outbox left for the next drain")
+def _request_and_wait(worker: drainer.Drainer) -> None:
+    worker.request()
+    if not worker.wait(COMMIT_WAIT_SECONDS):
+        log.warning("search index drain still running after %.0f s; the rows stay", COMMIT_WAIT_SECONDS)
+
+
+def _drainer() -> drainer.Drainer:
+    return drainer.for_app(current_app._get_current_object(), _drain_round)  # type: ignore[attr-defined]
+
+
+def _drain_round(**kwargs: Any) -> None:
+    # The worker's round: only the rows there are now (an endless stream of new ones must not keep
+    # waiters from ever seeing the round end).
+    with db.read_session() as session:
+        high_water = session.execute(select(func.max(IndexOutbox.id))).scalar_one()
+    if high_water is not None:
+        drain(up_to=high_water, **kwargs)
+
+
+def wait_idle(timeout: float | None = None) -> bool:
+    """Wait until this app's background drain has applied what was committed before the call.
+
+    Returns False on timeout.  A round that failed (IndexBusy) also counts as finished: its rows
+    stay, ``pending()`` tells.  For tests, benchmarks and commands that need the index caught up.
+    """
+    worker = current_app.extensions.get("docsearch_drainer")
+    return True if worker is None else worker.wait(timeout)
 
 
 def get_index() -> SearchIndex:
@@ -162,7 +204,25 @@ def get_index() -> SearchIndex:
 
 
 def ready_index() -> SearchIndex:
-    """Return the index, first rebuilding it from the database if it was missing or corrupt."""
+    """Return the index, first rebuilding it from the database if it was missing or corrupt.
+
+    Searches come here: it first lets this process's background drain apply what was committed
+    before the call (up to SEARCH_LOCK_TIMEOUT), so one's own message is found right after posting.
+    """
+    worker = current_app.extensions.get("docsearch_drainer")
+    # Not while the caller's session holds a transaction: on SQLite that is the writer lock the
+    # drain needs to delete its rows (search.py ends its transaction before asking).
+    if worker is not None and not _in_transaction():
+        worker.wait(float(current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0)))
+    return _open_index()
+
+
+def _in_transaction() -> bool:
+    sess = g.get("db_session")
+    return sess is not None and sess.in_transaction()
+
+
+def _open_index() -> SearchIndex:
     index = get_index()
     index.open()
     if index.needs_rebuild:
@@ -171,40 +231,47 @@ def ready_index() -> SearchIndex:
 
 
 def _session() -> Session:
-    # The drain runs in after-commit callbacks, where the caller's session may not emit SQL: it
-    # always works in a session of its own.
+    # The drain runs on the background worker or inside someone else's request (a command, the
+    # import), where the caller's session is not its to commit: it always works in one of its own.
     return current_app.extensions["db_sessionmaker"]()
 
 
 def pending(kinds: Iterable[str] | None = None) -> int:
     """Return how many outbox rows wait (for the given kinds, default: every indexable kind)."""
     kinds = list(kinds or SOURCES)
-    with _session() as session:
+    with db.read_session() as session:
         return session.execute(select(func.count()).where(IndexOutbox.kind.in_(kinds))).scalar_one()
 
 
-def drain(batch: int = 500, progress: Progress | None = None) -> int:
+def drain(
+    batch: int = 500,
+    progress: Progress | None = None,
+    *,
+    up_to: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
     """Apply every outbox row of an indexable kind to the index; return how many rows were applied.
 
+    up_to: only rows with an id up to this one.  should_stop: checked between batches (shutdown).
     Raises IndexBusy when another writer keeps the lock past SEARCH_LOCK_TIMEOUT (rows stay).
     """
-    index = ready_index()
+    index = _open_index()
     done = 0
-    while True:
-        with _session() as session:
-            rows = session.execute(
-                select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id)
-                .where(IndexOutbox.kind.in_(list(SOURCES)))
-                .order_by(IndexOutbox.id)
-                .limit(batch)
-            ).all()
+    wanted_rows = select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id).where(
+        IndexOutbox.kind.in_(list(SOURCES))
+    )
+    if up_to is not None:
+        wanted_rows = wanted_rows.where(IndexOutbox.id <= up_to)
+    while not (should_stop and should_stop()):
+        # Reading needs no write lock: a read session lets chat writers go on meanwhile (SQLite).
+        with db.read_session() as session:
+            rows = session.execute(wanted_rows.order_by(IndexOutbox.id).limit(batch)).all()
             if not rows:
                 return done
             wanted: dict[str, set[int]] = {}
             for _id, kind, object_id in rows:
                 wanted.setdefault(kind, set()).add(object_id)
             entries = {kind: SOURCES[kind][0](session, ids) for kind, ids in wanted.items()}
-            session.rollback()  # end the read transaction: SQLite holds its write lock until then
         with index.writer() as writer:
             for kind, by_id in entries.items():
                 for object_id, entry in by_id.items():
@@ -212,6 +279,9 @@ def drain(batch: int = 500, progress: Progress | None = None) -> int:
                         writer.delete_by_term("key", entry_key(kind, object_id))
                     else:
                         writer.update_document(**entry.fields())
+                    # Let others run between documents: under gevent this greenlet shares the loop
+                    # with the Socket.IO handlers; with threads it hands over the GIL.
+                    time.sleep(0)
         with _session() as session:
             # Only the rows read above: a change committed meanwhile has a newer row of its own.
             session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r[0] for r in rows])))
@@ -219,6 +289,7 @@ def drain(batch: int = 500, progress: Progress | None = None) -> int:
         done += len(rows)
         if progress:
             progress(len(rows))
+    return done
 
 
 def rebuild(

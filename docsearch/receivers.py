@@ -4,7 +4,8 @@ The senders emit after their own commit, so the outbox row cannot share their tr
 receiver writes it on the sender's session: committed at once when that session is idle, else it
 joins whatever the sender does next (lost only if that rolls back; ``workspace reindex`` repairs
 it).  It never commits someone else's unfinished work.  The drain reads each object's current
-state, so one kind of row serves created, edited and deleted messages alike.
+state, so one kind of row serves created, edited and deleted messages alike.  It runs on the
+background drainer: a chat message is posted without waiting for the index.
 
 ``approval_decided`` files the signed record in the registry (``docsearch.filing``); a decided
 ``approval_changed`` settles a 廃棄 proposal (``docsearch.disposal_approval``).
@@ -26,8 +27,10 @@ def _owe(kind: str, object_id: Any) -> None:
     session = db.session()
     idle = not session.in_transaction()
     indexer.enqueue(kind, int(object_id), session)
+    # The sender does not wait for the index: the background drain picks the row up after the
+    # commit that makes it durable (this one, or the sender's next).
+    indexer.drain_after_commit(wait=False)
     if idle:
-        indexer.drain_after_commit()
         session.commit()
 
 

@@ -4,6 +4,10 @@ One SQLAlchemy session per app context (HTTP request, Socket.IO event, CLI comma
 teardown. SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE: every transaction takes
 the write lock up front, so two writers never deadlock on a lock upgrade and a read-then-write rule
 check (an approval step, a sequence number) cannot interleave with another writer.
+
+Work that only reads (the search indexer loading what it owes the index) uses ``read_session()``:
+on SQLite its transactions are plain deferred BEGINs outside the writer lock, so they never make a
+writer wait; WAL gives them a consistent snapshot. Such a session refuses to write.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ NAMING = {
 
 
 WRITER_WAIT_SECONDS = 30  # as long as SQLite's busy timeout: then "database is locked", never a hang
+READ_ONLY = "workspace_read_only"  # execution option of the engine behind read_session()
 
 
 class Base(DeclarativeBase):
@@ -64,6 +69,10 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # A deferred read takes no lock until it writes, and read_session() never writes.
+            conn.exec_driver_sql("BEGIN")
+            return
         if not writer.acquire(timeout=WRITER_WAIT_SECONDS):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         conn.info["holds_writer"] = True
@@ -81,17 +90,39 @@ def _tune_sqlite(engine: Engine) -> None:
     event.listen(engine, "rollback", _release)
 
 
+def _refuse_writes(
+    _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _executemany: bool
+) -> None:
+    # A write inside a deferred transaction would have to upgrade its lock outside the writer lock:
+    # under gevent that busy-waits in C and freezes the process. Fail loudly instead.
+    if not statement.lstrip()[:7].upper().startswith(("SELECT", "WITH", "PRAGMA", "BEGIN")):
+        raise RuntimeError(f"read_session() may not write: {statement[:60]}")
+
+
 def init_app(app: Flask) -> None:
     """Create the engine and session factory for app and remove the session at teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    read_engine = engine.execution_options(**{READ_ONLY: True})
+    if engine.dialect.name == "sqlite":
+        event.listen(read_engine, "before_cursor_execute", _refuse_writes)
+    app.extensions["db_read_sessionmaker"] = sessionmaker(bind=read_engine, expire_on_commit=False)
     app.teardown_appcontext(_remove_session)
 
 
 def engine() -> Engine:
     """Return the current app's engine."""
     return current_app.extensions["db_engine"]
+
+
+def read_session() -> Session:
+    """Return a new session (the caller closes it) for work that only reads.
+
+    On SQLite it neither waits for nor blocks this process's writers; on PostgreSQL it is an
+    ordinary session. Any INSERT/UPDATE/DELETE through it raises RuntimeError on SQLite.
+    """
+    return current_app.extensions["db_read_sessionmaker"]()
 
 
 def session() -> Session:
