@@ -138,25 +138,15 @@ def propose(
 
 
 def on_approval_changed(_sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``approval_changed``: settle the request's proposal once it is decided."""
+    """Receiver of ``approval_changed``: settle the request's proposal once it is decided, in a
+    transaction of its own (``workspace disposals settle`` repairs a failure)."""
     request_id, status = kwargs.get("request_id"), kwargs.get("status")
     if request_id is None or status not in CLOSING:
         return
-    app = current_app._get_current_object()
-    session = db.session()
-    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        # The sender's transaction holds SQLite's write lock: settle once it commits.
-        db.on_commit(lambda: _settle_quietly(app, int(request_id)))
-        return
-    _settle_quietly(app, int(request_id))
-
-
-def _settle_quietly(app: Any, request_id: int) -> None:
-    try:
-        with app.app_context():  # a session and transaction of its own
-            settle(request_id)
-    except Exception:  # the decision stands; ``workspace disposals settle`` retries
-        log.exception("settling the disposal proposal of request %s failed", request_id)
+    request_id = int(request_id)
+    db.in_own_transaction(
+        lambda: settle(request_id), f"settling the disposal proposal of request {request_id}"
+    )
 
 
 def settle(request_id: int, today: dt.date | None = None) -> DisposalProposal | None:

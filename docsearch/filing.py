@@ -49,31 +49,21 @@ DEFAULT_VISIBILITY = "department"
 
 
 def on_approval_decided(_sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``approval_decided``: file the record and its attachments now, or after the
-    sender's commit."""
+    """Receiver of ``approval_decided``: file the record and its attachments in a transaction of
+    their own (``workspace file-decisions`` repairs a failure)."""
     request_id, pdf = kwargs.get("request_id"), kwargs.get("pdf")
     if request_id is None or not pdf:
         return
+    request_id, pdf = int(request_id), bytes(pdf)
     items = list(kwargs.get("attachments") or [])
-    session = db.session()
-    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        # The sender's transaction is still open and on SQLite holds the write lock a second session
-        # would wait for: file once it commits (``workspace file-decisions`` catches a rollback).
-        db.on_commit(lambda: _file_quietly(int(request_id), bytes(pdf), items))
-        return
-    _file_quietly(int(request_id), bytes(pdf), items)
 
-
-def _file_quietly(request_id: int, pdf: bytes, items: list[dict[str, Any]]) -> None:
-    app = current_app._get_current_object()
-    try:
-        with app.app_context():  # a session and transaction of its own
-            file_decision(request_id, pdf)
-            _, failures = file_attachments(request_id, items)
+    def work() -> None:
+        file_decision(request_id, pdf)
+        _, failures = file_attachments(request_id, items)
         for name, reason in failures:
             log.warning("attachment %r of request %s was not filed: %s", name, request_id, reason)
-    except Exception:  # the decision is committed; the registry's trouble must not undo or hide it
-        log.exception("filing the decided request %s in the registry failed", request_id)
+
+    db.in_own_transaction(work, f"filing the decided request {request_id} in the registry")
 
 
 def filing_of(request_id: int) -> Document | None:

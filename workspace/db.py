@@ -12,6 +12,7 @@ writer wait; WAL gives them a consistent snapshot. Such a session refuses to wri
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -165,3 +166,27 @@ def on_commit(callback: Callable[[], None]) -> None:
         # commit fires after_soft_rollback and discards the callback.
         sess.begin()
     sess.info.setdefault("on_commit", []).append(callback)
+
+
+def in_own_transaction(work: Callable[[], None], what: str) -> None:
+    """Run work in an app context (so a session and transaction) of its own; log, never raise, a failure.
+
+    For a signal receiver whose work must not share, or be undone with, the sender's transaction
+    (filing a decided 決裁, settling a 廃棄 proposal).  On SQLite, when the sender's transaction is
+    still open it holds the write lock the fresh session would wait for, so the work runs once that
+    transaction commits (and not at all if it rolls back); otherwise it runs at once.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                work()
+        except Exception:  # the sender's work stands; the caller offers a command that repairs
+            logging.getLogger(getattr(work, "__module__", __name__)).exception("%s failed", what)
+
+    sess = session()
+    if sess.in_transaction() and sess.get_bind().dialect.name == "sqlite":
+        on_commit(run)
+    else:
+        run()
