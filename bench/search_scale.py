@@ -9,7 +9,9 @@ The project (a): the production schema (``docsearch.index.get_schema``), entries
 ``SEARCH_INDEX_PROCS`` processes, ``SEARCH_INDEX_LIMITMB`` each), queries run by the API's own code
 (``docsearch.matching.run_query``, which ``search.search`` calls): the user's words
 (``parse_user_query``, title boost 2) AND the caller's permission tokens, the total, facet counts on
-type / 年度 / 課 and the top 20 by BM25F (everything but the database snippets).
+type / 年度 / 課 and the top 20 by BM25F (everything but the database snippets).  Opening the searcher
+(``SearchIndex.searcher``) loads the per-segment facet columns and field lengths, as the API's does;
+the term postings are read by the queries themselves, so the first round of queries runs cold.
 Baseline (b): SQLite FTS5 with the trigram tokenizer on the same text, ``MATCH`` + bm25, top 20.
 Both run in this process, on this machine, in the same run.  FTS5 trigram cannot match 1–2
 character terms at all: those queries return nothing there (its "hits" column shows it).

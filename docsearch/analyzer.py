@@ -361,8 +361,13 @@ def _weights(freqs: list[int], field_boost: float) -> list[float]:
 
 def _encode_positions(poslist: list[int]) -> bytes:
     """``Positions.encode`` (count, then the pickled position deltas) with C-level deltas."""
-    deltas = [poslist[0], *map(operator.sub, poslist[1:], poslist[:-1])]
-    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+    n = len(poslist)
+    if n == 2:  # the commonest repeat; unpacking is cheaper than slicing twice
+        first, second = poslist
+        deltas = [first, second - first]
+    else:
+        deltas = [poslist[0], *map(operator.sub, poslist[1:], poslist[:-1])]
+    return _PACKED_COUNT[n] + pickle.dumps(deltas, 2)
 
 
 class _ColumnsFormat:

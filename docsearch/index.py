@@ -38,6 +38,7 @@ from whoosh.writing import IndexWriter
 
 from docsearch.analyzer import field_values, text_fields
 from docsearch.bulkparallel import BulkWriter, bulk_writer
+from docsearch.matching import warm
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ class SearchIndex:
             if current is not None:
                 current.close()
             current = ix.searcher()
+            warm(current)
         self._local.searcher = current
         self._local.ix = ix
         return current

@@ -1,12 +1,11 @@
 """Running one permission-trimmed query on a searcher: the total, the facet counts and a ranked page.
 
-The total and the facet counts need every match but not every match's score, so they are computed
-apart from the ranking (``docsearch.docsets``: sets of document numbers from posting lists,
-C-level set operations, cached per-segment acl sets and facet columns).  Only the ranked page needs
-scores: whoosh's ``TopCollector`` scores the matches and keeps the top ``offset + limit``, with
-whoosh's scores and its order of equal scores (lower document number first).  whoosh's
-block-quality skipping is left off: on our queries it returns a wrong top (it replaces the acl
-``Or`` by matchers that skip or under-score hits), as the former single faceted pass did.
+Per segment, the documents the full query (the user's query AND the caller's acl tokens AND the
+filters) matches are a numpy mask (``docsearch.docsets``); the total and the facet counts are
+counted from it.  The ranked page scores every match with BM25F over the user's query terms
+(``docsearch.ranking``: permission and filter terms do not score) and keeps the best
+``offset + limit`` with ``np.argpartition``; equal scores keep the lower document number first, as
+whoosh orders them.  ``sort="date"`` orders the matches newest first by the ``date`` column.
 
 Pure index code (no Flask, no database): the API (``docsearch.search``) and ``bench/search_scale.py``
 both call ``run_query``.
@@ -15,41 +14,21 @@ both call ``run_query``.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
-from whoosh import sorting
-from whoosh.collectors import TopCollector, WrappingCollector
 from whoosh.searching import Searcher
 
-from docsearch.docsets import facet_column, query_docs
+from docsearch.docsets import Mask, facet_column, facet_counts, field_lengths, numeric_column, query_mask
+from docsearch.ranking import scores
 
 FACETS = ("type", "fiscal_year", "department")
 
 
 class SearchTimeout(Exception):
     """The search ran past its time limit."""
-
-
-class _Deadline(WrappingCollector):
-    """Stops collecting once the deadline has passed (checked between hits, no signals or threads).
-
-    It iterates the child's ``matches()``, so a ``TopCollector`` child keeps its block skipping.
-    """
-
-    def __init__(self, child: Any, deadline: float) -> None:
-        super().__init__(child)
-        self.deadline = deadline
-
-    def collect_matches(self) -> None:  # noqa: D102
-        child = self.child
-        clock = time.monotonic
-        for n, sub_docnum in enumerate(child.matches()):
-            child.collect(sub_docnum)
-            if n & 255 == 0 and clock() > self.deadline:
-                raise SearchTimeout
 
 
 @dataclass
@@ -79,51 +58,99 @@ def run_query(
 ) -> Matches:
     """Run ``user_query`` AND the caller's acl ``tokens`` AND ``filters`` on ``searcher``.
 
-    Raises SearchTimeout when it runs longer than ``time_limit`` seconds.
+    Raises SearchTimeout when it runs longer than ``time_limit`` seconds (checked between steps).
     """
     full = wq.And([user_query, acl_query(tokens), *filters])
     deadline = time.monotonic() + time_limit
-    total, facets = _count(searcher, full, deadline)
-    if total <= offset:
+    wanted = offset + limit
+    total = 0
+    raw_counts: dict[str, dict[Any, int]] = {name: {} for name in FACETS}
+    keys: list[np.ndarray] = []  # per segment: the sort keys of its best matches (higher first)
+    rel: list[np.ndarray] = []  # their scores
+    docnums: list[np.ndarray] = []  # their global document numbers
+    for leaf, base in _leaves(searcher):
+        reader = leaf.reader()
+        if not reader.doc_count_all():  # an empty segment has no columns to read
+            continue
+        memo: dict[int, Mask] = {}
+        mask = query_mask(leaf, full, memo)
+        _check(deadline)
+        docs = np.flatnonzero(mask)
+        if not len(docs):
+            continue
+        total += len(docs)
+        for name in FACETS:
+            counts = raw_counts[name]
+            for raw, n in facet_counts(reader, name, mask).items():
+                counts[raw] = counts.get(raw, 0) + n
+        if sort == "date":
+            key = numeric_column(reader, "date")[docs].astype(np.float64)
+            best = _top(key, docs, wanted)
+            rel.append(scores(searcher, leaf, user_query, docs[best], memo))  # the page's only
+        else:
+            key = scores(searcher, leaf, user_query, docs, memo)
+            best = _top(key, docs, wanted)
+            rel.append(key[best])
+        _check(deadline)
+        keys.append(key[best])
+        docnums.append(docs[best] + base)
+    facets = _named_facets(searcher, raw_counts)
+    if total <= offset or not keys:
         return Matches(total, facets, [])
-    if sort == "date":
-        collector = searcher.collector(
-            limit=offset + limit, sortedby=sorting.FieldFacet("date", reverse=True)
-        )
-    else:
-        # Not whoosh's block-quality skipping: with our acl Or it replaces matchers and drops or
-        # mis-scores hits (tests/docsearch/test_matching.py pins the exact ranking).
-        collector = TopCollector(limit=offset + limit, usequality=False, replace=0)
-    timed = _Deadline(collector, deadline)
-    searcher.search_with_collector(full, timed)
-    results = timed.results()
-    page = [(hit["key"], hit.score or 0.0, dict(hit.fields())) for hit in results[offset : offset + limit]]
+    key, score, docs = np.concatenate(keys), np.concatenate(rel), np.concatenate(docnums)
+    page = []
+    for i in _top(key, docs, wanted)[offset:].tolist():
+        stored = searcher.stored_fields(int(docs[i]))
+        page.append((stored["key"], float(score[i]), stored))
     return Matches(total, facets, page)
 
 
-def _count(searcher: Searcher, q: wq.Query, deadline: float) -> tuple[int, dict[str, dict[str, int]]]:
-    """Return the number of matches and the facet counts (empty and missing values left out)."""
-    total = 0
-    counts: dict[str, Counter[Any]] = {name: Counter() for name in FACETS}
-    for leaf, _offset in _leaves(searcher):
-        if not leaf.reader().doc_count_all():  # an empty index has no columns to read
+def warm(searcher: Searcher) -> None:
+    """Load what every query reads per segment: facet columns, field lengths, the date column.
+
+    Cached per segment (``docsearch.docsets``), so after a commit only the new segments are read;
+    done when a searcher is opened rather than in the first query after it.
+    """
+    scored = [name for name, field in searcher.schema.items() if field.scorable]
+    for leaf, _ in _leaves(searcher):
+        reader = leaf.reader()
+        if not reader.doc_count_all():
             continue
-        docs = query_docs(leaf, q)
-        if time.monotonic() > deadline:
-            raise SearchTimeout
-        total += len(docs)
         for name in FACETS:
-            counts[name].update(map(facet_column(leaf.reader(), name).__getitem__, docs))
+            facet_column(reader, name)
+        for name in scored:
+            field_lengths(reader, name)
+        numeric_column(reader, "date")
+
+
+def _top(key: np.ndarray, docs: np.ndarray, k: int) -> np.ndarray:
+    """Return the indexes of the ``k`` highest keys, ordered; equal keys: lower document number first."""
+    if len(key) > k:
+        threshold = key[np.argpartition(-key, k - 1)[k - 1]]
+        candidates = np.flatnonzero(key >= threshold)  # ties at the cut all stay in the running
+    else:
+        candidates = np.arange(len(key))
+    order = np.lexsort((docs[candidates], -key[candidates]))
+    return candidates[order[:k]]
+
+
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise SearchTimeout
+
+
+def _named_facets(searcher: Searcher, raw_counts: dict[str, dict[Any, int]]) -> dict[str, dict[str, int]]:
+    """Return the facet counts by displayed value (empty and missing values left out)."""
     facets: dict[str, dict[str, int]] = {}
     for name in FACETS:
         field = searcher.schema[name]
         named: dict[str, int] = {}
-        for raw, n in counts[name].items():
-            key = field.from_column_value(raw)
-            if key not in (None, ""):
-                named[key] = named.get(key, 0) + n
+        for raw, n in raw_counts[name].items():
+            value = field.from_column_value(raw)
+            if value not in (None, ""):
+                named[value] = named.get(value, 0) + n
         facets[name] = named
-    return total, facets
+    return facets
 
 
 def _leaves(searcher: Searcher) -> list[tuple[Searcher, int]]:

@@ -217,3 +217,24 @@ def test_index_without_positions_still_finds_compounds_and_phrases(tmp_path):
     ix = make_index(tmp_path, {"1": "令和8年度予算書", "2": "予算"}, phrase=False)
     assert search_ids(ix, "予算", phrase=False) == {"1", "2"}
     assert search_ids(ix, '"年度予算"', phrase=False) == {"1"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "予算予算の予算",
+        "住民基本台帳の取り扱い、住民基本台帳法",
+        "DX推進 dx推進 Wi-Fi wifi 2026年 2026年",
+        "あ" * 600,  # positions past 255: another integer width in the pickle
+    ],
+)
+def test_bigram_postings_are_whooshs_positions_encoding(text: str) -> None:
+    """Are the bigram field's values whoosh's Positions encoding of the tokenizer's positions"""
+    from whoosh.formats import Positions
+
+    from docsearch.analyzer import BigramPositions, JapaneseBigramTokenizer
+
+    fmt = BigramPositions()
+    expected = sorted(Positions.word_values(fmt, text, JapaneseBigramTokenizer()))
+    terms, freqs, weights, values = fmt.columns(text)
+    assert sorted(zip(terms, freqs, weights, values, strict=True)) == expected
