@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as windex
 from whoosh.fields import ID, KEYWORD, NUMERIC, Schema
@@ -162,16 +163,60 @@ class SearchIndex:
             self._ix = None
             self._local.__dict__.clear()
 
-    def recreate(self) -> Index:
-        """Replace the index with an empty one (for a full rebuild) and return it."""
-        with self._write_lock, self._open_lock:
-            self._ix = None
-            self._local.__dict__.clear()
-            if self.path.exists():
-                shutil.rmtree(self.path)
-            self.path.mkdir(parents=True)
-            self._ix = self._create()
-            return self._ix
+    @contextlib.contextmanager
+    def replacement(self, *, procs: int = 1, limitmb: int = 128) -> Iterator[BulkWriter]:
+        """Yield a bulk writer of a new index built beside this one; on success swap it in.
+
+        A rebuild without a gap: searches keep reading the current index until the new one is
+        complete, then the directories are swapped.  Meanwhile the current index's write lock is
+        held, so a drain waits and then leaves its outbox rows (IndexBusy) for the new index,
+        rather than writing a change into the index about to be replaced.  On failure the new
+        directory is removed and the current index stays as it was.
+        """
+        ix = self.open()
+        if not self._write_lock.acquire(timeout=self.lock_timeout):
+            raise IndexBusy("search index is locked by another thread")
+        try:
+            held = self._lock_files(ix)
+            staging = self.path.with_name(self.path.name + ".new")
+            aside = self.path.with_name(self.path.name + ".old")
+            try:
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir(parents=True)
+                fresh = windex.create_in(str(staging), get_schema(), indexname=INDEX_NAME)
+                writer = bulk_writer(fresh, procs=procs, limitmb=limitmb)
+                try:
+                    yield writer
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit(merge=False)
+                shutil.rmtree(aside, ignore_errors=True)
+                with self._open_lock:
+                    self.path.rename(aside)
+                    staging.rename(self.path)
+                    self._ix = None
+                    self._local.__dict__.clear()
+                    self.needs_rebuild = False
+            finally:
+                held.release()
+                shutil.rmtree(staging, ignore_errors=True)
+            # Searchers still open on the old files keep reading them (POSIX); new ones open the new.
+            shutil.rmtree(aside, ignore_errors=True)
+        finally:
+            self._write_lock.release()
+
+    def _lock_files(self, ix: Index) -> Any:
+        """Take whoosh's write lock of ix (as its writers do), waiting up to lock_timeout."""
+        lock = ix.lock("WRITELOCK")
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while not lock.acquire(False):
+            if time.monotonic() >= deadline:
+                raise IndexBusy("search index is locked by another process")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        return lock
 
     @contextlib.contextmanager
     def writer(

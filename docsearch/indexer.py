@@ -304,23 +304,31 @@ def rebuild(
     Outbox rows older than the rebuild are deleted: the rebuild read newer state than they name.
     """
     index = index or get_index()
-    if recreate:
-        index.recreate()
     procs = int(current_app.config.get("SEARCH_INDEX_PROCS", 1))
     limitmb = int(current_app.config.get("SEARCH_INDEX_LIMITMB", 256))
     written = 0
     with _session() as session:
         high_water = session.execute(select(func.max(IndexOutbox.id))).scalar_one() or 0
         session.rollback()
-    with index.writer(bulk=True, procs=procs, limitmb=limitmb) as writer:
+    # recreate: built beside the current index and swapped in, so searching never sees a gap;
+    # else (the index was missing or corrupt, so it is empty already) built in place.
+    building = (
+        index.replacement(procs=procs, limitmb=limitmb)
+        if recreate
+        else index.writer(bulk=True, procs=procs, limitmb=limitmb)
+    )
+    with building as writer:
         for load, all_ids in SOURCES.values():
-            with _session() as session:
+            # A read session: on SQLite it takes no writer lock, so people keep posting and saving
+            # while a long rebuild reads; each batch ends its read transaction.
+            with db.read_session() as session:
                 for ids in all_ids(session, batch):
                     for entry in load(session, set(ids)).values():
                         if entry is not None:
                             writer.add_document(**entry.fields())
                             written += 1
                     session.expunge_all()
+                    session.rollback()
                     if progress:
                         progress(len(ids))
     index.needs_rebuild = False

@@ -118,3 +118,41 @@ def test_chat_and_approval_signals_leave_outbox_rows_the_drain_applies(
     assert kinds == [("approval", 3), ("message", 7)]
     assert indexer.drain() == 2  # neither object exists: their (absent) entries are removed
     assert _outbox() == 0
+
+
+def test_reindex_has_no_gap_and_keeps_changes_made_meanwhile(
+    app: Any, client: Any, tokens: dict[str, str]
+) -> None:
+    """While `workspace reindex` runs, do searches still find everything, and does a change made
+    meanwhile (its drain refused) reach the new index afterwards"""
+    from whoosh import query as wq
+
+    from docsearch.models import Document
+
+    app.config["SEARCH_LOCK_TIMEOUT"] = 0.3
+    for i in range(3):
+        upload(client, tokens["yamada"], f"観光振興計画 第{i}版".encode(), f"k{i}.txt")
+    app.extensions.pop("docsearch_index")  # pick up the short timeout
+    index = indexer.ready_index()
+    seen_during: list[int] = []
+
+    def midway(_count: int) -> None:
+        # The old index still answers: nothing has disappeared from search.
+        seen_during.append(index.searcher().search(wq.Term("type", "document")).scored_length())
+        # A document changes now; its drain is refused (the rebuild holds the lock), the row stays.
+        with app.app_context():
+            doc = db.session().execute(select(Document).order_by(Document.id)).scalars().first()
+            doc.title = "改訂 観光振興計画"
+            indexer.enqueue("document", doc.id)
+            db.session().commit()
+            with pytest.raises(IndexBusy):
+                indexer.drain()
+
+    written = indexer.rebuild(progress=midway)
+    assert written == 3 and seen_during and set(seen_during) == {3}
+    assert _outbox() == 1  # the change made during the rebuild is still owed
+    assert indexer.drain() == 1
+    titles = [r["title"] for r in search(client, tokens["yamada"], q="改訂").get_json()["results"]]
+    assert titles == ["改訂 観光振興計画"]
+    assert not index.path.with_name(index.path.name + ".new").exists()
+    assert not index.path.with_name(index.path.name + ".old").exists()
