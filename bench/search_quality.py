@@ -46,7 +46,8 @@ from whoosh.filedb.filestore import RamStorage
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docsearch.analyzer import field_values, text_fields  # noqa: E402
+from docsearch.index import IndexEntry, entry_key, get_schema  # noqa: E402
+from docsearch.matching import run_query  # noqa: E402
 from docsearch.query import QueryError, parse_user_query  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "ja-admin-corpus" / "corpus.jsonl"
@@ -100,12 +101,17 @@ class Oracle:
 
 # --- systems --------------------------------------------------------------------------------------
 def build_project(docs: list[Doc]) -> Search:
-    """The project's analyzer and query parser over a whoosh index in RAM."""
-    schema = Schema(id=ID(stored=True, unique=True), **text_fields("title"), **text_fields("body"))
-    ix = RamStorage().create_index(schema)
+    """The production path: the index schema, entries as ``workspace reindex`` writes them (one
+    ``acl`` token for everyone), and ``docsearch.matching.run_query`` as the search API calls it."""
+    ids = {}
+    ix = RamStorage().create_index(get_schema())
     with ix.writer() as w:
-        for d in docs:
-            w.add_document(id=d["id"], **field_values("title", d["title"]), **field_values("body", d["body"]))
+        for number, d in enumerate(docs, start=1):
+            ids[entry_key("document", number)] = d["id"]
+            entry = IndexEntry(
+                type="document", object_id=number, title=d["title"], body=d["body"], acl=["all"]
+            )
+            w.add_document(**entry.fields())
     searcher = ix.searcher()
 
     def search(q: str) -> list[str]:
@@ -113,7 +119,7 @@ def build_project(docs: list[Doc]) -> Search:
             query = parse_user_query(q, {"title": 2.0, "body": 1.0})
         except QueryError:
             return []
-        return [hit["id"] for hit in searcher.search(query, limit=K)]
+        return [ids[key] for key, _, _ in run_query(searcher, query, {"all"}, limit=K).page]
 
     return search
 

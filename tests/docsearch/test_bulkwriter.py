@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from whoosh import index as windex
 from whoosh import query as wq
 
 from docsearch.bulkparallel import bulk_writer
+from docsearch.bulkwriter import BLOCK_LIMIT, BulkSegmentWriter
 from docsearch.index import get_schema
 from docsearch.query import parse_user_query
 from tests.docsearch.synthetic import entries
@@ -33,10 +35,15 @@ def _normal_index(path: Path, docs) -> windex.Index:
     return ix
 
 
-def _bulk_index(path: Path, docs, procs: int = 1, limitmb: int = 64) -> windex.Index:
+def _bulk_index(
+    path: Path, docs, procs: int = 1, limitmb: int = 64, blocklimit: int | None = None
+) -> windex.Index:
     path.mkdir()
     ix = windex.create_in(str(path), get_schema())
-    writer = bulk_writer(ix, procs=procs, limitmb=limitmb)
+    if blocklimit is None:
+        writer = bulk_writer(ix, procs=procs, limitmb=limitmb)
+    else:
+        writer = BulkSegmentWriter(ix, limitmb=limitmb, blocklimit=blocklimit)
     for entry in docs:
         writer.add_document(**entry.fields())
     writer.commit()
@@ -49,14 +56,19 @@ def _hits(ix: windex.Index, text: str) -> dict[str, float]:
         return {hit["key"]: round(hit.score, 5) for hit in s.search(q, limit=None)}
 
 
-def test_bulk_writer_writes_the_same_postings_lengths_columns_and_stored_fields(tmp_path: Path) -> None:
-    """Does the bulk writer produce exactly the index whoosh's own writer produces"""
+@pytest.mark.parametrize("blocklimit", [BLOCK_LIMIT, 50])
+def test_bulk_writer_writes_the_same_postings_lengths_columns_and_stored_fields(
+    tmp_path: Path, blocklimit: int
+) -> None:
+    """Does the bulk writer produce exactly the index whoosh's own writer produces (postings in its
+    own large blocks, or split over many small ones)"""
     docs = entries(400)
     a = _normal_index(tmp_path / "a", docs).reader()
-    b = _bulk_index(tmp_path / "b", docs).reader()
+    b = _bulk_index(tmp_path / "b", docs, blocklimit=blocklimit).reader()
     terms = list(a.all_terms())
     assert terms == list(b.all_terms())
-    assert any(a.doc_frequency(f, t) > 128 for f, t in terms)  # several posting blocks are compared
+    assert any(a.doc_frequency(f, t) > 128 for f, t in terms)  # several whoosh posting blocks
+    assert any(b.doc_frequency(f, t) > 2 * blocklimit for f, t in terms) == (blocklimit == 50)
     for fieldname, text in terms:
         ia, ib = a.term_info(fieldname, text), b.term_info(fieldname, text)
         for stat in ("weight", "doc_frequency", "min_length", "max_length", "max_weight", "min_id", "max_id"):
