@@ -18,8 +18,9 @@ Metrics, over the top 10 results of each query, averaged over queries:
   returned (every query has at least one relevant passage);
 * MRR = 1 / rank of the first relevant result (0 when none in the top 10).
 
-Systems, measured in the same run on the same data: (a) the project (docsearch.analyzer bigram +
-unigram fields, docsearch.query parser, BM25F, title boost 2), (b) whoosh's default
+Systems, measured in the same run on the same data: (a) the project as the search API runs it
+(the index schema's bigram + unigram fields, docsearch.query parser, docsearch.matching.run_query:
+BM25F, title boost 2), (b) whoosh's default
 StandardAnalyzer with its MultifieldParser (``-word`` rewritten to NOT), (c) SQLite FTS5 with the
 trigram tokenizer (terms quoted, ``-word`` → NOT, bm25 with title weight 2).
 
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
     print(f"{len(docs)} passages, {len(queries)} judged queries, SQLite {sqlite3.sqlite_version}")
-    print("project = docsearch.analyzer bigram+unigram fields + docsearch.query; whoosh-default =")
+    print("project = index schema + docsearch.query + docsearch.matching (the API's path); whoosh-default =")
     print("StandardAnalyzer + MultifieldParser; fts5-trigram = SQLite FTS5 tokenize='trigram'")
     print("recall@10 = relevant in top 10 / min(10, |relevant|); precision@10 = relevant in top 10 / shown")
     print(f"{'system':<16} {'recall@10':>9} {'prec@10':>8} {'MRR':>6} {'build s':>8} {'query s':>8}")
