@@ -3,6 +3,7 @@ file-decisions | disposals settle."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,12 +28,19 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("reindex")
+@click.option(
+    "--procs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to build with (default: every CPU; the web process itself uses SEARCH_INDEX_PROCS).",
+)
 @with_appcontext
-def reindex_command() -> None:
-    """Rebuild the search index from the database (the database is the truth)."""
+def reindex_command(procs: int | None) -> None:
+    """Rebuild the search index from the database (the database is the truth); searches go on
+    answering from the old index until the new one is swapped in."""
     total = indexer.count_indexable()
     with click.progressbar(length=total, label="索引の再構築", file=sys.stderr) as bar:
-        written = indexer.rebuild(progress=bar.update)
+        written = indexer.rebuild(progress=bar.update, procs=procs or os.cpu_count() or 1)
     click.echo(f"reindexed {written} entries")
 
 

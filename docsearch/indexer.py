@@ -298,13 +298,15 @@ def rebuild(
     recreate: bool = True,
     batch: int = 500,
     progress: Progress | None = None,
+    procs: int | None = None,
 ) -> int:
     """Build the index anew from the database; return the number of entries written.
 
-    Outbox rows older than the rebuild are deleted: the rebuild read newer state than they name.
+    procs: processes that analyse and write (default SEARCH_INDEX_PROCS).  Outbox rows older than
+    the rebuild are deleted: the rebuild read newer state than they name.
     """
     index = index or get_index()
-    procs = int(current_app.config.get("SEARCH_INDEX_PROCS", 1))
+    procs = max(1, procs or int(current_app.config.get("SEARCH_INDEX_PROCS", 1)))
     limitmb = int(current_app.config.get("SEARCH_INDEX_LIMITMB", 256))
     written = 0
     with _session() as session:
