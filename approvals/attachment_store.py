@@ -13,7 +13,6 @@ No database and no ``request`` here: :mod:`approvals.attachments` decides who ma
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
 import shutil
 import tempfile
@@ -119,27 +118,19 @@ def stage(stream: IO[bytes], filename: str) -> Staged:
     from approvals.errors import Invalid
 
     limit = max_bytes()
-    tmp_dir = root() / "tmp"
-    tmp_dir.mkdir(exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
-    path = Path(name)
-    digest = hashlib.sha256()
-    size = 0
+    path, digest, size = filestore.receive(
+        stream,
+        root(),
+        limit,
+        too_large=lambda: TooLarge(f"ファイルが大きすぎます（上限 {human_size(limit)}）。"),
+        empty=lambda: Invalid("ファイルが空です。", code="empty_file", field="file"),
+    )
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"ファイルが大きすぎます（上限 {human_size(limit)}）。")
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise Invalid("ファイルが空です。", code="empty_file", field="file")
         content_type = sniff(path, filename)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return Staged(path, digest.hexdigest(), size, content_type)
+    return Staged(path, digest, size, content_type)
 
 
 def _looks_like_text(head: bytes, complete: bool) -> bool:

@@ -20,7 +20,6 @@ from flask import current_app
 from chat.errors import ChatError
 from workspace import filestore
 
-CHUNK = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -58,40 +57,24 @@ def too_large(limit: int) -> ChatError:
     return ChatError(413, f"ファイルが大きすぎます（上限 {limit / (1024 * 1024):g} MB）。", "too_large")
 
 
-def _tmp_dir() -> Path:
-    tmp = store_root() / "tmp"
-    tmp.mkdir(exist_ok=True)
-    return tmp
-
-
 def stage(stream: IO[bytes], limit: int) -> Staged:
     """Copy stream into a temporary file while hashing it. Raises 413 past limit, 422 when empty.
 
     The temporary file is removed on every failure; on success the caller must place() or discard().
     """
-    fd, name = tempfile.mkstemp(dir=_tmp_dir(), prefix="upload-")
-    path = Path(name)
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise too_large(limit)
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise ChatError(422, "ファイルが空です。", "empty_file")
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return Staged(path, digest.hexdigest(), size)
+    path, digest, size = filestore.receive(
+        stream,
+        store_root(),
+        limit,
+        too_large=lambda: too_large(limit),
+        empty=lambda: ChatError(422, "ファイルが空です。", "empty_file"),
+    )
+    return Staged(path, digest, size)
 
 
 def stage_bytes(data: bytes) -> Staged:
     """Stage bytes made by the server itself (a thumbnail)."""
-    fd, name = tempfile.mkstemp(dir=_tmp_dir(), prefix="thumb-")
+    fd, name = tempfile.mkstemp(dir=filestore.tmp_dir(store_root()), prefix="thumb-")
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     return Staged(Path(name), hashlib.sha256(data).hexdigest(), len(data))

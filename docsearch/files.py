@@ -9,9 +9,7 @@ zip bombs before any library unpacks them.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,29 +69,21 @@ def stage(stream: IO[bytes], filename: str) -> Staged:
     accepted, or content that contradicts the extension).  The caller must ``discard`` or ``commit``.
     """
     limit = max_bytes()
-    tmp_dir = store_root() / "tmp"
-    tmp_dir.mkdir(exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
-    path = Path(name)
-    digest = hashlib.sha256()
-    size = 0
+    path, digest, size = filestore.receive(
+        stream,
+        store_root(),
+        limit,
+        too_large=lambda: DocumentError(
+            413, f"ファイルが大きすぎます（上限 {limit // (1024 * 1024)} MB）。", "too_large"
+        ),
+        empty=lambda: DocumentError(422, "ファイルが空です。", "empty_file"),
+    )
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise DocumentError(
-                        413, f"ファイルが大きすぎます（上限 {limit // (1024 * 1024)} MB）。", "too_large"
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise DocumentError(422, "ファイルが空です。", "empty_file")
         kind = sniff(path, filename)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return Staged(path, digest.hexdigest(), size, kind, KINDS[kind][0])
+    return Staged(path, digest, size, kind, KINDS[kind][0])
 
 
 def discard(staged: Staged) -> None:

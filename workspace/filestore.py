@@ -4,10 +4,14 @@ the sweep that removes files no row refers to any more."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from flask import Flask, current_app
 
@@ -24,6 +28,51 @@ def address(root: Path, sha256: str) -> Path:
     if len(sha256) != 64 or not _HEX.issuperset(sha256):
         raise ValueError("not a sha256 digest")
     return root / sha256[:2] / sha256[2:4] / sha256
+
+
+CHUNK = 1024 * 1024
+
+
+def tmp_dir(root: Path) -> Path:
+    """Return root/tmp, where uploads are staged before they are placed (created on first use)."""
+    tmp = root / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return tmp
+
+
+def receive(
+    stream: IO[bytes],
+    root: Path,
+    limit: int,
+    *,
+    too_large: Callable[[], Exception],
+    empty: Callable[[], Exception],
+    prefix: str = "upload-",
+) -> tuple[Path, str, int]:
+    """Copy stream into a temporary file under root/tmp while hashing it; return (path, sha256, size).
+
+    Raises ``too_large()`` as soon as more than limit bytes arrived and ``empty()`` for no bytes
+    (each store says it in its own error type); the temporary file is gone when it raises.
+    Otherwise the caller checks the file further and places or discards it.
+    """
+    fd, name = tempfile.mkstemp(dir=tmp_dir(root), prefix=prefix)
+    path = Path(name)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise too_large()
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise empty()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, digest.hexdigest(), size
 
 
 # --- the orphan sweep ----------------------------------------------------------------------------
