@@ -24,30 +24,24 @@ Japanese has no spaces, so we index overlapping *character n-grams* instead of w
      field keeps the bigram posting lists short and lets multi-character queries be answered as an
      AND of bigram terms, which is far cheaper than a phrase query over huge posting lists.
 
-Speed: indexing does not go through whoosh's per-token ``Token`` objects.  The field formats
-(``BigramPositions``, ``BigramFrequency``, ``CharFrequency``) compute postings directly from a
-precompiled regex scan, C-level ``str.translate``/``Counter`` and one small loop per bigram; the
-last normalised value is cached so the bigram and unigram fields of one text normalise it once.
-The tokenizer classes are still whoosh ``Tokenizer``s (so ``field.process_text`` works), but
-they are not used for indexing.  Character offsets are not tracked in the index; highlighting
-uses ``docsearch.snippet``, which re-normalises the stored text with an offset map.
+This module defines the terms (``bigram_tokens``, ``unigram_counts``, ``word_terms``).  The whoosh
+fields and the fast column-wise computation of a text's postings for indexing are in
+``docsearch.postings``; the last normalised value is cached (``normalize_cached``) so the bigram
+and unigram fields of one text normalise it once.  The tokenizer classes are whoosh
+``Tokenizer``s (so ``field.process_text`` works), but they are not used for indexing.  Character
+offsets are not tracked in the index; highlighting uses ``docsearch.snippet``, which re-normalises
+the stored text with an offset map.
 """
 
 from __future__ import annotations
 
-import operator
-import pickle
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import TEXT, FieldType
-from whoosh.formats import Frequency, Positions
-from whoosh.system import pack_uint
 
 from docsearch.variants import CHAR_TABLE, CJK, HAN, HIRAGANA, REGEX_FOLDS, okurigana_bridges
 
@@ -62,6 +56,7 @@ TOKEN_RE = re.compile(rf"([{CJK}]+)|([^\W_{CJK}]+)")
 _NON_CJK_RE = re.compile(rf"[^{CJK}]+")
 _HAS_HIRAGANA_RE = re.compile(rf"[{HIRAGANA}]")
 _HAS_HAN_RE = re.compile(rf"[{HAN}]")
+_TABLE_CHARS_RE = re.compile("[" + "".join(map(re.escape, map(chr, CHAR_TABLE))) + "]")
 _LETTER_START_RE = re.compile(r"[^\W\d_]")
 # One NFKC unit: a character with the (half-width or combining) voiced marks that follow it.
 _CHUNK_RE = re.compile(r".[\uff9e\uff9f\u3099\u309a\u0300-\u036f]*", re.S)
@@ -75,7 +70,9 @@ def normalize(text: str) -> str:
     """Return ``text`` in the folded form that is indexed and searched (see the module docstring)."""
     s = unicodedata.normalize("NFKC", text)
     s = _SPACED_CAPS_RE.sub(_join_spaced_caps, s)
-    s = s.casefold().translate(CHAR_TABLE)
+    s = s.casefold()
+    if _TABLE_CHARS_RE.search(s):  # rare; a search is far cheaper than translating every text
+        s = s.translate(CHAR_TABLE)
     s = _CJK_SPACE_RE.sub("", s)
     for pattern, repl, triggers in REGEX_FOLDS:
         if any(c in s for c in triggers):
@@ -86,7 +83,7 @@ def normalize(text: str) -> str:
 _last_normalized: tuple[str, str] = ("", "")
 
 
-def _normalize_cached(text: str) -> str:
+def normalize_cached(text: str) -> str:
     # The bigram and unigram fields of a document receive the same string one after the other.
     global _last_normalized
     last = _last_normalized
@@ -148,7 +145,7 @@ def bigram_tokens(text: str, *, normalized: bool = False) -> list[tuple[str, int
     Positions are those a phrase query relies on: consecutive for bigrams and words, shared by the
     extra boundary, bridge and hyphen-join tokens.  Single-character runs yield no bigram.
     """
-    s = text if normalized else _normalize_cached(text)
+    s = text if normalized else normalize_cached(text)
     out: list[tuple[str, int]] = []
     append = out.append
     pos = 0
@@ -173,7 +170,7 @@ def bigram_tokens(text: str, *, normalized: bool = False) -> list[tuple[str, int
         else:
             if start == prev_end and prev_run is not None:
                 append((prev_run[-1] + word, pos))
-            if prev_word is not None and _hyphen_linked(s, prev_word, prev_end, word, start):
+            if prev_word is not None and hyphen_linked(s, prev_word, prev_end, word, start):
                 chain = (chain or prev_word) + word
                 append((chain, pos))
             else:
@@ -187,7 +184,7 @@ def bigram_tokens(text: str, *, normalized: bool = False) -> list[tuple[str, int
 
 def unigram_counts(text: str, *, normalized: bool = False) -> Counter[str]:
     """Return how often each Japanese character occurs in ``text`` (the unigram field's postings)."""
-    s = text if normalized else _normalize_cached(text)
+    s = text if normalized else normalize_cached(text)
     return Counter(_NON_CJK_RE.sub("", s))
 
 
@@ -210,7 +207,7 @@ class WordTerms:
         return not (self.segments or self.extra or self.unigrams)
 
 
-def _hyphen_linked(s: str, left: str, left_end: int, right: str, right_start: int) -> bool:
+def hyphen_linked(s: str, left: str, left_end: int, right: str, right_start: int) -> bool:
     # Only letter-initial words are joined, so 1-2 (a range) never becomes 12.
     return (
         s[left_end:right_start] == "-"
@@ -231,7 +228,7 @@ def word_terms(normalized_word: str) -> WordTerms:
     linked = [
         ms[i].group(2) is not None
         and ms[i + 1].group(2) is not None
-        and _hyphen_linked(s, ms[i].group(2), ms[i].end(), ms[i + 1].group(2), ms[i + 1].start())
+        and hyphen_linked(s, ms[i].group(2), ms[i].end(), ms[i + 1].group(2), ms[i + 1].start())
         for i in range(len(ms) - 1)
     ]
     segments: list[list[str]] = [[]]
@@ -310,156 +307,10 @@ class JapaneseUnigramTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for i, c in enumerate(_NON_CJK_RE.sub("", _normalize_cached(value))):
+        for i, c in enumerate(_NON_CJK_RE.sub("", normalize_cached(value))):
             t.text, t.boost, t.stopped = c, 1.0, False
             if positions:
                 t.pos = start_pos + i
             if chars:
                 t.startchar = t.endchar = start_char
             yield t
-
-
-#: Postings of one text in columns: terms, frequencies, weights, encoded values (same length each).
-Columns = tuple[list[str], list[int], list[float], list[bytes]]
-
-
-class _SinglePosition(dict[int, bytes]):
-    """``Positions.encode([pos])`` per position, computed once: most bigrams occur once per text."""
-
-    def __missing__(self, pos: int) -> bytes:
-        value = self[pos] = _encode_positions([pos])
-        return value
-
-
-class _PackedCount(dict[int, bytes]):
-    """``pack_uint(n)`` per count, computed once."""
-
-    def __missing__(self, n: int) -> bytes:
-        value = self[n] = pack_uint(n)
-        return value
-
-
-_SINGLE_POSITION = _SinglePosition()
-_PACKED_COUNT = _PackedCount()
-
-
-class _FloatCount(dict[int, float]):
-    def __missing__(self, n: int) -> float:
-        value = self[n] = float(n)
-        return value
-
-
-_FLOAT_COUNT = _FloatCount()
-
-
-def _weights(freqs: list[int], field_boost: float) -> list[float]:
-    # float(n) objects repeat; the bulk writer keeps one reference per posting, not one float each.
-    if field_boost == 1.0:
-        return list(map(_FLOAT_COUNT.__getitem__, freqs))
-    return [n * field_boost for n in freqs]
-
-
-def _encode_positions(poslist: list[int]) -> bytes:
-    """``Positions.encode`` (count, then the pickled position deltas) with C-level deltas."""
-    n = len(poslist)
-    if n == 2:  # the commonest repeat; unpacking is cheaper than slicing twice
-        first, second = poslist
-        deltas = [first, second - first]
-    else:
-        deltas = [poslist[0], *map(operator.sub, poslist[1:], poslist[:-1])]
-    return _PACKED_COUNT[n] + pickle.dumps(deltas, 2)
-
-
-class _ColumnsFormat:
-    """Mixin: ``word_values`` from ``columns`` (whoosh's writer); the bulk writer reads ``columns``."""
-
-    field_boost: float
-
-    def columns(self, value: str) -> Columns:  # pragma: no cover - every format defines it
-        raise NotImplementedError
-
-    def word_values(self, value, analyzer, **kwargs):  # type: ignore[no-untyped-def]
-        if not isinstance(value, str):
-            return super().word_values(value, analyzer, **kwargs)  # type: ignore[misc]
-        return zip(*self.columns(value), strict=True)
-
-
-class BigramPositions(_ColumnsFormat, Positions):
-    """Positions format that computes bigram-field postings directly (no ``Token`` per term)."""
-
-    def columns(self, value: str) -> Columns:
-        """Return the bigram field's postings of ``value`` (positions ascending per term)."""
-        # Sorting the (term, position) pairs in C groups each term's positions, already ascending
-        # (a bridge may repeat an earlier bigram at a smaller position).
-        ordered = sorted(bigram_tokens(value))
-        positions = list(map(itemgetter(1), ordered))
-        counts = Counter(map(itemgetter(0), ordered))
-        terms = list(counts)
-        freqs = list(counts.values())
-        if len(terms) == len(ordered):
-            values = list(map(_SINGLE_POSITION.__getitem__, positions))
-        else:
-            values = []
-            append = values.append
-            i = 0
-            for n in freqs:
-                append(_SINGLE_POSITION[positions[i]] if n == 1 else _encode_positions(positions[i : i + n]))
-                i += n
-        return terms, freqs, _weights(freqs, self.field_boost), values
-
-
-class BigramFrequency(_ColumnsFormat, Frequency):
-    """Frequency format for a bigram field without phrase support (smaller, faster to build)."""
-
-    def columns(self, value: str) -> Columns:
-        """Return the bigram field's postings of ``value`` (frequencies only)."""
-        counts = Counter(map(itemgetter(0), bigram_tokens(value)))
-        freqs = list(counts.values())
-        return (
-            list(counts),
-            freqs,
-            _weights(freqs, self.field_boost),
-            list(map(_PACKED_COUNT.__getitem__, freqs)),
-        )
-
-
-class CharFrequency(_ColumnsFormat, Frequency):
-    """Frequency format for the unigram field, counted with ``collections.Counter`` in C."""
-
-    def columns(self, value: str) -> Columns:
-        """Return the unigram field's postings of ``value``."""
-        counts = unigram_counts(value)
-        freqs = list(counts.values())
-        return (
-            list(counts),
-            freqs,
-            _weights(freqs, self.field_boost),
-            list(map(_PACKED_COUNT.__getitem__, freqs)),
-        )
-
-
-def text_fields(
-    name: str, *, stored: bool = False, phrase: bool = True, field_boost: float = 1.0
-) -> dict[str, FieldType]:
-    """Return the whoosh field definitions for one logical Japanese text field ``name``.
-
-    ``{name: bigram field, name + "_uni": unigram field}``; give both the same text when adding a
-    document (``field_values``).  ``phrase=True`` stores bigram
-    positions so quoted phrases are exact (``Phrase``); with ``phrase=False`` the index is smaller
-    and quoted phrases fall back to an AND of their terms (pass ``phrase=False`` to the query
-    parser too).  ``stored`` stores the original text on the bigram field (for snippets).
-    """
-    bigram = TEXT(analyzer=JapaneseBigramTokenizer(), phrase=phrase, stored=stored, field_boost=field_boost)
-    bigram.format = (BigramPositions if phrase else BigramFrequency)(field_boost=field_boost)
-    unigram = TEXT(analyzer=JapaneseUnigramTokenizer(), phrase=False, field_boost=field_boost)
-    unigram.format = CharFrequency(field_boost=field_boost)
-    return {name: bigram, name + UNIGRAM_SUFFIX: unigram}
-
-
-def field_values(name: str, text: str) -> dict[str, str]:
-    """Return the ``add_document`` keyword arguments that index ``text`` into logical field ``name``.
-
-    Both whoosh fields of ``text_fields(name)`` need the same text:
-    ``writer.add_document(id=…, **field_values("body", body))``.
-    """
-    return {name: text, name + UNIGRAM_SUFFIX: text}

@@ -38,9 +38,9 @@ from whoosh.index import Index, LockError
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from docsearch.analyzer import field_values, text_fields
 from docsearch.bulkparallel import BulkWriter, bulk_writer
 from docsearch.matching import warm
+from docsearch.postings import field_values, text_fields
 
 log = logging.getLogger(__name__)
 

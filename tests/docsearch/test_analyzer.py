@@ -11,12 +11,11 @@ from whoosh.filedb.filestore import FileStorage
 
 from docsearch.analyzer import (
     bigram_tokens,
-    field_values,
     normalize,
     normalize_with_offsets,
-    text_fields,
     unigram_counts,
 )
+from docsearch.postings import field_values, text_fields
 from docsearch.query import parse_user_query
 from docsearch.synonyms import SynonymTable, get_synonyms, load_synonyms
 from docsearch.variants import ITAIJI, okurigana_skeleton
@@ -232,7 +231,8 @@ def test_bigram_postings_are_whooshs_positions_encoding(text: str) -> None:
     """Are the bigram field's values whoosh's Positions encoding of the tokenizer's positions"""
     from whoosh.formats import Positions
 
-    from docsearch.analyzer import BigramPositions, JapaneseBigramTokenizer
+    from docsearch.analyzer import JapaneseBigramTokenizer
+    from docsearch.postings import BigramPositions
 
     fmt = BigramPositions()
     expected = sorted(Positions.word_values(fmt, text, JapaneseBigramTokenizer()))
