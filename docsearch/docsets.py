@@ -428,13 +428,15 @@ _VALUES_START = b"c_codecs\nencode\n"
 def _ids_and_weights(stored: bytes, compressed: bool, count: int) -> tuple[Any, Any]:
     """Unpickle a block's (ids, weights) without its values (positions, packed frequencies).
 
-    Unpickling the values costs most of the time (a ``_codecs.encode`` call per posting) and
-    neither matching nor scoring needs them, so only the start of the block is decompressed, the
-    pickle is cut where the values start and closed as a 2-tuple.  A cut that does not give
-    ``count`` ids falls back to the whole pickle.
+    In a block of whoosh's writer (pickle protocol 2), unpickling the values costs most of the time
+    (a ``_codecs.encode`` call per posting) and neither matching nor scoring needs them, so only the
+    start of the block is decompressed, the pickle is cut where the values start and closed as a
+    2-tuple.  A cut that does not give ``count`` ids falls back to the whole pickle.  The rebuild
+    writer's blocks (protocol 3, ``bulkwriter.PICKLE_PROTOCOL``) hold values as plain bytes, which
+    unpickle fast: they are read whole.
     """
-    body = _head(stored, count) if compressed else stored
-    cut = body.find(_VALUES_START)
+    body, whole = _head(stored, count) if compressed else (stored, True)
+    cut = body.find(_VALUES_START) if body[1:2] == b"\x02" else -1
     if cut > 0:
         # More than 3 values are a MARK ... TUPLE; up to 3, TUPLE1-3 after the items.
         head = body[: cut - 1] if count > 3 and body[cut - 1] == 0x28 else body[:cut]
@@ -445,21 +447,24 @@ def _ids_and_weights(stored: bytes, compressed: bool, count: int) -> tuple[Any, 
         else:
             if len(ids) == count and (weights is None or isinstance(weights, float) or len(weights) == count):
                 return ids, weights
-    if compressed:
+    if not whole:
         body = zlib.decompress(stored)
     ids, weights, _ = pickle.loads(body)  # noqa: S301 - as above
     return ids, weights
 
 
-def _head(stored: bytes, count: int) -> bytes:
-    """Decompress ``stored`` until the values start (or to the end)."""
+def _head(stored: bytes, count: int) -> tuple[bytes, bool]:
+    """Decompress ``stored`` until the values start, or wholly if it is not protocol 2; and whether
+    all of it was decompressed."""
     inflater = zlib.decompressobj()
     # Ids take 2-5 bytes each and weights (when stored) 9: usually one step reaches the values.
     step = 14 * count + 64
     body = inflater.decompress(stored, step)
+    if body[1:2] != b"\x02":
+        return body + inflater.decompress(inflater.unconsumed_tail), True
     while inflater.unconsumed_tail and body.find(_VALUES_START, max(0, len(body) - step - 16)) < 0:
         body += inflater.decompress(inflater.unconsumed_tail, step)
-    return body
+    return body, not inflater.unconsumed_tail
 
 
 def facet_column(reader: IndexReader, fieldname: str) -> FacetColumn:

@@ -81,7 +81,10 @@ def test_postings_equal_whooshs_for_every_term(ix: windex.Index) -> None:
 )
 @pytest.mark.parametrize("values", ["bytes", "none", "joined"])
 @pytest.mark.parametrize("compressed", [False, True])
-def test_block_ids_and_weights_without_values(count: int, weights, values: str, compressed: bool) -> None:
+@pytest.mark.parametrize("protocol", [2, 3])  # whoosh's writer, the rebuild writer
+def test_block_ids_and_weights_without_values(
+    count: int, weights, values: str, compressed: bool, protocol: int
+) -> None:
     """Does the cut before a block's values give its ids and weights, whatever the block holds"""
     ids = tuple(range(3, 3 + 7 * count, 7))
     if weights == "varied":
@@ -90,7 +93,7 @@ def test_block_ids_and_weights_without_values(count: int, weights, values: str, 
         weights = struct.unpack(">d", struct.pack(">d", 2.0)[:-1] + b"(")[0]
     encoded = [b"\x00\x00\x00\x01" + pickle.dumps([i * 3], 2) for i in range(count)]
     vs = {"bytes": tuple(encoded), "none": None, "joined": b"".join(encoded)}[values]
-    body = pickle.dumps((ids, weights, vs), 2)
+    body = pickle.dumps((ids, weights, vs), protocol)
     stored = zlib.compress(body, 1) if compressed else body
     assert docsets._ids_and_weights(stored, compressed, count) == (ids, weights)
 
