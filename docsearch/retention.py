@@ -121,9 +121,7 @@ def dispose_locked(doc: Document, reason: str, actor_name: str) -> DisposalRecor
         if still_used is None:
             session.delete(session.get(StoredFile, digest))
             orphaned.append(digest)
-    audit.record(
-        "document.dispose", actor=actor_name, target=f"document:{doc.id}", detail={"reason": reason}
-    )
+    audit.record("document.dispose", actor=actor_name, target=f"document:{doc.id}", detail={"reason": reason})
     indexer.enqueue("document", doc.id)
     indexer.drain_after_commit()
 
