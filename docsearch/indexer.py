@@ -121,6 +121,10 @@ COUNTS: dict[str, Callable[[Session], int]] = {
 }
 
 
+#: Seconds a stopping server waits for its last drain (``drain_before_exit``).
+STOP_DRAIN_SECONDS = 30.0
+
+
 # --- the outbox ---------------------------------------------------------------------------------
 
 
@@ -189,6 +193,17 @@ def wait_idle(timeout: float | None = None) -> bool:
     """
     worker = current_app.extensions.get("docsearch_drainer")
     return True if worker is None else worker.wait(timeout)
+
+
+def drain_before_exit(timeout: float = STOP_DRAIN_SECONDS) -> bool:
+    """Have this process's drainer apply every outbox row committed so far; wait up to ``timeout``.
+
+    For a server that is stopping: rows it leaves would wait for the next start's first commit.
+    Returns False when the drain did not finish (the rows stay, as always).
+    """
+    worker = _drainer()
+    worker.request()
+    return worker.wait(timeout)
 
 
 def get_index() -> SearchIndex:

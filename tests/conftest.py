@@ -276,6 +276,8 @@ def server_env(app: Any, **extra: str) -> dict[str, str]:
             "WORKSPACE_SECRET_KEY": app.config["SECRET_KEY"],
             "WORKSPACE_ARGON2_TIME_COST": "1",
             "WORKSPACE_ARGON2_MEMORY_KIB": "8192",
+            # A stop (SIGTERM) waits this long for open sockets: the browser pages of a test.
+            "WORKSPACE_SHUTDOWN_GRACE_SECONDS": "0.5",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 import time
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from workspace import audit, directory, filestore, migrate
+from workspace import audit, directory, filestore, migrate, signals
 
 
 def init_app(app: Flask) -> None:
@@ -77,8 +79,29 @@ def _serve(host: str, port: int) -> None:
     migrate.upgrade(app)
     if app.config["DIRECTORY"] == "ldap":
         socketio.start_background_task(_sync_forever, app)
+    _stop_on_signals(socketio, app.config["SHUTDOWN_GRACE_SECONDS"])
     click.echo(f"serving on http://{host}:{port}", err=True)
     socketio.run(app, host=host, port=port, log_output=False, use_reloader=False)
+    # The server took its last request: let the domains finish what they owe (the search index
+    # applies the outbox rows committed just before the stop), then exit normally.
+    click.echo("server stopped; finishing background work", err=True)
+    signals.server_stopping.send(app)
+    click.echo("stopped", err=True)
+
+
+def _stop_on_signals(socketio: Any, grace: float) -> None:
+    """On SIGTERM (systemd's stop) or SIGINT: stop taking requests, give those in flight ``grace``
+    seconds, then return from ``socketio.run`` (instead of dying mid-request with work pending)."""
+    import gevent
+
+    def stop() -> None:
+        server = socketio.wsgi_server
+        if server is not None:
+            server.stop(timeout=grace)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # The callback runs in the event loop and must not block: the stop runs in its own greenlet.
+        gevent.signal_handler(signum, gevent.spawn, stop)
 
 
 def _sync_forever(app: Flask) -> None:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "SECTION_CHIEF_TITLES": "係長",
     "DEPARTMENT_HEAD_TITLES": "課長,事務局長,局長",
     "ASYNC_MODE": "threading",
+    "SHUTDOWN_GRACE_SECONDS": 5.0,  # `workspace serve` on SIGTERM: how long requests in flight may finish
     "ARGON2_TIME_COST": 0,  # 0 = argon2-cffi's default
     "ARGON2_MEMORY_KIB": 0,  # 0 = argon2-cffi's default (64 MiB)  # `workspace serve` switches to gevent
     "LDAP_URL": "ldap://127.0.0.1:389",

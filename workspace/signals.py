@@ -13,6 +13,8 @@ user_deactivated = _signals.signal("user-deactivated")  # user_id
 socket_connected = _signals.signal("socket-connected")  # user_id, sid — receivers join server-chosen rooms
 socket_disconnected = _signals.signal("socket-disconnected")  # user_id, sid
 demo_village_created = _signals.signal("demo-village-created")  # (no kwargs) — domains add their demo data
+# (no kwargs) — `workspace serve` took its last request (SIGTERM/SIGINT): finish background work now
+server_stopping = _signals.signal("server-stopping")
 
 # Chat (sender: chat.service)
 message_created = _signals.signal("message-created")  # message_id, channel_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from docsearch import indexer
 from docsearch.index import IndexBusy, SearchIndex
 from docsearch.models import IndexOutbox
+from tests.conftest import LiveServer, free_port, server_env
 from tests.docsearch.conftest import search, upload
 from workspace import db, signals
 
@@ -156,3 +158,26 @@ def test_reindex_has_no_gap_and_keeps_changes_made_meanwhile(
     assert titles == ["改訂 観光振興計画"]
     assert not index.path.with_name(index.path.name + ".new").exists()
     assert not index.path.with_name(index.path.name + ".old").exists()
+
+
+def test_stopping_server_applies_the_outbox_before_it_exits(
+    app: Any, client: Any, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    """When `workspace serve` is stopped (SIGTERM, as systemd stops it), does it apply the outbox
+    rows committed before, and exit cleanly instead of leaving them for the next start"""
+    indexer.ready_index()
+    app.config["SEARCH_DRAIN_ON_COMMIT"] = False  # this process leaves the row to the server
+    doc = upload(client, tokens["yamada"], "除雪計画の見直し".encode(), "josetsu.txt").get_json()
+    app.config["SEARCH_DRAIN_ON_COMMIT"] = True
+    assert _outbox() == 1
+    server = LiveServer(server_env(app), free_port(), tmp_path / "server.log")
+    try:
+        assert _outbox() == 1  # starting drains nothing: the row waits for the server's next commit
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(60) == 0
+    finally:
+        server.stop()
+    assert "stopped" in server.log.read_text()
+    assert _outbox() == 0
+    found = search(client, tokens["yamada"], q="除雪計画").get_json()["results"]
+    assert [r["id"] for r in found] == [doc["id"]]
