@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from chat import channels, export, retention
@@ -37,6 +37,11 @@ def purge_command() -> None:
             else "unsent uploads"
         )
         click.echo(f"{where}: {r.messages} messages, {r.attachments} attachments, {r.files} files removed")
+    if any(r.messages for r in results) and not current_app.config.get("REDIS_URL"):
+        # This process cannot reach the server's sockets without the message queue.
+        click.echo(
+            "open chat pages show the purged messages until they are reloaded (no WORKSPACE_REDIS_URL)"
+        )
 
 
 @chat_group.command("export")

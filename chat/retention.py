@@ -151,7 +151,7 @@ def _purge_channel(channel_id: int, days: int, cutoff: dt.datetime, actor: str) 
         for message_id in ids:  # the search index drops what the database no longer holds
             signals.message_deleted.send(app, message_id=message_id, channel_id=channel_id)
         # Open chat pages drop the purged messages at once.  From the CLI this reaches the server's
-        # sockets only through the message queue (REDIS_URL); without one, a page sees the purge on
+        # sockets only through the message queue (WORKSPACE_REDIS_URL); without one, a page sees the purge on
         # its next load, as the history API no longer returns the messages.
         realtime.emit_to_room(
             rooms.channel_room(channel_id), "messages:purged", {"channel_id": channel_id, "ids": ids}
