@@ -72,11 +72,18 @@ def _decode(code_points: np.ndarray) -> str:
     return code_points.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
+#: Positions whose single-position encoding is kept (``_SinglePosition``): a page of text holds a
+#: few thousand; one huge extracted text must not leave millions of entries for the process's life.
+CACHED_POSITIONS = 65536
+
+
 class _SinglePosition(dict[int, bytes]):
     """``Positions.encode([pos])`` per position, computed once: most bigrams occur once per text."""
 
     def __missing__(self, pos: int) -> bytes:
-        value = self[pos] = _encode_positions([pos])
+        value = _encode_positions([pos])
+        if pos < CACHED_POSITIONS:
+            self[pos] = value
         return value
 
 

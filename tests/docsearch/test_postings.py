@@ -52,6 +52,7 @@ EDGE_CASES = [
     "a1" + "b2" * 300,
     "𠮷野家の𠮷",
     "\ud800予算\ud800",
+    "予、、算",  # no two Japanese characters side by side: no bigram
 ]
 
 
@@ -108,3 +109,15 @@ def test_field_formats_normalise_and_match_the_reference_on_index_entries() -> N
             terms, freqs, weights, _values = unigram.columns(text)
             assert dict(zip(terms, freqs, strict=True)) == unigram_counts(text)
             assert weights == [float(n) for n in freqs]
+
+
+def test_position_cache_stays_bounded_by_a_huge_text() -> None:
+    """Does a text with more positions than the cache keeps get every position right, the cache
+    staying bounded"""
+    from docsearch import postings
+
+    rng = random.Random(3)
+    kanji = [chr(c) for c in range(0x4E00, 0x9FA0)]
+    text = "".join(rng.choices(kanji, k=postings.CACHED_POSITIONS + 5000))  # nearly every bigram once
+    assert fast_bigram_columns(text) == reference_bigram_columns(text)
+    assert max(postings._SINGLE_POSITION) < postings.CACHED_POSITIONS
