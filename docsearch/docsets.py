@@ -19,12 +19,14 @@ numeric columns (``date``) for sorting.
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 import threading
 import weakref
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +91,21 @@ class _SegmentCache:
         self.facets: dict[str, FacetColumn] = {}
         self.lengths: dict[str, np.ndarray] = {}
         self.numbers: dict[str, np.ndarray] = {}
+
+    def remembered(self, lru: OrderedDict[Any, Any], key: Any, load: Callable[[], Any], limit: int) -> Any:
+        """Return ``lru[key]``, loading it (outside the lock: reads are slow) and evicting the
+        least recently used entry beyond ``limit``."""
+        with self.lock:
+            found = lru.get(key)
+            if found is not None:
+                lru.move_to_end(key)
+                return found
+        found = load()
+        with self.lock:
+            lru[key] = found
+            while len(lru) > limit:
+                lru.popitem(last=False)
+        return found
 
 
 #: Segment caches by segment id: a segment's postings and columns never change once written, and
@@ -215,18 +232,23 @@ def _matcher_mask(searcher: Searcher, q: wq.Query, within: Mask | None, n: int) 
         if matcher.is_active():
             found[list(matcher.all_ids())] = True
         return found
-    hits = []
-    for docnum in np.flatnonzero(within).tolist():
+    candidates = np.flatnonzero(within).tolist()
+    found[[candidates[i] for i in matched_positions(matcher, candidates)]] = True
+    return found
+
+
+def matched_positions(matcher: Any, docnums: list[int]) -> Iterator[int]:
+    """Yield the index ``i`` of each ``docnums[i]`` (ascending) that whoosh's ``matcher`` matches,
+    leaving the matcher on it (for its score); skips ahead instead of visiting every match."""
+    for i, docnum in enumerate(docnums):
         if not matcher.is_active():
-            break
+            return
         if matcher.id() < docnum:
             matcher.skip_to(docnum)
             if not matcher.is_active():
-                break
+                return
         if matcher.id() == docnum:
-            hits.append(docnum)
-    found[hits] = True
-    return found
+            yield i
 
 
 def _phrase_mask(reader: IndexReader, q: wq.Phrase, within: Mask) -> Mask | None:
@@ -294,18 +316,8 @@ def term_values(reader: IndexReader, fieldname: str, text: Any) -> list[Any]:
     """
     btext = reader.schema[fieldname].to_bytes(text)
     cache = _cache(reader)
-    key = (fieldname, btext)
-    with cache.lock:
-        values = cache.values.get(key)
-        if values is not None:
-            cache.values.move_to_end(key)
-            return values
-    values = _read_values(reader, fieldname, btext)
-    with cache.lock:
-        cache.values[key] = values
-        while len(cache.values) > VALUES_CACHE_SIZE:
-            cache.values.popitem(last=False)
-    return values
+    load = functools.partial(_read_values, reader, fieldname, btext)
+    return cache.remembered(cache.values, (fieldname, btext), load, VALUES_CACHE_SIZE)
 
 
 def _read_values(reader: IndexReader, fieldname: str, btext: bytes) -> list[Any]:
@@ -356,18 +368,8 @@ def term_postings(reader: IndexReader, fieldname: str, text: Any) -> Postings:
     except ValueError:
         return _empty()
     cache = _cache(reader)
-    key = (fieldname, btext)
-    with cache.lock:
-        postings = cache.terms.get(key)
-        if postings is not None:
-            cache.terms.move_to_end(key)
-            return postings
-    postings = _read_postings(reader, fieldname, btext)
-    with cache.lock:
-        cache.terms[key] = postings
-        while len(cache.terms) > TERM_CACHE_SIZE:
-            cache.terms.popitem(last=False)  # the least recently used
-    return postings
+    load = functools.partial(_read_postings, reader, fieldname, btext)
+    return cache.remembered(cache.terms, (fieldname, btext), load, TERM_CACHE_SIZE)
 
 
 def _read_postings(reader: IndexReader, fieldname: str, btext: bytes) -> Postings:

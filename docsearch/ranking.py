@@ -27,7 +27,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-from docsearch.docsets import Mask, field_lengths, query_mask, term_postings
+from docsearch.docsets import Mask, field_lengths, matched_positions, query_mask, term_postings
 
 
 def scores(
@@ -117,13 +117,6 @@ class _Scorer:
         """Scores from whoosh's own matcher (a query kind the vector path does not know)."""
         out = np.zeros(len(self.docs), dtype=np.float64)
         matcher = q.matcher(self.leaf, self.leaf.context())
-        for i, docnum in enumerate(self.docs.tolist()):
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                out[i] = matcher.score()
+        for i in matched_positions(matcher, self.docs.tolist()):
+            out[i] = matcher.score()
         return out
