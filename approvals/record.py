@@ -114,12 +114,12 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
 
     state = RequestState.from_dict(row.state)
     boxes = stamp_boxes(state)
-    rows = [[pdf.StampBox(b.role, b.imprint, b.mark) for b in boxes if b.row == r] for r in (0, 1)]
+    stamp_rows = [[pdf.StampBox(b.role, b.imprint, b.mark) for b in boxes if b.row == r] for r in (0, 1)]
     actor_ids = {h.actor_id for h in state.history}
     names = {}
     if actor_ids:
-        rows = db.session().execute(select(User.id, User.display_name).where(User.id.in_(actor_ids)))
-        names = {user_id: name for user_id, name in rows}
+        found = db.session().execute(select(User.id, User.display_name).where(User.id.in_(actor_ids)))
+        names = {user_id: name for user_id, name in found}
     decide = state.steps[-1] if state.steps else None
     return pdf.RecordSheet(
         request_id=row.id,
@@ -134,7 +134,7 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
         retention_years=row.retention_years,
         authority_label=(decide.label if decide and decide.label else "決裁"),
         amount=row.amount,
-        stamp_rows=[r for r in rows if r],
+        stamp_rows=[r for r in stamp_rows if r],
         attachments=[
             pdf.AttachmentLine(a["name"], a["size"], a["sha256"]) for a in attachments.manifest(row)
         ],
