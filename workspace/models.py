@@ -8,6 +8,7 @@ import re
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from workspace.db import Base
 
@@ -17,13 +18,31 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class UTCDateTime(DateTime):
-    """A timezone-aware column type; SQLite returns naive values, which we read as UTC."""
+class UTCDateTime(TypeDecorator):
+    """A timestamp column that holds one instant on every database: UTC in, aware UTC out.
 
+    SQLite has no time zone type: SQLAlchemy writes an aware value's wall-clock digits and drops the
+    offset, so a JST value (calendar.now()) came back nine hours late. Converting to UTC before the
+    write, and attaching UTC after the read, makes SQLite and PostgreSQL agree. Naive values are
+    refused: nobody can tell which clock they were read from.
+    """
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"timestamp columns take timezone-aware datetimes, not {value!r}")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class Department(Base):
