@@ -31,6 +31,16 @@ def today() -> dt.date:
     return now().date()
 
 
+def greeting(at: dt.datetime) -> str:
+    """Return the greeting for a moment of the day in JST: おはようございます, こんにちは or こんばんは."""
+    hour = to_jst(at).hour
+    if 4 <= hour < 11:
+        return "おはようございます"
+    if 11 <= hour < 18:
+        return "こんにちは"
+    return "こんばんは"
+
+
 def to_jst(value: dt.datetime) -> dt.datetime:
     """Return an aware datetime in JST; naive values are taken to be UTC (how the database stores them)."""
     if value.tzinfo is None:

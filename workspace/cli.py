@@ -17,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from workspace import audit, directory, filestore, migrate, signals
+from workspace import audit, directory, filestore, migrate, signals, ui
 
 
 def init_app(app: Flask) -> None:
@@ -59,20 +59,26 @@ def _redacted(url: str) -> str:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Debug mode: templates fail on undefined variables.")
 @with_appcontext
-def serve_command(host: str, port: int) -> None:
+def serve_command(host: str, port: int, debug: bool) -> None:
     """Serve HTTP and WebSocket with gevent (a production server, not Werkzeug's)."""
-    _serve(host, port)
+    _serve(host, port, debug=debug)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, *, debug: bool = False) -> None:
     app = current_app._get_current_object()
+    if debug:
+        app.debug = True
+        ui.strict_templates(app)
     if app.config["ASYNC_MODE"] != "gevent":
         # gevent must patch the standard library before anything else is imported, so a server
         # started through `flask --app wsgi serve` re-executes itself through the patched entry point.
         os.environ["WORKSPACE_ASYNC_MODE"] = "gevent"
         os.execv(  # noqa: S606 - re-exec of our own interpreter
-            sys.executable, [sys.executable, "-m", "workspace", "serve", "--host", host, "--port", str(port)]
+            sys.executable,
+            [sys.executable, "-m", "workspace", "serve", "--host", host, "--port", str(port)]
+            + (["--debug"] if debug else []),
         )
     from workspace.realtime import socketio
 

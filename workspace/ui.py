@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from jinja2 import StrictUndefined
 
 from workspace import calendar
 
@@ -82,10 +83,20 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
+def strict_templates(app: Flask) -> None:
+    """Make a template that names a variable its view never passes fail instead of rendering blank.
+
+    The home page once greeted 「、山田 太郎さん」 and every test passed; tests and ``serve --debug`` run so.
+    """
+    app.jinja_env.undefined = StrictUndefined
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals used by templates/base.html."""
     app.session_interface = SessionInterface()
     app.jinja_env.filters.update(wareki=wareki_filter, wareki_both=both_filter, jst=datetime_filter)
+    if app.testing or app.debug or app.config.get("STRICT_TEMPLATES"):
+        strict_templates(app)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

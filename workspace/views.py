@@ -96,9 +96,11 @@ def logout() -> Any:
 @login_required
 def home() -> Any:
     """The morning page: who I am, today's date in both calendars, the current 年度."""
-    today = calendar.today()
+    now = calendar.now()
+    today = now.date()
     return render_template(
         "workspace/home.html",
+        greeting=calendar.greeting(now),
         today=today,
         fiscal_year=calendar.fiscal_year_label(calendar.fiscal_year(today)),
     )

@@ -132,3 +132,36 @@ def test_reenabling_a_user_tells_the_domains(app, village):
     finally:
         signals.user_changed.disconnect(receiver)
     assert seen == [{"user_id": village["yamada"].id, "created": False, "department_changed": True}]
+
+
+def test_home_greets_the_person_with_a_greeting_before_the_comma(client, village):
+    """Does the home page say 「おはようございます、山田 太郎さん」 (or the hour's greeting), never 「、山田…」?"""
+    import re
+
+    login(client, "yamada")
+    html = client.get("/").get_data(as_text=True)
+    heading = re.search(r"<h1>(.*?)</h1>", html).group(1)
+    assert re.fullmatch(r"(おはようございます|こんにちは|こんばんは)、山田 太郎さん", heading), heading
+
+
+def test_templates_fail_on_a_variable_the_view_never_passes(app):
+    """Is a missing template variable an error in tests (StrictUndefined), not a blank?"""
+    import jinja2
+    import pytest
+
+    with pytest.raises(jinja2.UndefinedError):
+        app.jinja_env.from_string("{{ greeting }}、さん").render()
+
+
+def test_greeting_follows_the_hour_in_japan():
+    import datetime as dt
+
+    from workspace import calendar
+
+    def at(hour):
+        return dt.datetime(2026, 12, 3, hour, 0, tzinfo=calendar.JST)
+
+    assert calendar.greeting(at(8)) == "おはようございます"
+    assert calendar.greeting(at(13)) == "こんにちは"
+    assert calendar.greeting(at(19)) == "こんばんは"
+    assert calendar.greeting(dt.datetime(2026, 12, 2, 23, 0, tzinfo=dt.UTC)) == "おはようございます"  # 08:00 JST
