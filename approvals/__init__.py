@@ -20,4 +20,8 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     filestore.register(app, filestore.Store("approvals", attachment_store.root, attachment_store.referenced))
     register_badge_counter(app, inbox.pending_count)
+    from approvals import home as _home
+    from workspace import home as _workspace_home
+
+    _workspace_home.register(app, _home.today)
     signals.demo_village_created.connect(lambda _sender, **_kw: route_store.install_defaults(), weak=False)

@@ -29,6 +29,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     events.register()
+    from chat import home as _home
+    from workspace import home as _workspace_home
+
+    _workspace_home.register(app, _home.today)
     cli.init_app(app)
     filestore.register(app, filestore.Store("chat", files.store_root, files.referenced))
     # weak=False: the receivers are module functions, but blinker must not drop them either way.

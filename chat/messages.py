@@ -209,6 +209,12 @@ def post(
     return message, True
 
 
+def mentions_me(user: User, body: str) -> bool:
+    """True when ``body`` names ``user`` (@username) or the whole channel (@channel, @all, @here)."""
+    names = {name.lower() for name in _MENTION.findall(body)}
+    return user.username.lower() in names or bool(names & _CHANNEL_MENTIONS)
+
+
 def mentioned_user_ids(channel: Channel, author: User, text: str) -> set[int]:
     """Return the members named by @username, or all members for @channel/@all/@here; never the author.
 

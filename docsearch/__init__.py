@@ -16,6 +16,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    from docsearch import home as _home
+    from workspace import home as _workspace_home
+
+    _workspace_home.register(app, _home.today)
     cli.init_app(app)
     receivers.connect(app)
     filestore.register(app, filestore.Store("documents", files.store_root, files.referenced))

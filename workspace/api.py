@@ -108,6 +108,26 @@ def revoke_token() -> Any:
     return "", 204
 
 
+@bp.get("/home")
+@api_login_required
+def home_today() -> Any:
+    """今日の仕事: what the home page shows the signed-in person.
+    ---
+    get:
+      summary: The signed-in person's work for today
+      tags: [auth]
+      responses:
+        200: {description: 'approvals_pending [{id, title, kind, drafter, waiting_days}],
+          approvals_pending_count, sent_back [{id, title, reason}], in_progress, post_review,
+          mentions_unread, channels_unread [{id, name, unread}], expiring_documents,
+          recent_documents, absent_today [{username, display_name}]'}
+        401: {description: not signed in}
+    """
+    from workspace import home
+
+    return jsonify(home.today_for(current_user))
+
+
 @bp.get("/me")
 @api_login_required
 def me() -> Any:

@@ -96,11 +96,16 @@ def logout() -> Any:
 @login_required
 def home() -> Any:
     """The morning page: who I am, today's date in both calendars, the current 年度."""
+    from workspace import home
+
     now = calendar.now()
     today = now.date()
+    work = home.today_for(current_user)
     return render_template(
         "workspace/home.html",
         greeting=calendar.greeting(now),
+        work=work,
+        nothing_to_do=home.is_empty(work),
         today=today,
         fiscal_year=calendar.fiscal_year_label(calendar.fiscal_year(today)),
     )
