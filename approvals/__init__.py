@@ -12,7 +12,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the approval blueprints and CLI commands on ``app``."""
     from approvals import api, api_attachments, attachment_store, cli, inbox, route_store, views  # noqa: F401
-    from workspace import filestore, signals
+    from approvals import home as approvals_home
+    from workspace import filestore, home, signals
     from workspace.ui import register_badge_counter
 
     app.register_blueprint(api.bp)  # api_attachments has added its routes to api.bp
@@ -20,8 +21,5 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     filestore.register(app, filestore.Store("approvals", attachment_store.root, attachment_store.referenced))
     register_badge_counter(app, inbox.pending_count)
-    from approvals import home as _home
-    from workspace import home as _workspace_home
-
-    _workspace_home.register(app, _home.today)
+    home.register(app, approvals_home.today)  # its part of 今日の仕事
     signals.demo_village_created.connect(lambda _sender, **_kw: route_store.install_defaults(), weak=False)

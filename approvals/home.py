@@ -53,12 +53,16 @@ def today(user: User) -> dict[str, Any]:
     today = calendar.today()
     pending, pending_total = _tasks([user.id, *absence.deputized_for(user.id)], TASK_PENDING, True)
     post_review, _ = _tasks([user.id], TASK_POST_REVIEW, True)
-    own = db.session().execute(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.drafter_id == user.id, ApprovalRequest.status.in_(OWN_OPEN))
-        .order_by(ApprovalRequest.updated_at.desc())
-        .limit(50)
-    ).scalars()
+    own = (
+        db.session()
+        .execute(
+            select(ApprovalRequest)
+            .where(ApprovalRequest.drafter_id == user.id, ApprovalRequest.status.in_(OWN_OPEN))
+            .order_by(ApprovalRequest.updated_at.desc())
+            .limit(50)
+        )
+        .scalars()
+    )
     sent_back, in_progress = [], []
     for row in own:
         if row.status == "sent_back":
@@ -68,11 +72,15 @@ def today(user: User) -> dict[str, Any]:
     away_ids = list(absence.active_map(today))
     away = []
     if away_ids:
-        away = db.session().execute(
-            select(User.username, User.display_name)
-            .where(User.id.in_(away_ids), User.active.is_(True))
-            .order_by(User.display_name)
-        ).all()
+        away = (
+            db.session()
+            .execute(
+                select(User.username, User.display_name)
+                .where(User.id.in_(away_ids), User.active.is_(True))
+                .order_by(User.display_name)
+            )
+            .all()
+        )
     return {
         "approvals_pending": [
             {

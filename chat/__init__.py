@@ -24,15 +24,13 @@ def init_app(app: Flask) -> None:
         rooms,
         views,
     )
-    from workspace import filestore, signals
+    from chat import home as chat_home
+    from workspace import filestore, home, signals
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     events.register()
-    from chat import home as _home
-    from workspace import home as _workspace_home
-
-    _workspace_home.register(app, _home.today)
+    home.register(app, chat_home.today)  # its part of 今日の仕事
     cli.init_app(app)
     filestore.register(app, filestore.Store("chat", files.store_root, files.referenced))
     # weak=False: the receivers are module functions, but blinker must not drop them either way.

@@ -18,17 +18,21 @@ SCAN_LIMIT = 1000  # unread messages read for mentions; beyond that the count is
 def today(user: User) -> dict[str, Any]:
     """Return the chat fields of 今日の仕事 for ``user`` (only channels they belong to)."""
     unread = [(channel, n) for channel, n in reads.my_channels(user) if n > 0]
-    bodies = db.session().execute(
-        select(Message.body)
-        .join(Member, and_(Member.channel_id == Message.channel_id, Member.user_id == user.id))
-        .where(
-            Message.id > Member.last_read_id,
-            Message.author_id != user.id,
-            Message.deleted_at.is_(None),
+    bodies = (
+        db.session()
+        .execute(
+            select(Message.body)
+            .join(Member, and_(Member.channel_id == Message.channel_id, Member.user_id == user.id))
+            .where(
+                Message.id > Member.last_read_id,
+                Message.author_id != user.id,
+                Message.deleted_at.is_(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(SCAN_LIMIT)
         )
-        .order_by(Message.id.desc())
-        .limit(SCAN_LIMIT)
-    ).scalars()
+        .scalars()
+    )
     return {
         "channels_unread": [
             {"id": c.id, "name": channels.display_name(c, user), "unread": n} for c, n in unread

@@ -12,14 +12,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Wire docsearch into app: blueprints, commands, signal receivers."""
     from docsearch import api, cli, files, receivers, views
-    from workspace import filestore
+    from docsearch import home as docsearch_home
+    from workspace import filestore, home
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
-    from docsearch import home as _home
-    from workspace import home as _workspace_home
-
-    _workspace_home.register(app, _home.today)
+    home.register(app, docsearch_home.today)  # its part of 今日の仕事
     cli.init_app(app)
     receivers.connect(app)
     filestore.register(app, filestore.Store("documents", files.store_root, files.referenced))

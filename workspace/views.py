@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from workspace import auth, calendar, db
 from workspace.extensions import limiter
+from workspace.home import is_empty, today_for
 from workspace.throttle import account_key, audit_breach, failed_sign_in
 
 bp = Blueprint("workspace", __name__)
@@ -95,17 +96,15 @@ def logout() -> Any:
 @bp.get("/")
 @login_required
 def home() -> Any:
-    """The morning page: who I am, today's date in both calendars, the current 年度."""
-    from workspace import home
-
+    """The morning page: 今日の仕事 (workspace.home), who I am, today's date in both calendars, the 年度."""
     now = calendar.now()
     today = now.date()
-    work = home.today_for(current_user)
+    work = today_for(current_user)
     return render_template(
         "workspace/home.html",
         greeting=calendar.greeting(now),
         work=work,
-        nothing_to_do=home.is_empty(work),
+        nothing_to_do=is_empty(work),
         today=today,
         fiscal_year=calendar.fiscal_year_label(calendar.fiscal_year(today)),
     )
