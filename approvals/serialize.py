@@ -30,10 +30,15 @@ ACTION_LABELS = {
 
 
 def _usernames(ids: set[int]) -> dict[int, str]:
+    return {uid: username for uid, (username, _) in _people(ids).items()}
+
+
+def _people(ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Return {user id: (username, 氏名)}."""
     if not ids:
         return {}
-    rows = db.session().execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return {uid: name for uid, name in rows}
+    rows = db.session().execute(select(User.id, User.username, User.display_name).where(User.id.in_(ids)))
+    return {uid: (username, name) for uid, username, name in rows}
 
 
 def _step_json(step: Step, names: dict[int, str]) -> dict[str, Any]:
@@ -142,14 +147,22 @@ def request_json(
         out["preview"] = True
         if error is not None:
             out["route_error"] = {"message": error.message_ja, "step_index": error.step_index}
+    display = {
+        uid: name
+        for uid, (_, name) in _people(
+            {h.actor_id for h in state.history} | {h.on_behalf_of for h in state.history if h.on_behalf_of}
+        ).items()
+    }
     out["history"] = [
         {
             "version": h.version,
             "action": h.action,
             "label": ACTION_LABELS.get(h.action, h.action),
             "actor": names.get(h.actor_id),
+            "actor_name": display.get(h.actor_id),
             "at": h.at,
             "on_behalf_of": names.get(h.on_behalf_of) if h.on_behalf_of is not None else None,
+            "on_behalf_of_name": display.get(h.on_behalf_of) if h.on_behalf_of is not None else None,
             "comment": h.comment,
             "step_index": h.step_index,
             "to_step": h.to_step,

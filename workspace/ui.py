@@ -40,10 +40,12 @@ def both_filter(value: dt.date | dt.datetime | None) -> str:
     return calendar.both(day) if day else ""
 
 
-def datetime_filter(value: dt.datetime | None) -> str:
-    """{{ t|jst }} → 令和8年11月26日 09:30."""
-    if value is None:
+def datetime_filter(value: dt.datetime | str | None) -> str:
+    """{{ t|jst }} → 令和8年11月26日 09:30 (a datetime, or an ISO 8601 string as the API gives)."""
+    if not value:
         return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     local = calendar.to_jst(value)
     return f"{calendar.wareki(local.date())} {local:%H:%M}"
 

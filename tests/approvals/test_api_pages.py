@@ -71,3 +71,21 @@ def test_absence_form(client: Any, org: dict[str, Any]) -> None:
     assert "田中 誠" in client.get("/approvals/absence").get_data(as_text=True)
     bad = client.post("/approvals/absence", data={**form, "deputy": "sato"})
     assert bad.status_code == 422 and "代理者には本人以外" in bad.get_data(as_text=True)
+
+
+def test_history_and_inbox_show_names_and_wareki_times_not_login_ids(app: Any, org: dict[str, Any]) -> None:
+    """Does the 処理履歴 say 山田 太郎 and 令和8年12月3日 09:30, never yamada or 2026-12-03 09:30?"""
+    import datetime as dt
+    import re
+
+    at = dt.datetime(2026, 12, 3, 9, 30, tzinfo=calendar.JST)
+    row = service.create(org["yamada"], {"route": "general", "title": "履歴", "submit": True}, at=at)
+    client = app.test_client()
+    login(client, "suzuki")
+    html = client.get(f"/approvals/{row.id}").get_data(as_text=True)
+    history = html[html.index("処理履歴") :]
+    cells = re.sub(r"<[^>]+>", " ", history)
+    assert "令和8年12月3日 09:30" in cells and "山田 太郎" in cells
+    assert not re.search(r"\byamada\b", cells) and "2026-12-03 09:30" not in cells
+    inbox = re.sub(r"<[^>]+>", " ", client.get("/approvals/").get_data(as_text=True))
+    assert "令和8年12月3日 09:30" in inbox and "2026-12-03 09:30" not in inbox
