@@ -187,6 +187,16 @@ def _boxes(row: Any) -> dict[int, list[Markup | None]]:
     return seals
 
 
+def _decider_label(button: tuple[str, str, str], data: dict[str, Any]) -> tuple[str, str, str]:
+    """On the 決裁 step the approve button says 決裁, or 専決 where a 専決 rule decides (never 承認)."""
+    action, label, style = button
+    steps = {step["index"]: step for step in data.get("steps", [])}
+    step = steps.get(data.get("current_step"))
+    if action == "approve" and step is not None and step["kind"] == "decide":
+        label = "専決" if "専決" in (step.get("label") or "") else "決裁"
+    return action, label, style
+
+
 @bp.get("/<int:request_id>")
 @login_required
 def detail(request_id: int) -> Any:
@@ -196,7 +206,7 @@ def detail(request_id: int) -> Any:
     except ApprovalError:
         abort(404)
     data = request_json(row, current_user)
-    buttons = [b for b in BUTTONS if b[0] in data["allowed_actions"]]
+    buttons = [_decider_label(b, data) for b in BUTTONS if b[0] in data["allowed_actions"]]
     can_attach = current_user.id == row.drafter_id and row.status in attachments.EDITABLE
     return render_template(
         "approvals/detail.html",

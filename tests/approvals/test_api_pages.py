@@ -89,3 +89,26 @@ def test_history_and_inbox_show_names_and_wareki_times_not_login_ids(app: Any, o
     assert not re.search(r"\byamada\b", cells) and "2026-12-03 09:30" not in cells
     inbox = re.sub(r"<[^>]+>", " ", client.get("/approvals/").get_data(as_text=True))
     assert "令和8年12月3日 09:30" in inbox and "2026-12-03 09:30" not in inbox
+
+
+def test_the_deciders_button_says_senketsu_or_kessai_never_shounin(app: Any, org: dict[str, Any]) -> None:
+    """Does the 係長 (回議) see 承認, the 課長 by a 専決 rule 専決, and the 村長 deciding 決裁?"""
+    import re
+
+    def labels(username: str, request_id: int) -> list[str]:
+        client = app.test_client()
+        login(client, username)
+        html = client.get(f"/approvals/{request_id}").get_data(as_text=True)
+        return re.findall(r'name="action" value="approve"[^>]*>([^<]+)<', html)
+
+    small = service.create(
+        org["yamada"], {"route": "general", "title": "少額", "amount": 1000, "submit": True}
+    )
+    assert labels("suzuki", small.id) == ["承認"]
+    service.act(org["suzuki"], small.id, "approve")
+    assert labels("sato", small.id) == ["専決"]  # 課長専決 up to ¥500,000
+    large = service.create(
+        org["yamada"], {"route": "general", "title": "高額", "amount": 9000000, "submit": True}
+    )
+    service.act(org["suzuki"], large.id, "approve")
+    assert labels("soncho", large.id) == ["決裁"]  # 村長決裁

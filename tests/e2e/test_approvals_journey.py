@@ -68,7 +68,8 @@ def test_draft_approve_on_phone_decide_and_download(
     desk = head.new_page()
     sign_in_page(desk, live_server.url, "sato")
     desk.goto(request_url)
-    desk.click("button[name=action][value=approve]")
+    assert desk.get_by_role("button", name="専決").count() == 1  # the 課長 decides by 課長専決, not 承認
+    desk.get_by_role("button", name="専決").click()
     desk.wait_for_selector(".flash-info")
     assert desk.inner_text("#request-status") == "決裁済み"
     assert desk.inner_text("#document-number") == "榛総第1号"
