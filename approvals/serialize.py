@@ -29,10 +29,6 @@ ACTION_LABELS = {
 }
 
 
-def _usernames(ids: set[int]) -> dict[int, str]:
-    return {uid: username for uid, (username, _) in _people(ids).items()}
-
-
 def _people(ids: set[int]) -> dict[int, tuple[str, str]]:
     """Return {user id: (username, 氏名)}."""
     if not ids:
@@ -111,12 +107,14 @@ def request_json(
     from approvals.service import preview_route  # service imports this module's labels
 
     state = RequestState.from_dict(row.state)
-    names = _usernames(
+    people = _people(
         {s.acted_by for st in state.steps for s in st.slots if s.acted_by is not None}
         | {h.actor_id for h in state.history}
         | {h.on_behalf_of for h in state.history if h.on_behalf_of is not None}
         | {p.user_id for p in state.post_reviews}
     )
+    names = {uid: username for uid, (username, _) in people.items()}
+    display = {uid: name for uid, (_, name) in people.items()}
     out: dict[str, Any] = {
         "id": row.id,
         "status": row.status,
@@ -147,12 +145,6 @@ def request_json(
         out["preview"] = True
         if error is not None:
             out["route_error"] = {"message": error.message_ja, "step_index": error.step_index}
-    display = {
-        uid: name
-        for uid, (_, name) in _people(
-            {h.actor_id for h in state.history} | {h.on_behalf_of for h in state.history if h.on_behalf_of}
-        ).items()
-    }
     out["history"] = [
         {
             "version": h.version,
