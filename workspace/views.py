@@ -142,6 +142,12 @@ def revoke_token(token_id: int) -> Any:
     return redirect(url_for("workspace.settings"))
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """The tab icon: browsers ask /favicon.ico whatever the page links, so answer rather than 404."""
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
+
+
 @bp.get("/healthz")
 def healthz() -> Any:
     """Report database and directory state; 503 when the database is down."""
