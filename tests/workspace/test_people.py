@@ -166,3 +166,12 @@ def test_settings_page_shows_the_name_and_lets_a_local_account_edit_its_reading(
     assert "ひらがなかカタカナ" in response.get_data(as_text=True)
     db.session().expire_all()
     assert directory.get_user("yamada").display_name_kana == "やまだ たろう"
+
+
+def test_every_demo_person_has_a_reading(app: Any) -> None:
+    """Does `workspace demo` give each person a 読み, so @かとう finds 加藤 浩 in the demo village?"""
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    missing = [u.username for u in directory.active_users() if not u.display_name_kana]
+    assert missing == []
+    assert [p.display_name for p in people.search("かとう")] == ["加藤 浩"]
