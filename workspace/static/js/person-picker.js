@@ -46,6 +46,7 @@
   Picker.prototype.bind = function () {
     var self = this;
     this.input.addEventListener("input", function () {
+      self.chooseWhenReady = false;
       if (!self.multiple && self.chosen.length) { self.setChosen([]); }  // typing again replaces the choice
       self.showError("");
       clearTimeout(self.timer);
@@ -72,7 +73,7 @@
   Picker.prototype.search = function () {
     var self = this;
     var query = this.input.value.trim();
-    if (!query) { this.close(); this.status.textContent = ""; return Promise.resolve(); }
+    if (!query) { this.close(); this.status.textContent = ""; this.chooseWhenReady = false; return Promise.resolve(); }
     var seq = ++this.seq;
     var url = "/api/v1/users?limit=" + LIMIT + "&q=" + encodeURIComponent(query);
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
@@ -88,6 +89,8 @@
       self.items = r.data.users.filter(function (p) { return taken.indexOf(p.username) < 0; });
       self.active = self.items.length ? 0 : -1;
       self.render();
+      if (self.chooseWhenReady && self.items.length) { self.choose(0); }
+      self.chooseWhenReady = false;
     }).catch(function () {
       if (seq === self.seq) { self.close(); self.status.textContent = "職員を検索できませんでした。"; }
     });
@@ -139,7 +142,17 @@
       this.active = (this.active + (event.key === "ArrowDown" ? 1 : n - 1)) % n;
       this.render();
     } else if (event.key === "Enter") {
-      if (open) { event.preventDefault(); this.choose(this.active); }
+      if (open) { event.preventDefault(); this.choose(this.active); return; }
+      var typed = this.input.value.trim();
+      var settled = !this.multiple && this.chosen.length && this.chosen[0].display_name === typed;
+      if (typed && !settled) {
+        // Enter before the candidates arrived: take the first one when they do, never submit the form
+        // with a half-typed name.
+        event.preventDefault();
+        clearTimeout(this.timer);
+        this.chooseWhenReady = true;
+        this.search();
+      }
     } else if (event.key === "Escape") {
       if (open) { event.preventDefault(); event.stopPropagation(); this.close(); }
       else if (this.input.value) { event.preventDefault(); event.stopPropagation(); this.input.value = ""; this.status.textContent = ""; }
@@ -194,7 +207,7 @@
         self.chosenList.appendChild(li);
       });
     }
-    this.root.dispatchEvent(new CustomEvent("person-picker:change", { detail: { people: people.slice() } }));
+    this.root.dispatchEvent(new CustomEvent("person-picker:change", { bubbles: true, detail: { people: people.slice() } }));
   };
 
   // Public: the usernames chosen, and a way to start over (a dialog opened again).
