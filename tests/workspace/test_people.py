@@ -175,3 +175,16 @@ def test_every_demo_person_has_a_reading(app: Any) -> None:
     missing = [u.username for u in directory.active_users() if not u.display_name_kana]
     assert missing == []
     assert [p.display_name for p in people.search("かとう")] == ["加藤 浩"]
+
+
+def test_openapi_documents_the_people_search(client: Any) -> None:
+    """Does the OpenAPI document describe /users (q, limit 1..50, 400) and /channels/{id}/members?"""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    users = spec["paths"]["/api/v1/users"]["get"]
+    limit = next(p for p in users["parameters"] if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}
+    assert {"200", "400", "401"} <= {str(k) for k in users["responses"]}
+    assert "display_name_kana" in users["responses"]["200"]["description"]
+    members = spec["paths"]["/api/v1/channels/{channel_id}/members"]
+    assert "get" in members and "post" in members
+    assert "mention" in members["get"]["responses"]["200"]["description"]
