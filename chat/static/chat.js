@@ -551,7 +551,6 @@
     }
   });
   els.form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
-
   els.older.addEventListener("click", loadOlder);
   document.getElementById("readers-close").addEventListener("click", function () { els.dialog.close(); });
 
