@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from chat import home as chat_home
 from chat import mentions, messages
@@ -123,3 +124,17 @@ def test_find_reads_names_by_the_documented_rules() -> None:
     assert mentions.find("x@kato.jp", people).user_ids == set()
     assert mentions.find("@kato と＠伊藤　美咲", people).user_ids == {1, 3}
     assert mentions.find("@all", people).channel_wide is True
+
+
+def test_the_channel_table_has_the_description_column_the_model_declares(app: Any) -> None:
+    """Do migration 0003_chat_channel_description and the Channel model agree?"""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from workspace.db import Base
+
+    with db.engine().connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert not [d for d in diff if "chat_channels" in repr(d)]
+    row = db.session().execute(text("SELECT description FROM chat_channels LIMIT 1")).all()
+    assert row == [] or row[0][0] == ""
