@@ -66,7 +66,7 @@ def register(actor: User, data: dict[str, Any]) -> Absence:
         raise Forbidden("ほかの職員の不在設定は管理者だけが登録できます。")
     deputy = _active_user(data.get("deputy"), "deputy")
     if deputy.id == user.id:
-        raise Invalid("代理者には本人以外を指定してください。", field="deputy")
+        raise Invalid("代決者には本人以外を指定してください。", field="deputy")
     starts, ends = _date(data.get("from"), "from"), _date(data.get("until"), "until")
     if ends < starts:
         raise Invalid("終了日は開始日以降にしてください。", field="until")

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         api,
         api_admin,
         api_attachments,
+        api_people,
         api_reactions,
         channels,
         cli,

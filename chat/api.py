@@ -50,12 +50,16 @@ def list_channels() -> Any:
         - {name: scope, in: query, required: false, schema: {type: string, enum: [mine, joinable]}}
       responses:
         200:
-          description: '{"channels": [{"id", "name", "kind": department|public|private|direct, "unread"}]}'
+          description: >-
+            {"channels": [{"id", "name", "kind": department|public|private|direct, "description", "unread"}]};
+            with scope=joinable each also has "member_count"
         401: {description: not signed in}
     """
     me = _me()
     if request.args.get("scope") == "joinable":
-        found = [channels.channel_json(c, me) for c in channels.list_joinable(me)]
+        joinable = channels.list_joinable(me)
+        counts = channels.member_counts([c.id for c in joinable])
+        found = [{**channels.channel_json(c, me), "member_count": counts.get(c.id, 0)} for c in joinable]
     else:
         found = [channels.channel_json(c, me, unread) for c, unread in reads.my_channels(me)]
     return jsonify({"channels": found})
@@ -80,15 +84,24 @@ def create_channel() -> Any:
               properties:
                 name: {type: string, maxLength: 80, description: required for public and private}
                 kind: {type: string, enum: [public, private, direct]}
-                members: {type: array, items: {type: string}, description: usernames to add}
+                description: {type: string, maxLength: 250, description: 説明 of a public or private channel}
+                members:
+                  type: array
+                  items: {type: string}
+                  description: usernames to add (a direct message has at most 20 people, the creator included)
       responses:
-        201: {description: 'the channel {"id", "name", "kind", "unread"}'}
+        201: {description: 'the channel {"id", "name", "kind", "description", "unread"}'}
         200: {description: 'a direct message between the same people already existed; it is returned'}
-        400: {description: body is not a JSON object, or members is not a list of strings}
-        422: {description: 'bad kind, missing or too long name, unknown username (code unknown_user)'}
+        400: {description: 'not a JSON object; members not a list of strings; description not a string'}
+        422:
+          description: >-
+            bad kind, missing or too long name or description, unknown username (code unknown_user),
+            a direct message with more than 20 people (code too_many_members)
     """
     data = json_body()
-    channel, created = channels.create_channel(_me(), data.get("name"), data.get("kind"), data.get("members"))
+    channel, created = channels.create_channel(
+        _me(), data.get("name"), data.get("kind"), data.get("members"), data.get("description")
+    )
     return jsonify(channels.channel_json(channel, _me())), 201 if created else 200
 
 

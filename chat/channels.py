@@ -22,7 +22,11 @@ from workspace import audit, db, directory
 from workspace.models import Department, User
 
 NAME_MAX = 80
+DESCRIPTION_MAX = 250
 MEMBERS_MAX = 500
+# A group DM is a conversation among a few people; its key (the sorted member ids) must also fit its
+# 500-character column. Larger groups belong in a private channel.
+DIRECT_MEMBERS_MAX = 20
 CREATABLE_KINDS = ("public", "private", "direct")
 
 
@@ -124,8 +128,21 @@ def channel_json(channel: Channel, viewer: User, unread: int = 0) -> dict[str, A
         "id": channel.id,
         "name": display_name(channel, viewer),
         "kind": channel.kind,
+        "description": channel.description or "",
         "unread": unread,
     }
+
+
+def member_counts(channel_ids: Sequence[int]) -> dict[int, int]:
+    """Return {channel id: number of members} for the given channels (browsing public channels)."""
+    if not channel_ids:
+        return {}
+    rows = db.session().execute(
+        select(Member.channel_id, func.count(Member.id))
+        .where(Member.channel_id.in_(list(channel_ids)))
+        .group_by(Member.channel_id)
+    )
+    return {channel_id: int(count) for channel_id, count in rows}
 
 
 def list_joinable(user: User) -> list[Channel]:
@@ -169,8 +186,21 @@ def _check_name(name: Any) -> str:
     return name
 
 
-def create_channel(creator: User, name: Any, kind: Any, usernames: Any) -> tuple[Channel, bool]:
-    """Create a public/private channel or a (group) DM with the creator in it; commit.
+def _check_description(description: Any) -> str:
+    if description is None:
+        return ""
+    if not isinstance(description, str):
+        raise ChatError(400, "description は文字列で指定してください。", "bad_request")
+    description = " ".join(description.split())
+    if len(description) > DESCRIPTION_MAX:
+        raise ChatError(422, f"説明は{DESCRIPTION_MAX}文字以内にしてください。", "invalid")
+    return description
+
+
+def create_channel(
+    creator: User, name: Any, kind: Any, usernames: Any, description: Any = None
+) -> tuple[Channel, bool]:
+    """Create a public/private channel (with its 説明) or a (group) DM with the creator in it; commit.
 
     Returns (channel, created). A DM between the same people is returned again (created False)
     rather than duplicated. Department channels come from the directory, never from this call.
@@ -182,13 +212,25 @@ def create_channel(creator: User, name: Any, kind: Any, usernames: Any) -> tuple
     if kind == "direct":
         if not people:
             raise ChatError(422, "ダイレクトメッセージの相手を指定してください。", "invalid")
+        if len(people) + 1 > DIRECT_MEMBERS_MAX:
+            raise ChatError(
+                422,
+                f"グループのダイレクトメッセージは{DIRECT_MEMBERS_MAX}人までです。"
+                "もっと多い人数では非公開チャンネルを作成してください。",
+                "too_many_members",
+            )
         key = ",".join(str(i) for i in sorted({creator.id, *(p.id for p in people)}))
         existing = session.execute(select(Channel).where(Channel.direct_key == key)).scalar_one_or_none()
         if existing is not None:
             return existing, False
         channel = Channel(kind="direct", name="", direct_key=key, created_by_id=creator.id)
     else:
-        channel = Channel(kind=kind, name=_check_name(name), created_by_id=creator.id)
+        channel = Channel(
+            kind=kind,
+            name=_check_name(name),
+            description=_check_description(description),
+            created_by_id=creator.id,
+        )
     session.add(channel)
     try:
         session.flush()

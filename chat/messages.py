@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import current_app
 from limits import parse_many
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from chat import attachments, channels, rooms
+from chat import attachments, channels, mentions, rooms
 from chat.errors import ChatError, config_int, not_found
 from chat.models import Channel, Member, Message, MessageEdit, ReadMark
 from workspace import audit, calendar, db, realtime, signals
@@ -31,8 +31,6 @@ CLIENT_MSG_ID_MAX = 64
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
 
-_MENTION = re.compile(r"(?<![A-Za-z0-9._-])@([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
-_CHANNEL_MENTIONS = {"channel", "all", "here"}
 # C0/C1 controls other than tab and newline have no place in a chat message and can fool log viewers.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -210,31 +208,36 @@ def post(
 
 
 def mentions_me(user: User, body: str) -> bool:
-    """True when ``body`` names ``user`` (@username) or the whole channel (@channel, @all, @here)."""
-    names = {name.lower() for name in _MENTION.findall(body)}
-    return user.username.lower() in names or bool(names & _CHANNEL_MENTIONS)
+    """True when ``body`` names ``user`` (@氏名 or @username) or the whole channel (@channel, @all, @here).
+
+    Only the user is a candidate here, so ``@加藤 浩二`` also counts for 加藤 浩; mentioned_user_ids,
+    which knows the channel's members, tells them apart.
+    """
+    found = mentions.find(body, [mentions.Candidate(user.id, user.username, user.display_name)])
+    return found.channel_wide or user.id in found.user_ids
+
+
+def member_candidates(channel_id: int) -> list[mentions.Candidate]:
+    """The channel's members as people a message may name."""
+    rows = db.session().execute(
+        select(User.id, User.username, User.display_name)
+        .join(Member, Member.user_id == User.id)
+        .where(Member.channel_id == channel_id)
+    )
+    return [mentions.Candidate(*row) for row in rows]
 
 
 def mentioned_user_ids(channel: Channel, author: User, text: str) -> set[int]:
-    """Return the members named by @username, or all members for @channel/@all/@here; never the author.
+    """Return the members named by @氏名 or @username, or all members for @channel/@all/@here; never
+    the author.
 
     Only members count: naming an outsider must not tell them a private channel exists.
     """
-    names = {m.lower() for m in _MENTION.findall(text)}
-    if not names:
+    if "@" not in text and "＠" not in text:
         return set()
-    if names & _CHANNEL_MENTIONS:
-        chosen = set(channels.member_ids(channel.id))
-    else:
-        chosen = set(
-            db.session()
-            .execute(
-                select(Member.user_id)
-                .join(User, Member.user_id == User.id)
-                .where(Member.channel_id == channel.id, func.lower(User.username).in_(names))
-            )
-            .scalars()
-        )
+    candidates = member_candidates(channel.id)
+    found = mentions.find(text, candidates)
+    chosen = {c.user_id for c in candidates} if found.channel_wide else set(found.user_ids)
     chosen.discard(author.id)
     return chosen
 

@@ -22,6 +22,8 @@ class Channel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # one of KINDS
     name: Mapped[str] = mapped_column(String(100), default="")
+    # 説明: what a public or private channel is for, shown when browsing channels to join.
+    description: Mapped[str] = mapped_column(String(250), default="", server_default="")
     # Exactly one channel per 課: the unique key makes a second one impossible even under a race.
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("departments.id", ondelete="SET NULL"), unique=True

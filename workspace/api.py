@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
-from workspace import auth
+from workspace import auth, people
 from workspace.extensions import csrf, limiter
 from workspace.models import User
 from workspace.throttle import account_key, audit_breach, failed_sign_in
@@ -24,6 +24,7 @@ def user_json(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
         "display_name": user.display_name,
+        "display_name_kana": user.display_name_kana,
         "department": {"code": dept.code, "name": dept.name} if dept else None,
         "section": {"code": section.code, "name": section.name} if section else None,
         "title": user.title,
@@ -137,7 +138,44 @@ def me() -> Any:
       summary: The signed-in user
       tags: [auth]
       responses:
-        200: {description: 'username, display_name, department {code, name}, title, roles'}
+        200:
+          description: >-
+            username, display_name, display_name_kana (読み, or null), department {code, name},
+            section {code, name}, title, roles
         401: {description: not signed in}
     """
     return jsonify(user_json(current_user))
+
+
+@bp.get("/users")
+@api_login_required
+def find_users() -> Any:
+    """Find colleagues for a person picker or an @mention.
+    ---
+    get:
+      summary: Active colleagues matching q (氏名, 読み, ユーザー名, 課)
+      description: >-
+        q matches the 氏名 with spaces ignored, the 読み with hiragana and katakana alike (かとう finds
+        カトウ), the ユーザー名, and the name of the 課 or 係. People whose name, 読み or ユーザー名 starts
+        with q come first. A blank q lists everyone by 読み. Disabled accounts are never listed.
+      tags: [auth]
+      parameters:
+        - {name: q, in: query, required: false, schema: {type: string, maxLength: 100}}
+        - name: limit
+          in: query
+          required: false
+          schema: {type: integer, minimum: 1, maximum: 50, default: 20}
+      responses:
+        200:
+          description: >-
+            {"users": [{"username", "display_name", "display_name_kana", "department": {"code", "name"}
+            or null, "title"}]}
+        400: {description: limit is not an integer from 1 to 50, or q is longer than 100 characters}
+        401: {description: not signed in}
+    """
+    try:
+        limit = people.parse_limit(request.args.get("limit"))
+        query = people.parse_query(request.args.get("q"))
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    return jsonify({"users": [p.to_json() for p in people.search(query, limit)]})

@@ -155,6 +155,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="氏名, e.g. '山田 太郎'")
+@click.option("--kana", "display_name_kana", help="読み, e.g. 'やまだ たろう'")
 @click.option("--department", "department_code", help="課コード")
 @click.option("--section", "section_code", help="係コード")
 @click.option("--title", help="役職 (村長, 副村長, 課長, 係長, 主事 …)")
@@ -165,6 +166,7 @@ def users() -> None:
 def users_add(
     username: str,
     display_name: str,
+    display_name_kana: str | None,
     department_code: str | None,
     section_code: str | None,
     title: str | None,
@@ -178,6 +180,7 @@ def users_add(
             username,
             display_name,
             password,
+            display_name_kana=display_name_kana,
             department_code=department_code,
             section_code=section_code,
             title=title,
@@ -223,6 +226,7 @@ def users_set_password(username: str, password: str) -> None:
 @users.command("update")
 @click.argument("username")
 @click.option("--name", "display_name")
+@click.option("--kana", "display_name_kana", help="読み; an empty string clears it")
 @click.option("--department", "department_code")
 @click.option("--title")
 @click.option("--role", "roles", multiple=True, help="replace the roles (repeatable)")
@@ -230,16 +234,18 @@ def users_set_password(username: str, password: str) -> None:
 def users_update(
     username: str,
     display_name: str | None,
+    display_name_kana: str | None,
     department_code: str | None,
     title: str | None,
     roles: tuple[str, ...],
 ) -> None:
-    """Change a local account's name, department, title or roles."""
+    """Change a local account's name, 読み, department, title or roles."""
     try:
         directory.update_local_user(
             username,
             actor="cli",
             display_name=display_name,
+            display_name_kana=display_name_kana,
             department_code=department_code,
             title=title,
             roles=roles or None,

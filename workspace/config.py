@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "LDAP_TIMEOUT": 5.0,
     "LDAP_ATTR_USERNAME": "uid",
     "LDAP_ATTR_DISPLAY_NAME": "displayName",
+    "LDAP_ATTR_DISPLAY_NAME_KANA": None,  # 読み, e.g. msDS-PhoneticDisplayName (AD)
     "LDAP_ATTR_DEPARTMENT": "ou",
     "LDAP_ATTR_DEPARTMENT_CODE": "departmentNumber",
     "LDAP_ATTR_SECTION": None,

@@ -110,6 +110,44 @@ VILLAGE: list[tuple[str, str, str, list[tuple[str, str, str, str | None]]]] = [
 SECTIONS = [("0101", "総務係", "01"), ("0102", "情報政策係", "01")]
 EXECUTIVES = [("soncho", "榛名 正雄", "村長"), ("fukusoncho", "東 和子", "副村長")]
 
+# 読み of every demo person, so the person picker and @mention completion find them by kana.
+READINGS: dict[str, str] = {
+    "soncho": "はるな まさお",
+    "fukusoncho": "あずま かずこ",
+    "admin": "かんり たろう",
+    "sato": "さとう いちろう",
+    "suzuki": "すずき はなこ",
+    "takahashi": "たかはし けんた",
+    "ito": "いとう みさき",
+    "watanabe": "わたなべ しょう",
+    "tanaka": "たなか まこと",
+    "yamamoto": "やまもと ゆみ",
+    "nakamura": "なかむら だいすけ",
+    "kobayashi": "こばやし さくら",
+    "kato": "かとう ひろし",
+    "yoshida": "よしだ めぐみ",
+    "yamada": "やまだ たろう",
+    "sasaki": "ささき あや",
+    "yamaguchi": "やまぐち おさむ",
+    "matsumoto": "まつもと なおこ",
+    "inoue": "いのうえ たくや",
+    "kimura": "きむら まさこ",
+    "hayashi": "はやし りょう",
+    "shimizu": "しみず ちひろ",
+    "yamazaki": "やまざき まなぶ",
+    "mori": "もり ゆうこ",
+    "abe": "あべ そうた",
+    "ikeda": "いけだ たかし",
+    "hashimoto": "はしもと けいこ",
+    "ishikawa": "いしかわ りく",
+    "ogawa": "おがわ さちこ",
+    "goto": "ごとう しんいち",
+    "okada": "おかだ あおい",
+    "hasegawa": "はせがわ ただし",
+    "murakami": "むらかみ ともこ",
+    "kondo": "こんどう ゆう",
+}
+
 
 @dataclass(frozen=True)
 class DemoPerson:
@@ -158,6 +196,7 @@ def _ensure(
             title=title,
             roles=roles,
             actor="demo",
+            display_name_kana=READINGS.get(username),
         )
     dept = user.department.name if user.department else ""
     return DemoPerson(user.username, user.display_name, dept, user.title or "", ",".join(sorted(user.roles)))

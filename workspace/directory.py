@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from workspace import audit, db, signals
+from workspace import audit, db, people, signals
 from workspace.config import csv_list
 from workspace.models import Department, SyncRun, User, UserRole, UserSession, utcnow
 from workspace.security import hash_password
@@ -117,11 +117,13 @@ def add_local_user(
     mail: str | None = None,
     roles: Iterable[str] = (),
     actor: str = "cli",
+    display_name_kana: str | None = None,
 ) -> User:
     """Create a local account (argon2 hash) and commit; raise DirectoryInputError on bad input."""
     _check_username(username)
     if not display_name:
         raise DirectoryInputError("氏名は必須です。")
+    kana = _check_kana(display_name_kana)
     if len(password) < 8:
         raise DirectoryInputError("パスワードは8文字以上にしてください。")
     if get_user(username) is not None:
@@ -129,6 +131,7 @@ def add_local_user(
     user = User(
         username=username,
         display_name=display_name,
+        display_name_kana=kana,
         title=title,
         mail=mail,
         source="local",
@@ -144,6 +147,13 @@ def add_local_user(
         current_app._get_current_object(), user_id=user.id, created=True, department_changed=True
     )
     return user
+
+
+def _check_kana(value: str | None) -> str | None:
+    try:
+        return people.clean_kana(value)
+    except ValueError as error:
+        raise DirectoryInputError(str(error)) from None
 
 
 def _check_username(username: str) -> None:
@@ -172,12 +182,19 @@ def update_local_user(
     department_code: str | None = None,
     title: str | None = None,
     roles: Iterable[str] | None = None,
+    display_name_kana: str | None = None,
 ) -> User:
-    """Change a local account's password, name, department, title or roles and commit."""
+    """Change a local account's password, name, 読み, department, title or roles and commit.
+
+    display_name_kana: a new 読み; an empty string clears it, None leaves it as it is.
+    """
     user = get_user(username)
     if user is None:
         raise DirectoryInputError("そのユーザーは登録されていません。")
     moved = False
+    if display_name_kana is not None:
+        _check_local(user)
+        user.display_name_kana = _check_kana(display_name_kana)
     if password is not None:
         if len(password) < 8:
             raise DirectoryInputError("パスワードは8文字以上にしてください。")
@@ -196,13 +213,28 @@ def update_local_user(
         "user.update",
         actor=actor,
         target=username,
-        detail={"password_changed": password is not None, "moved": moved},
+        detail={
+            "password_changed": password is not None,
+            "moved": moved,
+            "kana_changed": display_name_kana is not None,
+        },
     )
     db.session().commit()
     signals.user_changed.send(
         current_app._get_current_object(), user_id=user.id, created=False, department_changed=moved
     )
     return user
+
+
+def _check_local(user: User) -> None:
+    if user.source != "local":
+        # The directory is the truth for its people: a local change would be undone by the next sync.
+        raise DirectoryInputError("ディレクトリの職員の読みはディレクトリで変更してください。")
+
+
+def set_own_kana(user: User, kana: str) -> User:
+    """Change one's own 読み (local accounts only; an empty string clears it) and commit."""
+    return update_local_user(user.username, actor=user.username, display_name_kana=kana or "")
 
 
 def set_active(username: str, active: bool, *, actor: str) -> User:
@@ -215,8 +247,9 @@ def set_active(username: str, active: bool, *, actor: str) -> User:
         audit.record("user.enable", actor=actor, target=username)
         db.session().commit()
         # Domains rebuild what deactivation removed (channel memberships, rooms).
-        signals.user_changed.send(current_app._get_current_object(), user_id=user.id, created=False,
-                                  department_changed=True)
+        signals.user_changed.send(
+            current_app._get_current_object(), user_id=user.id, created=False, department_changed=True
+        )
         return user
     _deactivate(user, actor=actor, reason="disabled")
     db.session().commit()
@@ -261,6 +294,7 @@ def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.Dire
     moved = not created and (user.department_id != getattr(department, "id", None))
     user.source, user.ldap_dn = "ldap", entry.dn
     user.display_name = entry.display_name or entry.username
+    user.display_name_kana = _kana_from_directory(entry.display_name_kana)
     user.mail, user.title = entry.mail, entry.title
     user.department, user.section = department, section
     user.password_hash = None  # directory accounts never have a local password
@@ -274,6 +308,14 @@ def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.Dire
         user.active = False
     db.session().flush()
     return user, created, moved
+
+
+def _kana_from_directory(value: str | None) -> str | None:
+    # A directory may hold a 読み with romaji or stray characters: keep it readable, never refuse the entry.
+    try:
+        return people.clean_kana(value)
+    except ValueError:
+        return " ".join(value.split())[: people.KANA_MAX] if value else None
 
 
 @dataclass

@@ -104,6 +104,8 @@ class LdapSettings:
     timeout: float = 5.0
     attr_username: str = "uid"
     attr_display_name: str = "displayName"
+    # 読み: AD's msDS-PhoneticDisplayName, or a language-tagged displayName;lang-ja-jp-phonetic.
+    attr_display_name_kana: str | None = None
     attr_department: str = "ou"
     attr_department_code: str = "departmentNumber"
     attr_section: str | None = None
@@ -163,6 +165,7 @@ class DirectoryEntry:
     roles: frozenset[str]
     enabled: bool
     dn: str
+    display_name_kana: str | None = None
 
 
 def _server(settings: LdapSettings) -> ldap3.Server:
@@ -236,7 +239,7 @@ def _service_connection(settings: LdapSettings) -> contextlib.AbstractContextMan
 
 
 _MAPPED = ("attr_username", "attr_display_name", "attr_department", "attr_department_code", "attr_section")
-_MAPPED += ("attr_section_code", "attr_title", "attr_mail", "disabled_attr")
+_MAPPED += ("attr_section_code", "attr_title", "attr_mail", "disabled_attr", "attr_display_name_kana")
 
 
 def _attributes(settings: LdapSettings) -> list[str]:
@@ -319,6 +322,7 @@ def _to_entry(
     return DirectoryEntry(
         username=username,
         display_name=_first(values, settings.attr_display_name) or _first(values, "cn") or username,
+        display_name_kana=_first(values, settings.attr_display_name_kana),
         department_code=_first(values, settings.attr_department_code),
         department_name=_first(values, settings.attr_department),
         section_code=_first(values, settings.attr_section_code),

@@ -74,6 +74,8 @@ class User(UserMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
+    # 読み: the kana reading of the 氏名 (かとう ひろし), for finding people and @mention completion.
+    display_name_kana: Mapped[str | None] = mapped_column(String(100))
     mail: Mapped[str | None] = mapped_column(String(254))
     title: Mapped[str | None] = mapped_column(String(50), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)

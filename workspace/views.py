@@ -11,7 +11,7 @@ from sqlalchemy import text
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workspace import auth, calendar, db
+from workspace import auth, calendar, db, directory
 from workspace.extensions import limiter
 from workspace.home import is_empty, today_for
 from workspace.throttle import account_key, audit_breach, failed_sign_in
@@ -110,10 +110,35 @@ def home() -> Any:
     )
 
 
+class ProfileForm(FlaskForm):
+    """The 読み of a local account (checked by directory.set_own_kana)."""
+
+    display_name_kana = StringField(
+        "読み", validators=[Length(max=100, message="読みは100文字以内で入力してください。")]
+    )
+
+
+def _settings_page(
+    form: TokenForm, *, new_secret: str | None = None, profile_error: str | None = None, status: int = 200
+) -> Any:
+    profile = ProfileForm(formdata=None, display_name_kana=current_user.display_name_kana or "")
+    if profile_error is not None:
+        profile = ProfileForm()
+    return render_template(
+        "workspace/settings.html",
+        form=form,
+        profile=profile,
+        profile_error=profile_error,
+        new_secret=new_secret,
+        tokens=auth.list_tokens(current_user),
+        revoke_form=FlaskForm(),
+    ), status
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Any:
-    """Personal settings: API tokens (create, list, revoke)."""
+    """Personal settings: 氏名 and 読み (editable for local accounts), API tokens (create, list, revoke)."""
     form = TokenForm()
     new_secret = None
     if form.validate_on_submit():
@@ -121,13 +146,27 @@ def settings() -> Any:
             _token, new_secret = auth.create_token(current_user, form.name.data)
         except ValueError as error:
             flash(str(error), "error")
-    return render_template(
-        "workspace/settings.html",
-        form=form,
-        new_secret=new_secret,
-        tokens=auth.list_tokens(current_user),
-        revoke_form=FlaskForm(),
-    )
+    return _settings_page(form, new_secret=new_secret)
+
+
+@bp.post("/settings/profile")
+@login_required
+def save_profile() -> Any:
+    """Save my 読み; a refused one is shown again with the reason (422)."""
+    profile = ProfileForm()
+    if not profile.validate_on_submit():
+        message = (
+            "画面の有効期限が切れました。もう一度お試しください。"
+            if "csrf_token" in profile.errors
+            else next(iter(sum(profile.errors.values(), [])), "入力内容を確認してください。")
+        )
+        return _settings_page(TokenForm(formdata=None), profile_error=str(message), status=422)
+    try:
+        directory.set_own_kana(current_user, profile.display_name_kana.data or "")
+    except directory.DirectoryInputError as error:
+        return _settings_page(TokenForm(formdata=None), profile_error=str(error), status=422)
+    flash("読みを保存しました。", "info")
+    return redirect(url_for("workspace.settings"))
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")

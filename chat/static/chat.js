@@ -22,7 +22,6 @@
     form: document.getElementById("composer"),
     input: document.getElementById("composer-input"),
     file: document.getElementById("composer-file"),
-    mentions: document.getElementById("mention-list"),
     error: document.getElementById("composer-error"),
     dialog: document.getElementById("readers-dialog"),
     read: document.getElementById("readers-read"),
@@ -41,10 +40,20 @@
     buffer: [],
     composing: false,
     reactions: {},     // message id → [{emoji, count, users}]
-    members: [],       // [{username, display_name}] of the current channel, for @mention completion
-    mention: null,     // {start, items, active} while the mention list is open
+    members: [],       // [{username, display_name}] of the current channel, for @mention highlighting
     lastTyping: 0
   };
+
+  // chat-people.js hook: channels and people (create, browse, leave, DMs), @mention completion and
+  // highlighting. Without it the page still works, with plain bodies and no completion.
+  var peopleUi = window.chatPeople ? window.chatPeople.attach({
+    loadChannels: function () { return loadChannels(); },
+    selectChannel: function (id) { return selectChannel(id); },
+    channels: function () { return state.channels; },
+    current: function () { return state.current; },
+    members: function () { return state.members; },
+    renderText: function (node, text) { renderBody(node, text); }
+  }) : null;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -260,7 +269,9 @@
     if (m.pinned_at && !m.deleted) { head.appendChild(el("span", "message-pinned", "📌 ピン留め")); }
     li.appendChild(head);
     var body = el("div", "message-body");
-    if (m.deleted) { body.textContent = "このメッセージは削除されました"; } else { renderBody(body, m.body); }
+    if (m.deleted) { body.textContent = "このメッセージは削除されました"; }
+    else if (peopleUi) { peopleUi.renderBody(body, m.body); }  // chat-people.js hook: mentions highlighted
+    else { renderBody(body, m.body); }
     li.appendChild(body);
     if (!m.deleted && m.attachments && m.attachments.length) { li.appendChild(attachmentList(m.attachments)); }
     if (!m.deleted) {
@@ -355,6 +366,7 @@
     els.typing.textContent = "";
     var channel = state.channels[id];
     els.title.textContent = channel ? channel.name : "";
+    if (peopleUi) { peopleUi.channelShown(channel); }  // chat-people.js hook: 説明 and 退出
     renderChannels();
     return ws.api("GET", "/channels/" + id).then(function (r) {
       if (r.status !== 200) { return; }
@@ -526,13 +538,12 @@
   });
   els.input.addEventListener("keydown", function (event) {
     if (event.isComposing || state.composing || event.keyCode === 229) { return; }
-    if (state.mention && mentionKey(event)) { return; }
+    if (peopleUi && peopleUi.composerKey(event)) { return; }  // chat-people.js hook: the @mention list
     if (event.key !== "Enter" || event.shiftKey) { return; }
     event.preventDefault();
     send();
   });
   els.input.addEventListener("input", function () {
-    if (!state.composing) { updateMentions(); }
     var now = Date.now();
     if (state.current !== null && now - state.lastTyping > TYPING_EVERY_MS && socket.connected) {
       state.lastTyping = now;
@@ -540,75 +551,6 @@
     }
   });
   els.form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
-  els.input.addEventListener("compositionend", function () { setTimeout(updateMentions, 0); });
-  els.input.addEventListener("blur", function () { setTimeout(closeMentions, 150); });
-
-  // --- @mention completion: a listbox under the composer (combobox pattern, keyboard first) -----
-  function closeMentions() {
-    state.mention = null;
-    els.mentions.hidden = true;
-    els.mentions.textContent = "";
-    els.input.removeAttribute("aria-activedescendant");
-  }
-
-  function updateMentions() {
-    var caret = els.input.selectionStart;
-    var before = els.input.value.slice(0, caret);
-    var match = /(^|[^A-Za-z0-9._-])@([A-Za-z0-9._-]{0,63})$/.exec(before);
-    if (!match) { closeMentions(); return; }
-    var prefix = match[2].toLowerCase();
-    var items = state.members.filter(function (m) {
-      return m.username !== me && (m.username.toLowerCase().indexOf(prefix) === 0 ||
-        m.display_name.indexOf(match[2]) >= 0);
-    }).slice(0, 8);
-    if ("channel".indexOf(prefix) === 0) { items.push({ username: "channel", display_name: "チャンネル全員" }); }
-    if (!items.length) { closeMentions(); return; }
-    state.mention = { start: caret - match[2].length, items: items, active: 0 };
-    renderMentions();
-  }
-
-  function renderMentions() {
-    els.mentions.textContent = "";
-    state.mention.items.forEach(function (m, i) {
-      var li = el("li", "mention-option", m.display_name + "（@" + m.username + "）");
-      li.id = "mention-option-" + i;
-      li.setAttribute("role", "option");
-      li.setAttribute("aria-selected", i === state.mention.active ? "true" : "false");
-      li.addEventListener("mousedown", function (event) { event.preventDefault(); chooseMention(i); });
-      els.mentions.appendChild(li);
-    });
-    els.mentions.hidden = false;
-    els.input.setAttribute("aria-activedescendant", "mention-option-" + state.mention.active);
-  }
-
-  function chooseMention(i) {
-    var item = state.mention.items[i];
-    var value = els.input.value;
-    var caret = els.input.selectionStart;
-    var insert = item.username + " ";
-    els.input.value = value.slice(0, state.mention.start) + insert + value.slice(caret);
-    var at = state.mention.start + insert.length;
-    els.input.setSelectionRange(at, at);
-    closeMentions();
-    els.input.focus();
-  }
-
-  // Returns true when the key was used by the open mention list.
-  function mentionKey(event) {
-    var n = state.mention.items.length;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      state.mention.active = (state.mention.active + (event.key === "ArrowDown" ? 1 : n - 1)) % n;
-      renderMentions();
-    } else if (event.key === "Enter" || event.key === "Tab") {
-      chooseMention(state.mention.active);
-    } else if (event.key === "Escape") {
-      closeMentions();
-    } else {
-      return false;
-    }
-    event.preventDefault();
-    return true;
-  }
   els.older.addEventListener("click", loadOlder);
   document.getElementById("readers-close").addEventListener("click", function () { els.dialog.close(); });
 

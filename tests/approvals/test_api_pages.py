@@ -70,7 +70,7 @@ def test_absence_form(client: Any, org: dict[str, Any]) -> None:
     assert client.post("/approvals/absence", data=form).status_code == 302
     assert "田中 誠" in client.get("/approvals/absence").get_data(as_text=True)
     bad = client.post("/approvals/absence", data={**form, "deputy": "sato"})
-    assert bad.status_code == 422 and "代理者には本人以外" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "代決者には本人以外" in bad.get_data(as_text=True)
 
 
 def test_history_and_inbox_show_names_and_wareki_times_not_login_ids(app: Any, org: dict[str, Any]) -> None:

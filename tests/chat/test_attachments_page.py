@@ -44,7 +44,7 @@ def test_attach_a_picture_react_and_complete_a_mention(browser, live_server, tmp
         box.type("@yam")
         suzuki.wait_for_selector("#mention-list [role=option] >> text=山田 太郎")
         box.press("Enter")  # chooses the suggestion; does not send
-        assert box.input_value() == "@yamada "
+        assert box.input_value() == "@山田 太郎 "  # the 氏名, which the server reads as a mention
         assert suzuki.locator("#mention-list").is_hidden()
         assert axe_violations(suzuki) == []
     finally:

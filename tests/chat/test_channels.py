@@ -26,7 +26,15 @@ def test_each_department_gets_one_channel_with_its_people(people):
 def test_channel_list_has_the_exact_public_shape(people):
     body = people["yamada"].get("/channels").get_json()
     assert body == {
-        "channels": [{"id": body["channels"][0]["id"], "name": "総務課", "kind": "department", "unread": 0}]
+        "channels": [
+            {
+                "id": body["channels"][0]["id"],
+                "name": "総務課",
+                "kind": "department",
+                "description": "",
+                "unread": 0,
+            }
+        ]
     }
 
 

@@ -25,6 +25,7 @@ def test_me_with_bearer_token(client, village):
     assert body == {
         "username": "suzuki",
         "display_name": "鈴木 花子",
+        "display_name_kana": None,
         "department": {"code": "01", "name": "総務課"},
         "section": {"code": "0101", "name": "総務係"},
         "title": "係長",
