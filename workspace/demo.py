@@ -1,12 +1,22 @@
-"""A demo village: the departments of a small Japanese village office and a few staff in each."""
+"""A demo village: the departments of a small Japanese village office and a few staff in each.
+
+``create_demo_village`` makes the 課, 係 and accounts, then sends ``demo_village_created``: each domain
+adds its own demo data through a receiver in its own package (chat/demo.py, approvals/demo.py,
+docsearch/demo.py), built through its services from fixed data and a fixed seed.  A lived-in village
+(the default) gets four weeks of chat, 決裁 at every stage and about 300 registered documents; the
+bare one (``workspace demo --empty``) only the people and the default routes.  Every part is skipped
+when it is already there, so running the command again changes nothing.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from workspace import audit, db, directory, signals
+from workspace.models import User
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - the printed demo password
 
@@ -109,6 +119,44 @@ VILLAGE: list[tuple[str, str, str, list[tuple[str, str, str, str | None]]]] = [
 ]
 SECTIONS = [("0101", "総務係", "01"), ("0102", "情報政策係", "01")]
 EXECUTIVES = [("soncho", "榛名 正雄", "村長"), ("fukusoncho", "東 和子", "副村長")]
+#: 読み of every demo person (the kana of 氏名), for search and mention completion. Data only until the
+#: directory has a column for it (``User.display_name_kana``); then ``_ensure`` fills it in.
+READINGS = {
+    "soncho": "はるな まさお",
+    "fukusoncho": "あずま かずこ",
+    "admin": "かんり たろう",
+    "sato": "さとう いちろう",
+    "suzuki": "すずき はなこ",
+    "takahashi": "たかはし けんた",
+    "ito": "いとう みさき",
+    "watanabe": "わたなべ しょう",
+    "tanaka": "たなか まこと",
+    "yamamoto": "やまもと ゆみ",
+    "nakamura": "なかむら だいすけ",
+    "kobayashi": "こばやし さくら",
+    "kato": "かとう ひろし",
+    "yoshida": "よしだ めぐみ",
+    "yamada": "やまだ たろう",
+    "sasaki": "ささき あや",
+    "yamaguchi": "やまぐち おさむ",
+    "matsumoto": "まつもと なおこ",
+    "inoue": "いのうえ たくや",
+    "kimura": "きむら まさこ",
+    "hayashi": "はやし りょう",
+    "shimizu": "しみず ちひろ",
+    "yamazaki": "やまざき まなぶ",
+    "mori": "もり ゆうこ",
+    "abe": "あべ そうた",
+    "ikeda": "いけだ たかし",
+    "hashimoto": "はしもと けいこ",
+    "ishikawa": "いしかわ りく",
+    "ogawa": "おがわ さちこ",
+    "goto": "ごとう しんいち",
+    "okada": "おかだ あおい",
+    "hasegawa": "はせがわ ただし",
+    "murakami": "むらかみ ともこ",
+    "kondo": "こんどう はるか",
+}
 
 
 @dataclass(frozen=True)
@@ -122,9 +170,14 @@ class DemoPerson:
     roles: str
 
 
-def create_demo_village() -> list[DemoPerson]:
-    """Create the demo departments and accounts when missing; return everyone's login (commits)."""
+def create_demo_village(*, lived_in: bool = True) -> list[DemoPerson]:
+    """Create the demo departments and accounts when missing, then let the domains add their data.
+
+    lived_in: also chat history, 決裁 and documents (``demo_village_created`` with ``lived_in``).
+    Returns everyone's login; commits.  Nothing is written again for what already exists.
+    """
     people: list[DemoPerson] = []
+    before = _count_users()
     depts = {}
     for code, name, prefix, _staff in VILLAGE:
         depts[code] = directory.ensure_department(code, name, prefix=prefix)
@@ -138,10 +191,15 @@ def create_demo_village() -> list[DemoPerson]:
         for username, display_name, title, section in staff:
             roles = ("records",) if username == "takahashi" else ()
             people.append(_ensure(username, display_name, code, section, title, roles))
-    audit.record("demo.create", actor="cli", detail={"people": len(people)})
+    if _count_users() != before:  # a second run records nothing: it changed nothing
+        audit.record("demo.create", actor="cli", detail={"people": len(people)})
     db.session().commit()
-    signals.demo_village_created.send(current_app._get_current_object())
+    signals.demo_village_created.send(current_app._get_current_object(), lived_in=lived_in)
     return people
+
+
+def _count_users() -> int:
+    return db.session().execute(select(func.count(User.id))).scalar_one()
 
 
 def _ensure(
@@ -159,6 +217,10 @@ def _ensure(
             roles=roles,
             actor="demo",
         )
+    reading = READINGS.get(username)
+    if reading and hasattr(user, "display_name_kana") and not getattr(user, "display_name_kana", None):
+        user.display_name_kana = reading
+        db.session().commit()
     dept = user.department.name if user.department else ""
     return DemoPerson(user.username, user.display_name, dept, user.title or "", ",".join(sorted(user.roles)))
 
