@@ -87,6 +87,7 @@ def build(now: dt.datetime | None = None) -> int:
         .execute(select(Channel.id).where(Channel.kind == "public", Channel.name == first.name))
         .first()
     )
+    db.session().commit()  # end the read: on SQLite it holds the writer lock
     if found is not None:
         return 0
     rng = random.Random(SEED)

@@ -190,6 +190,7 @@ def install_classifications() -> int:
     """Load the demo 文書分類 table through the registry (大分類/中分類/小分類) unless present; commit."""
     rows = classification_rows()
     known = set(db.session().execute(select(Classification.code)).scalars())
+    db.session().commit()  # end the read: on SQLite it holds the writer lock
     if {r["code"] for r in rows} <= known:
         return 0
     names = {r["code"]: r["name"] for r in rows}
@@ -280,6 +281,7 @@ def register_documents(today: dt.date | None = None) -> int:
         )
         .first()
     )
+    db.session().commit()
     if exists is not None:
         return 0
     prefix = current_app.config.get("VILLAGE_PREFIX", "榛")
