@@ -215,9 +215,8 @@ def set_active(username: str, active: bool, *, actor: str) -> User:
         audit.record("user.enable", actor=actor, target=username)
         db.session().commit()
         # Domains rebuild what deactivation removed (channel memberships, rooms).
-        signals.user_changed.send(
-            current_app._get_current_object(), user_id=user.id, created=False, department_changed=True
-        )
+        signals.user_changed.send(current_app._get_current_object(), user_id=user.id, created=False,
+                                  department_changed=True)
         return user
     _deactivate(user, actor=actor, reason="disabled")
     db.session().commit()

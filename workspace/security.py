@@ -20,11 +20,9 @@ def configure(time_cost: int | None, memory_kib: int | None) -> None:
     if not time_cost and not memory_kib:
         return
     defaults = PasswordHasher()
-    _hasher = PasswordHasher(
-        time_cost=time_cost or defaults.time_cost, memory_cost=memory_kib or defaults.memory_cost
-    )
+    _hasher = PasswordHasher(time_cost=time_cost or defaults.time_cost,
+                             memory_cost=memory_kib or defaults.memory_cost)
     _DUMMY_HASH = _hasher.hash("not a real password")
-
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
