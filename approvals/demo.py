@@ -291,6 +291,80 @@ STORIES: tuple[Story, ...] = (
         amount=0,
         retention_years=3,
     ),
+    # More of 住民課 and 総務課, whose 課長 and 係長 are the logins the README names.
+    Story(
+        "sasaki",
+        "general",
+        "窓口の混雑状況調査の実施について",
+        _body("曜日と時間帯ごとの待ち時間を把握し、窓口の配置を見直す。", "期間　12月7日から2週間"),
+        (2, 10, 20),
+        amount=0,
+        retention_years=3,
+        steps=(Step("yoshida", "approve", 1, 13, 40),),
+    ),
+    Story(
+        "sasaki",
+        "general",
+        "住民基本台帳の閲覧申出への対応について",
+        _body(
+            "閲覧申出の審査基準を明確にし、個人情報を適正に保護する。", "対象　統計調査・学術研究目的の申出"
+        ),
+        (20, 9, 30),
+        amount=0,
+        retention_years=10,
+        steps=(Step("yoshida", "approve", 19, 10, 0), Step("kato", "approve", 18, 14, 0)),
+    ),
+    Story(
+        "yamada",
+        "general",
+        "転入者向け案内冊子の改訂について",
+        _body(
+            "転入の手続きと村の暮らしの案内を一冊にまとめ直す。", "作成部数　500部", "配布場所　住民課窓口"
+        ),
+        (11, 9, 10),
+        amount=0,
+        retention_years=3,
+        steps=(Step("yoshida", "approve", 10, 15, 0), Step("kato", "approve", 9, 10, 15)),
+    ),
+    Story(
+        "yamada",
+        "general",
+        "戸籍届出の休日預かり体制について",
+        _body("休日の届出を宿直で預かる際の手順を定める。", "対象　出生届、死亡届、婚姻届"),
+        (0, 9, 0),
+        amount=0,
+        retention_years=10,
+    ),
+    Story(
+        "takahashi",
+        "general",
+        "公用車の運行記録の電子化について",
+        _body("紙の運行日誌をやめ、共有の表で記録する。", "対象　公用車8台", "開始　1月5日から"),
+        (3, 9, 0),
+        amount=0,
+        retention_years=3,
+        steps=(Step("suzuki", "approve", 2, 11, 30),),
+    ),
+    Story(
+        "watanabe",
+        "general",
+        "庁内無線LANアクセスポイントの増設について",
+        _body(
+            "会議室でのペーパーレス会議を可能にする。", "増設台数　4台", "設置場所　大会議室、第1・第2会議室"
+        ),
+        (16, 9, 30),
+        amount=0,
+        steps=(Step("ito", "approve", 15, 14, 0), Step("sato", "approve", 14, 10, 0)),
+    ),
+    Story(
+        "takahashi",
+        "general",
+        "議会定例会の会議録作成業務について",
+        _body("12月定例会の会議録を期限までに作成する。", "方式　音声認識による原稿作成と職員の校正"),
+        (7, 13, 0),
+        amount=0,
+        steps=(Step("suzuki", "approve", 6, 10, 0), Step("sato", "approve", 5, 16, 0)),
+    ),
     Story(
         "yamada",
         "general",

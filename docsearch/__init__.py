@@ -22,3 +22,4 @@ def init_app(app: Flask) -> None:
     receivers.connect(app)
     filestore.register(app, filestore.Store("documents", files.store_root, files.referenced))
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)
+    signals.demo_village_ready.connect(demo.on_demo_village_ready, weak=False)

@@ -194,7 +194,16 @@ def create_demo_village(*, lived_in: bool = True) -> list[DemoPerson]:
     if _count_users() != before:  # a second run records nothing: it changed nothing
         audit.record("demo.create", actor="cli", detail={"people": len(people)})
     db.session().commit()
-    signals.demo_village_created.send(current_app._get_current_object(), lived_in=lived_in)
+    app = current_app._get_current_object()
+    # Hundreds of commits follow; the index is brought up to date once, when all are written
+    # (``demo_village_ready``), instead of a background index commit racing each of them.
+    drain_on_commit = app.config.get("SEARCH_DRAIN_ON_COMMIT", True)
+    app.config["SEARCH_DRAIN_ON_COMMIT"] = False
+    try:
+        signals.demo_village_created.send(app, lived_in=lived_in)
+    finally:
+        app.config["SEARCH_DRAIN_ON_COMMIT"] = drain_on_commit
+    signals.demo_village_ready.send(app)
     return people
 
 

@@ -14,6 +14,8 @@ socket_connected = _signals.signal("socket-connected")  # user_id, sid — recei
 socket_disconnected = _signals.signal("socket-disconnected")  # user_id, sid
 # lived_in: bool — domains add their demo data (routes always; history, 決裁 and documents when lived_in)
 demo_village_created = _signals.signal("demo-village-created")
+# (no kwargs) — every domain's demo data is written: derived work (the search index) catches up now
+demo_village_ready = _signals.signal("demo-village-ready")
 # (no kwargs) — `workspace serve` took its last request (SIGTERM/SIGINT): finish background work now
 server_stopping = _signals.signal("server-stopping")
 

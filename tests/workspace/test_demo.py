@@ -187,6 +187,13 @@ def test_a_kacho_sees_unread_channels_and_mentions_and_a_thread_with_replies(dem
     assert any(m["thread_id"] for m in listed)
 
 
+def test_the_demo_is_searchable_at_once_documents_decisions_and_chat(demo_app):
+    client = _client(demo_app, "kato")
+    for query in ("戸籍", "マイナンバーカード休日交付窓口", "回覧の前に"):
+        found = client.get("/api/v1/search", query_string={"q": query}).get_json()
+        assert found["total"] > 0, query
+
+
 def _snapshot() -> dict[str, tuple[int, str]]:
     """Every table's row count and a hash of its content."""
     session = db.session()
@@ -208,6 +215,7 @@ def test_running_the_demo_again_changes_nothing(demo_app):
     assert {k: v for k, v in after.items() if before.get(k) != v} == {}
 
 
+# Last: the function-scoped app empties the database the module's village lives in.
 def test_empty_keeps_the_bare_village(app):
     result = app.test_cli_runner().invoke(args=["demo", "--empty", "--no-serve"])
     assert result.exit_code == 0, result.output
