@@ -10,12 +10,14 @@ when it is already there, so running the command again changes nothing.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from workspace import audit, db, directory, signals
+from workspace import audit, db, directory, security, signals
 from workspace.models import User
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - the printed demo password
@@ -178,6 +180,8 @@ def create_demo_village(*, lived_in: bool = True) -> list[DemoPerson]:
     """
     people: list[DemoPerson] = []
     before = _count_users()
+    # Every demo account has the same printed password: hash it once, not once per account.
+    shared_hash = functools.cache(lambda: security.hash_password(DEMO_PASSWORD))
     depts = {}
     for code, name, prefix, _staff in VILLAGE:
         depts[code] = directory.ensure_department(code, name, prefix=prefix)
@@ -185,12 +189,12 @@ def create_demo_village(*, lived_in: bool = True) -> list[DemoPerson]:
         directory.ensure_department(code, name, parent=depts[parent])
     db.session().commit()
     for username, display_name, title in EXECUTIVES:
-        people.append(_ensure(username, display_name, "01", None, title, ()))
-    people.append(_ensure("admin", "管理 太郎", "01", "0102", "主事", ("admin", "records")))
+        people.append(_ensure(username, display_name, "01", None, title, (), shared_hash))
+    people.append(_ensure("admin", "管理 太郎", "01", "0102", "主事", ("admin", "records"), shared_hash))
     for code, _name, _prefix, staff in VILLAGE:
         for username, display_name, title, section in staff:
             roles = ("records",) if username == "takahashi" else ()
-            people.append(_ensure(username, display_name, code, section, title, roles))
+            people.append(_ensure(username, display_name, code, section, title, roles, shared_hash))
     if _count_users() != before:  # a second run records nothing: it changed nothing
         audit.record("demo.create", actor="cli", detail={"people": len(people)})
     db.session().commit()
@@ -212,7 +216,13 @@ def _count_users() -> int:
 
 
 def _ensure(
-    username: str, display_name: str, dept_code: str, section: str | None, title: str, roles: tuple[str, ...]
+    username: str,
+    display_name: str,
+    dept_code: str,
+    section: str | None,
+    title: str,
+    roles: tuple[str, ...],
+    shared_hash: Callable[[], str],
 ) -> DemoPerson:
     user = directory.get_user(username)
     if user is None:
@@ -225,6 +235,7 @@ def _ensure(
             title=title,
             roles=roles,
             actor="demo",
+            password_hash=shared_hash(),
         )
     reading = READINGS.get(username)
     if reading and hasattr(user, "display_name_kana") and not getattr(user, "display_name_kana", None):
