@@ -376,6 +376,28 @@ STORIES: tuple[Story, ...] = (
     ),
 )
 
+#: 文書分類 of the requests (the 小分類 names of the demo's 分類 table in docs/demo-sources.md).
+CLASSIFICATIONS = {
+    "マイナンバーカード休日交付窓口の開設について": "個人番号カード",
+    "有害鳥獣捕獲業務の委託について": "有害鳥獣対策",
+    "会計年度任用職員の任用について": "職員の任免",
+    "特定健康診査の受診勧奨はがきの送付について": "健康診査",
+    "成人式記念品の購入について": "生涯学習・イベント",
+    "例月出納検査資料の作成について": "例月出納検査",
+    "村道3号線舗装補修工事の施行について": "工事施行",
+    "住民基本台帳の閲覧申出への対応について": "個人情報保護",
+    "転入者向け案内冊子の改訂について": "住民異動届",
+    "庁内無線LANアクセスポイントの増設について": "情報化推進",
+    "職員向け情報セキュリティ研修の実施について": "職員研修",
+    "住民票等の写しの交付手数料の見直しについて": "例規・条例",
+    "戸籍届出の休日預かり体制について": "戸籍届書",
+    "住民票コンビニ交付の利用促進チラシの作成について": "証明書交付",
+    "窓口の混雑状況調査の実施について": "証明書交付",
+    "固定資産税の縦覧期間の周知について": "固定資産税",
+    "高齢者見守り協定の締結について": "高齢者福祉",
+    "納税通知書の封入封緘業務の委託について": "収納管理",
+}
+
 #: (who, deputy, first day as workdays ago, last day as days after today, note) — 不在 today.
 ABSENCES = (
     ("fukusoncho", "sato", 2, 1, "県外出張（東京）"),
@@ -446,6 +468,7 @@ def build(now: dt.datetime | None = None) -> int:
             "body": story.body,
             "amount": story.amount,
             "retention_years": story.retention_years,
+            "classification": CLASSIFICATIONS.get(story.title),
         }
         drafter = _user(story.drafter)
         if story.submitted is None:

@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from docsearch import indexer, registry
-from docsearch.models import Classification, Document, DocumentVersion
+from docsearch.models import ApprovalFiling, Classification, Document, DocumentVersion
 from workspace import calendar, db, directory
 
 DATA = Path(__file__).with_name("demo_data")
@@ -182,8 +182,30 @@ def on_demo_village_created(_sender: Any = None, **kwargs: Any) -> None:
 
 def on_demo_village_ready(_sender: Any = None, **_kwargs: Any) -> None:
     """Receiver of ``demo_village_ready``: index what the demo wrote (documents, 決裁, chat) in one go."""
+    _classify_filed_decisions()
     if indexer.pending():
         indexer.drain()
+
+
+def _classify_filed_decisions() -> None:
+    """Give filed 決裁 the 分類 their request names when they were filed before the table was loaded.
+
+    The domains add their demo data in no fixed order: a 決裁 decided before the 分類 table existed
+    was filed with its 分類 as a tag (``分類:…``, as ``filing`` does for a name it does not know).  Here
+    the tag becomes the classification, so the village is the same whichever order they ran in.
+    """
+    session = db.session()
+    by_name = {c.minor: c for c in registry.list_classifications() if c.minor}
+    filed = select(ApprovalFiling.document_id)
+    for doc in session.execute(select(Document).where(Document.id.in_(filed))).scalars().unique():
+        tags = list(doc.tags or [])
+        names = [t.removeprefix("分類:") for t in tags if t.startswith("分類:")]
+        found = by_name.get(names[0]) if names and doc.classification_id is None else None
+        if found is not None:
+            doc.classification = found
+            doc.tags = [t for t in tags if t != f"分類:{names[0]}"]
+            indexer.enqueue("document", doc.id)
+    session.commit()
 
 
 def classification_rows() -> list[dict[str, str]]:

@@ -160,6 +160,10 @@ def test_a_decided_request_is_filed_as_a_signed_pdf_with_the_seals_of_who_acted(
     for name in names:
         assert family_name(name) in text, f"no seal of {name} on the record"
     assert calendar.wareki_short(calendar.to_jst(request.decided_at).date()) in text
+    # Filed into 文書 with the 分類 the request names, whichever domain built its demo data first.
+    filed_doc = db.session().get(Document, next(f.document_id for f in filed if f.request_id == request.id))
+    assert filed_doc.classification is not None and filed_doc.classification.minor == "有害鳥獣対策"
+    assert not [t for t in filed_doc.tags if t.startswith("分類:")]
 
 
 def test_chat_has_four_weeks_in_every_department_channel_with_threads_reactions_and_dms(demo_app):
