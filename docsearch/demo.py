@@ -262,7 +262,7 @@ def planned_documents(today: dt.date) -> list[dict[str, Any]]:
         texts = passages[code]
         passage = texts[index % len(texts)]
         start, end = calendar.fiscal_year_bounds(year)
-        end = min(end, today - dt.timedelta(days=1))
+        end = max(start, min(end, today - dt.timedelta(days=1)))  # on 1 April: today
         day = start + dt.timedelta(days=rng.randrange((end - start).days + 1))
         received = rng.random() < 0.25
         visibility = (
