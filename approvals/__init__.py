@@ -11,7 +11,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the approval blueprints and CLI commands on ``app``."""
-    from approvals import api, api_attachments, attachment_store, cli, inbox, route_store, views  # noqa: F401
+    from approvals import api, api_attachments, attachment_store, cli, demo, inbox, views  # noqa: F401
     from approvals import home as approvals_home
     from workspace import filestore, home, signals
     from workspace.ui import register_badge_counter
@@ -22,4 +22,4 @@ def init_app(app: Flask) -> None:
     filestore.register(app, filestore.Store("approvals", attachment_store.root, attachment_store.referenced))
     register_badge_counter(app, inbox.pending_count)
     home.register(app, approvals_home.today)  # its part of 今日の仕事
-    signals.demo_village_created.connect(lambda _sender, **_kw: route_store.install_defaults(), weak=False)
+    signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         api_reactions,
         channels,
         cli,
+        demo,
         events,
         files,
         rooms,
@@ -39,3 +40,4 @@ def init_app(app: Flask) -> None:
     signals.user_deactivated.connect(channels.on_user_deactivated, weak=False)
     signals.socket_connected.connect(rooms.on_socket_connected, weak=False)
     signals.socket_disconnected.connect(rooms.on_socket_disconnected, weak=False)
+    signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)

@@ -11,9 +11,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Wire docsearch into app: blueprints, commands, signal receivers."""
-    from docsearch import api, cli, files, receivers, views
+    from docsearch import api, cli, demo, files, receivers, views
     from docsearch import home as docsearch_home
-    from workspace import filestore, home
+    from workspace import filestore, home, signals
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
@@ -21,3 +21,5 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     receivers.connect(app)
     filestore.register(app, filestore.Store("documents", files.store_root, files.referenced))
+    signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)
+    signals.demo_village_ready.connect(demo.on_demo_village_ready, weak=False)

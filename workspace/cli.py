@@ -129,17 +129,20 @@ def _sync_forever(app: Flask) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Create the demo village and stop.")
+@click.option("--empty", is_flag=True, help="Only the people and routes: no chat, 決裁 or documents.")
 @with_appcontext
-def demo_command(host: str, port: int, no_serve: bool) -> None:
-    """Create a demo village (local accounts) in the data directory, print logins, serve it."""
+def demo_command(host: str, port: int, no_serve: bool, empty: bool) -> None:
+    """Create a lived-in demo village (local accounts) in the data directory, print logins, serve it."""
     from workspace import demo
 
     app = current_app._get_current_object()
     migrate.upgrade(app)
     if app.config["DIRECTORY"] != "local":
         _fail("the demo uses local accounts: unset WORKSPACE_DIRECTORY or set it to local")
-    people = demo.create_demo_village()
+    started = time.monotonic()
+    people = demo.create_demo_village(lived_in=not empty)
     click.echo(demo.format_logins(people))
+    click.echo(f"\nデモ村の準備: {time.monotonic() - started:.1f} 秒")
     if not no_serve:
         _serve(host, port)
 

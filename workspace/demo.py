@@ -1,12 +1,24 @@
-"""A demo village: the departments of a small Japanese village office and a few staff in each."""
+"""A demo village: the departments of a small Japanese village office and a few staff in each.
+
+``create_demo_village`` makes the 課, 係 and accounts, then sends ``demo_village_created``: each domain
+adds its own demo data through a receiver in its own package (chat/demo.py, approvals/demo.py,
+docsearch/demo.py), built through its services from fixed data and a fixed seed.  A lived-in village
+(the default) gets four weeks of chat, 決裁 at every stage and about 300 registered documents; the
+bare one (``workspace demo --empty``) only the people and the default routes.  Every part is skipped
+when it is already there, so running the command again changes nothing.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import func, select
 
-from workspace import audit, db, directory, signals
+from workspace import audit, db, directory, security, signals
+from workspace.models import User
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - the printed demo password
 
@@ -109,7 +121,6 @@ VILLAGE: list[tuple[str, str, str, list[tuple[str, str, str, str | None]]]] = [
 ]
 SECTIONS = [("0101", "総務係", "01"), ("0102", "情報政策係", "01")]
 EXECUTIVES = [("soncho", "榛名 正雄", "村長"), ("fukusoncho", "東 和子", "副村長")]
-
 # 読み of every demo person, so the person picker and @mention completion find them by kana.
 READINGS: dict[str, str] = {
     "soncho": "はるな まさお",
@@ -160,9 +171,16 @@ class DemoPerson:
     roles: str
 
 
-def create_demo_village() -> list[DemoPerson]:
-    """Create the demo departments and accounts when missing; return everyone's login (commits)."""
+def create_demo_village(*, lived_in: bool = True) -> list[DemoPerson]:
+    """Create the demo departments and accounts when missing, then let the domains add their data.
+
+    lived_in: also chat history, 決裁 and documents (``demo_village_created`` with ``lived_in``).
+    Returns everyone's login; commits.  Nothing is written again for what already exists.
+    """
     people: list[DemoPerson] = []
+    before = _count_users()
+    # Every demo account has the same printed password: hash it once, not once per account.
+    shared_hash = functools.cache(lambda: security.hash_password(DEMO_PASSWORD))
     depts = {}
     for code, name, prefix, _staff in VILLAGE:
         depts[code] = directory.ensure_department(code, name, prefix=prefix)
@@ -170,20 +188,40 @@ def create_demo_village() -> list[DemoPerson]:
         directory.ensure_department(code, name, parent=depts[parent])
     db.session().commit()
     for username, display_name, title in EXECUTIVES:
-        people.append(_ensure(username, display_name, "01", None, title, ()))
-    people.append(_ensure("admin", "管理 太郎", "01", "0102", "主事", ("admin", "records")))
+        people.append(_ensure(username, display_name, "01", None, title, (), shared_hash))
+    people.append(_ensure("admin", "管理 太郎", "01", "0102", "主事", ("admin", "records"), shared_hash))
     for code, _name, _prefix, staff in VILLAGE:
         for username, display_name, title, section in staff:
             roles = ("records",) if username == "takahashi" else ()
-            people.append(_ensure(username, display_name, code, section, title, roles))
-    audit.record("demo.create", actor="cli", detail={"people": len(people)})
+            people.append(_ensure(username, display_name, code, section, title, roles, shared_hash))
+    if _count_users() != before:  # a second run records nothing: it changed nothing
+        audit.record("demo.create", actor="cli", detail={"people": len(people)})
     db.session().commit()
-    signals.demo_village_created.send(current_app._get_current_object())
+    app = current_app._get_current_object()
+    # Hundreds of commits follow; the index is brought up to date once, when all are written
+    # (``demo_village_ready``), instead of a background index commit racing each of them.
+    drain_on_commit = app.config.get("SEARCH_DRAIN_ON_COMMIT", True)
+    app.config["SEARCH_DRAIN_ON_COMMIT"] = False
+    try:
+        signals.demo_village_created.send(app, lived_in=lived_in)
+    finally:
+        app.config["SEARCH_DRAIN_ON_COMMIT"] = drain_on_commit
+    signals.demo_village_ready.send(app)
     return people
 
 
+def _count_users() -> int:
+    return db.session().execute(select(func.count(User.id))).scalar_one()
+
+
 def _ensure(
-    username: str, display_name: str, dept_code: str, section: str | None, title: str, roles: tuple[str, ...]
+    username: str,
+    display_name: str,
+    dept_code: str,
+    section: str | None,
+    title: str,
+    roles: tuple[str, ...],
+    shared_hash: Callable[[], str],
 ) -> DemoPerson:
     user = directory.get_user(username)
     if user is None:
@@ -197,6 +235,7 @@ def _ensure(
             roles=roles,
             actor="demo",
             display_name_kana=READINGS.get(username),
+            password_hash=shared_hash(),
         )
     dept = user.department.name if user.department else ""
     return DemoPerson(user.username, user.display_name, dept, user.title or "", ",".join(sorted(user.roles)))

@@ -118,8 +118,13 @@ def add_local_user(
     roles: Iterable[str] = (),
     actor: str = "cli",
     display_name_kana: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a local account (argon2 hash) and commit; raise DirectoryInputError on bad input."""
+    """Create a local account (argon2 hash) and commit; raise DirectoryInputError on bad input.
+
+    password_hash: the argon2 hash of password made already (the demo's one shared password is
+    hashed once, not once per account: each hash costs a noticeable part of a second by design).
+    """
     _check_username(username)
     if not display_name:
         raise DirectoryInputError("氏名は必須です。")
@@ -135,7 +140,7 @@ def add_local_user(
         title=title,
         mail=mail,
         source="local",
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         active=True,
     )
     user.department, user.section = _resolve_units(department_code, section_code)

@@ -12,7 +12,10 @@ user_changed = _signals.signal("user-changed")  # user_id, created: bool, depart
 user_deactivated = _signals.signal("user-deactivated")  # user_id
 socket_connected = _signals.signal("socket-connected")  # user_id, sid — receivers join server-chosen rooms
 socket_disconnected = _signals.signal("socket-disconnected")  # user_id, sid
-demo_village_created = _signals.signal("demo-village-created")  # (no kwargs) — domains add their demo data
+# lived_in: bool — domains add their demo data (routes always; history, 決裁 and documents when lived_in)
+demo_village_created = _signals.signal("demo-village-created")
+# (no kwargs) — every domain's demo data is written: derived work (the search index) catches up now
+demo_village_ready = _signals.signal("demo-village-ready")
 # (no kwargs) — `workspace serve` took its last request (SIGTERM/SIGINT): finish background work now
 server_stopping = _signals.signal("server-stopping")
 

@@ -7,14 +7,14 @@ from workspace import db
 
 
 def test_demo_village_comes_with_the_default_routes(app, client):
-    assert app.test_cli_runner().invoke(args=["demo", "--no-serve"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["demo", "--empty", "--no-serve"]).exit_code == 0
     login(client, "yamada", "demo-2026")
     keys = {r["key"] for r in client.get("/api/v1/approval-routes").get_json()["routes"]}
     assert {"general", "expense", "contract", "personnel"} <= keys
 
 
 def test_header_badge_starts_with_what_waits_for_me(app, client):
-    assert app.test_cli_runner().invoke(args=["demo", "--no-serve"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["demo", "--empty", "--no-serve"]).exit_code == 0
     drafter = app.test_client()
     login(drafter, "yamada", "demo-2026")
     token = csrf_from(drafter.get("/").get_data(as_text=True))

@@ -77,7 +77,7 @@ def test_users_add_rejects_bad_input_and_changes_nothing(app):
 
 
 def test_demo_creates_the_village(app):
-    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    result = app.test_cli_runner().invoke(args=["demo", "--empty", "--no-serve"])
     assert result.exit_code == 0, result.output
     names = set(db.session().execute(select(Department.name).where(Department.parent_id.is_(None))).scalars())
     assert {
@@ -96,5 +96,5 @@ def test_demo_creates_the_village(app):
     assert "demo-2026" in result.output and "soncho" in result.output
     # Running it again adds nobody.
     count = len(db.session().execute(select(User)).unique().scalars().all())
-    app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    app.test_cli_runner().invoke(args=["demo", "--empty", "--no-serve"])
     assert len(db.session().execute(select(User)).unique().scalars().all()) == count
