@@ -352,4 +352,6 @@ def absences() -> Any:
             flash(getattr(exc, "message", "入力内容を確認してください。"), "error")
             status = 422
     rows = [absence.absence_json(a) for a in absence.current_and_future(current_user)]
-    return render_template("approvals/absence.html", absences=rows), status
+    # After a refused entry the form keeps what was typed (the person corrects, not retypes).
+    form = request.form if status == 422 else {}
+    return render_template("approvals/absence.html", absences=rows, form=form), status

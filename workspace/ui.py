@@ -20,21 +20,23 @@ NAV = (
 )
 
 
-def _as_date(value: dt.date | dt.datetime | None) -> dt.date | None:
-    if value is None:
+def _as_date(value: dt.date | dt.datetime | str | None) -> dt.date | None:
+    if not value:
         return None
+    if isinstance(value, str):  # an ISO 8601 date or time, as the API's JSON gives it
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
         return calendar.to_jst(value).date()
     return value
 
 
-def wareki_filter(value: dt.date | dt.datetime | None) -> str:
+def wareki_filter(value: dt.date | dt.datetime | str | None) -> str:
     """{{ d|wareki }} → 令和8年11月26日."""
     day = _as_date(value)
     return calendar.wareki(day) if day else ""
 
 
-def both_filter(value: dt.date | dt.datetime | None) -> str:
+def both_filter(value: dt.date | dt.datetime | str | None) -> str:
     """{{ d|wareki_both }} → 令和8年11月26日（2026年11月26日）."""
     day = _as_date(value)
     return calendar.both(day) if day else ""

@@ -73,6 +73,25 @@ def test_absence_form(client: Any, org: dict[str, Any]) -> None:
     assert bad.status_code == 422 and "代決者には本人以外" in bad.get_data(as_text=True)
 
 
+def test_absence_list_in_wareki_and_a_refused_entry_keeps_its_dates(client: Any, org: dict[str, Any]) -> None:
+    """Does 登録済み read 令和…年…月…日 (never 2026-12-03), and does a refused form keep what was typed?"""
+    import re
+
+    login(client, "sato")
+    token = csrf_from(client.get("/approvals/absence").get_data(as_text=True))
+    today = calendar.today()
+    form = {"csrf_token": token, "deputy": "tanaka", "from": today.isoformat(), "until": today.isoformat()}
+    assert client.post("/approvals/absence", data=form).status_code == 302
+    html = client.get("/approvals/absence").get_data(as_text=True)
+    listed = re.sub(r"<[^>]+>", " ", html[html.index("登録済み") :])
+    assert f"{calendar.wareki(today)} 〜 {calendar.wareki(today)}" in listed
+    assert today.isoformat() not in listed
+    bad = client.post("/approvals/absence", data={**form, "deputy": "sato", "note": "研修のため"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert f'value="{today.isoformat()}"' in page and 'value="研修のため"' in page
+
+
 def test_history_and_inbox_show_names_and_wareki_times_not_login_ids(app: Any, org: dict[str, Any]) -> None:
     """Does the 処理履歴 say 山田 太郎 and 令和8年12月3日 09:30, never yamada or 2026-12-03 09:30?"""
     import datetime as dt
