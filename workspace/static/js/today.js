@@ -73,7 +73,8 @@
       if (!d.mentions_unread && !d.channels_unread.length) { return null; }
       var body = [];
       if (d.mentions_unread) {
-        body.push(el("p", { "class": "mentions" }, ["あなた宛てのメンション（未読）：", el("strong", {}, [d.mentions_unread + "件"])]));
+        body.push(el("p", { "class": "mentions" }, ["あなた宛てのメンション（未読）：",
+          el("a", { href: urls.notificationsUrl }, [el("strong", {}, [d.mentions_unread + "件"])])]));
       }
       body.push(list(d.channels_unread, function (item) {
         return [link(urls.chatUrl + "?channel=" + item.id, item.name), " ", meta("未読 " + item.unread + "件")];
