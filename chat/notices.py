@@ -66,6 +66,18 @@ def _thread_people(channel: Channel, root_id: int) -> set[int]:
     return set(rows.scalars())
 
 
+def channel_read(reader: User, channel_id: int, up_to: int) -> None:
+    """Reading a channel up to a message reads the mention and reply notices of the messages up to it."""
+    prefix = "chat.message:"
+    ids = {int(ref[len(prefix) :]) for ref in notifications.unread_refs(reader, prefix)}
+    if not ids:
+        return
+    seen = db.session().execute(
+        select(Message.id).where(Message.id.in_(ids), Message.channel_id == channel_id, Message.id <= up_to)
+    )
+    notifications.read_refs(reader, [f"{prefix}{message_id}" for message_id in seen.scalars()])
+
+
 def reacted(reactor: User, message: Message, emoji: str) -> None:
     """Tell a message's author that someone else reacted to it (once per person and emoji)."""
     if message.author_id == reactor.id:

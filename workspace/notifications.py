@@ -179,28 +179,57 @@ def unread_count(user: User, kinds: Iterable[str] | None = None) -> int:
     return int(db.session().execute(query).scalar_one())
 
 
+def unread_refs(user: User, prefix: str, limit: int = LIST_MAX) -> list[str]:
+    """The refs of the person's newest unread notices that start with prefix ("chat.message:")."""
+    rows = db.session().execute(
+        select(Notification.ref)
+        .where(
+            Notification.user_id == user.id,
+            Notification.read_at.is_(None),
+            Notification.ref.startswith(prefix, autoescape=True),
+        )
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
     """Mark the person's notices read (those in ids, or all when ids is None); commit; tell their tabs.
 
     Ids of other people's notices, or unknown ids, are ignored: nobody learns they exist.
     Returns how many notices changed from unread to read.
     """
-    session = db.session()
+    if ids is not None:
+        chosen = list(ids)
+        if not chosen:
+            return 0
+    changed = _read(user, Notification.id.in_(chosen) if ids is not None else None)
+    db.session().commit()
+    return changed
+
+
+def read_refs(user: User, refs: Iterable[str]) -> int:
+    """Mark the person's notices about these refs read, in the caller's transaction (no commit).
+
+    For a domain that learns the person has seen the thing itself (chat: the channel was read up to
+    the message), so the 通知 does not stay unread after the message was read.
+    """
+    chosen = list(refs)
+    return _read(user, Notification.ref.in_(chosen)) if chosen else 0
+
+
+def _read(user: User, which: Any) -> int:
     statement = (
         update(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if ids is not None:
-        chosen = list(ids)
-        if not chosen:
-            return 0
-        statement = statement.where(Notification.id.in_(chosen))
-    changed = session.execute(statement).rowcount or 0
+    if which is not None:
+        statement = statement.where(which)
+    changed = db.session().execute(statement).rowcount or 0
     if changed:
-        remaining = unread_count(user)
-        # Every open page of the person updates its badge, not only the one that read.
-        realtime.notify_on_commit([user.id], "notification:read", {"unread": remaining})
-    session.commit()
+        # Every open page of the person updates its count, not only the one that read.
+        realtime.notify_on_commit([user.id], "notification:read", {"unread": unread_count(user)})
     return changed

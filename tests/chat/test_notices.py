@@ -107,3 +107,19 @@ def test_home_counts_unread_mentions_and_replies_from_the_notices(people, soumu)
     assert people["yamada"].get("/home").get_json()["mentions_unread"] == 2
     assert people["yamada"].post("/notifications/read", {"all": True}).status_code == 204
     assert people["yamada"].get("/home").get_json()["mentions_unread"] == 0
+
+
+def test_reading_the_channel_reads_the_notices_of_what_was_read(people, soumu):
+    """Does reading 総務課 up to a message read its mention notice, but not later ones or other channels'?"""
+    other = people["yamada"].post("/channels", {"kind": "public", "name": "防災訓練"}).get_json()["id"]
+    assert people["suzuki"].post(f"/channels/{other}/join").status_code == 200
+    seen = people["yamada"].post(f"/channels/{soumu}/messages", {"body": "@suzuki 一件目"}).get_json()
+    people["yamada"].post(f"/channels/{other}/messages", {"body": "@suzuki 別の部屋"})
+    people["yamada"].post(f"/channels/{soumu}/messages", {"body": "@suzuki 二件目"})
+    ws = people["suzuki"].socket()
+    ws.get_received()
+    assert people["suzuki"].post(f"/channels/{soumu}/read", {"last_read_id": seen["id"]}).status_code == 200
+    unread = people["suzuki"].get("/notifications?unread=1").get_json()
+    assert [n["text"].split()[-1] for n in unread["notifications"]] == ["二件目", "別の部屋"]
+    assert unread["unread"] == 2 and people["suzuki"].get("/home").get_json()["mentions_unread"] == 2
+    assert frames(ws, "notification:read") == [("notification:read", {"unread": 2})]
