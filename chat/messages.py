@@ -284,6 +284,7 @@ def edit(user: User, message_id: Any, body: Any) -> Message:
     payload = message_json(message)
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:edited", payload))
+    notices.message_edited(user, message, mentioned_user_ids(channel, user, text))
     session.commit()
     signals.message_edited.send(
         current_app._get_current_object(), message_id=message.id, channel_id=channel.id

@@ -29,18 +29,7 @@ def message_posted(channel: Channel, author: User, message: Message, mentioned: 
 
     A person both mentioned and in the thread gets one notice, the mention: one message, one notice.
     """
-    quote = notifications.excerpt(message.body)
-    ref = f"chat.message:{message.id}"
-    url = message_url(message)
-    if mentioned:
-        notifications.notify(
-            mentioned,
-            "mention",
-            ref,
-            f"{author.display_name}さんがあなたをメンションしました：{quote}",
-            url,
-            actor_id=author.id,
-        )
+    message_edited(author, message, mentioned)
     if message.thread_id is None:
         return
     in_thread = _thread_people(channel, message.thread_id) - mentioned
@@ -48,9 +37,25 @@ def message_posted(channel: Channel, author: User, message: Message, mentioned: 
         notifications.notify(
             in_thread,
             "reply",
-            ref,
-            f"{author.display_name}さんがスレッドに返信しました：{quote}",
-            url,
+            f"chat.message:{message.id}",
+            f"{author.display_name}さんがスレッドに返信しました：{notifications.excerpt(message.body)}",
+            message_url(message),
+            actor_id=author.id,
+        )
+
+
+def message_edited(author: User, message: Message, mentioned: set[int]) -> None:
+    """Tell the members a message mentions; after an edit, only those it did not notify before.
+
+    (The notice's ref is the message: whoever already has one for it, mention or reply, gets no other.)
+    """
+    if mentioned:
+        notifications.notify(
+            mentioned,
+            "mention",
+            f"chat.message:{message.id}",
+            f"{author.display_name}さんがあなたをメンションしました：{notifications.excerpt(message.body)}",
+            message_url(message),
             actor_id=author.id,
         )
 

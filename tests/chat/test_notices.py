@@ -123,3 +123,20 @@ def test_reading_the_channel_reads_the_notices_of_what_was_read(people, soumu):
     assert [n["text"].split()[-1] for n in unread["notifications"]] == ["二件目", "別の部屋"]
     assert unread["unread"] == 2 and people["suzuki"].get("/home").get_json()["mentions_unread"] == 2
     assert frames(ws, "notification:read") == [("notification:read", {"unread": 2})]
+
+
+def test_an_edit_that_adds_a_mention_tells_only_the_newly_named(people, soumu):
+    """Does editing in @sato notify 佐藤 once, and 鈴木 (already mentioned) not a second time?"""
+    posted = people["yamada"].post(f"/channels/{soumu}/messages", {"body": "@suzuki 資料です"}).get_json()
+    assert (
+        people["yamada"].patch(f"/messages/{posted['id']}", {"body": "@suzuki @sato 資料です"}).status_code
+        == 200
+    )
+    assert (
+        people["yamada"].patch(f"/messages/{posted['id']}", {"body": "@sato @suzuki 資料です"}).status_code
+        == 200
+    )
+    assert [n["kind"] for n in notices(people["suzuki"])] == ["mention"]
+    assert [n["text"] for n in notices(people["sato"])] == [
+        "山田 太郎さんがあなたをメンションしました：@suzuki @sato 資料です"
+    ]
