@@ -43,6 +43,10 @@ def _person(browser: Any, url: str, username: str, width: int, height: int) -> A
         locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": height}
     )
     page = context.new_page()
+    page.errors = []  # console errors and uncaught exceptions: a live page must have none
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("response", lambda r: page.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     sign_in_page(page, url, username)
     page.wait_for_function("() => Boolean(window.workspace && window.workspace.socket.connected)")
     return page
@@ -115,6 +119,7 @@ def test_one_person_acts_and_the_others_home_and_badge_change_without_reload(
     # The notice's link leads to where it is handled.
     items.nth(2).get_by_role("link").click()
     suzuki.wait_for_url(re.compile(r"/approvals/\d+$"))
+    assert suzuki.errors == [] and yamada.errors == []
     suzuki.context.close()
     yamada.context.close()
 
