@@ -172,3 +172,24 @@ def test_approval_turns_send_backs_and_decisions_notify_the_right_person(org: di
     other = service.create(yamada, {"route": "general", "title": "研修参加", "submit": True})
     service.act(suzuki, other.id, "reject", comment="不要")
     assert _texts(yamada)[0] == "鈴木 花子さんが起案「研修参加」を却下しました"
+
+
+def test_the_page_lists_mine_escaped_in_wareki_and_needs_a_sign_in(
+    client: Any, village: dict[str, Any]
+) -> None:
+    """Does /notifications show my notices (text escaped, 和暦 time, kind in Japanese) only once signed in?"""
+    from tests.conftest import login
+
+    assert client.get("/notifications").status_code == 302
+    yamada = village["yamada"]
+    notifications.notify(
+        [yamada.id], "reaction", "chat.reaction:1:2:👍", "<img src=x onerror=alert(1)>", "/chat/"
+    )
+    notifications.notify([village["suzuki"].id], "mention", "chat.message:9", "鈴木さんだけに", "/chat/")
+    db.session().commit()
+    login(client, "yamada")
+    html = client.get("/notifications").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
+    assert "リアクション" in html and "令和" in html and "新着" in html
+    assert "鈴木さんだけに" not in html
+    assert '<span class="visually-hidden" id="notice-count-words"> 1件</span>' in html
