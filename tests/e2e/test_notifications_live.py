@@ -119,6 +119,25 @@ def test_one_person_acts_and_the_others_home_and_badge_change_without_reload(
     # The notice's link leads to where it is handled.
     items.nth(2).get_by_role("link").click()
     suzuki.wait_for_url(re.compile(r"/approvals/\d+$"))
+    request_id = int(suzuki.url.rsplit("/", 1)[1])
+
+    # The other way round: 鈴木 sends it back, and 山田's open home moves it from 回議中 to 差し戻された起案.
+    yamada.goto(live_server.url + "/")
+    yamada.wait_for_function("() => Boolean(window.workspace && window.workspace.socket.connected)")
+    mine = yamada.get_by_role("region", name="今日の仕事")
+    expect(mine.get_by_role("heading", name="回議中の起案")).to_be_visible()
+    yamada.evaluate("window.__sameDocument = true")
+    back = suzuki.evaluate(
+        "id => window.workspace.api('POST', '/approvals/' + id + '/actions',"
+        " {action: 'send_back', comment: '見積書を2社分添付してください'}).then(r => r.status)",
+        request_id,
+    )
+    assert back == 200
+    expect(mine).to_contain_text("差し戻された起案 1件")
+    expect(mine).to_contain_text("理由：見積書を2社分添付してください")
+    expect(mine.get_by_role("heading", name="回議中の起案")).to_have_count(0)
+    expect(yamada.get_by_role("banner").get_by_role("link", name="通知 1件")).to_be_visible()
+    assert yamada.evaluate("window.__sameDocument") is True
     assert suzuki.errors == [] and yamada.errors == []
     suzuki.context.close()
     yamada.context.close()

@@ -45,12 +45,9 @@
   socket.on("notification:read", function (p) { if (p) { setUnread(p.unread); } });
   socket.on("session:ended", function () { window.location.assign("/login"); });
 
-  // Delivery is at most once: after a reconnect the count is asked for again, not guessed.
-  var connectedBefore = false;
-  socket.on("connect", function () {
-    if (connectedBefore) { refreshUnread(); }
-    connectedBefore = true;
-  });
+  // Delivery is at most once and only to connected sockets: whenever the socket (re)connects, the
+  // count is asked for again (a notice may have come between drawing the page and connecting).
+  socket.on("connect", refreshUnread);
 
   window.workspace = {
     socket: socket,

@@ -141,7 +141,8 @@
   ["approval:assigned", "notification:read", "message:new", "message:deleted"].forEach(function (name) {
     ws.socket.on(name, refresh);
   });
-  // After a reconnect, what was missed is read from the API, not guessed.
-  var connectedBefore = ws.socket.connected;
-  ws.socket.on("connect", function () { if (connectedBefore) { refresh(); } connectedBefore = true; });
+  // Whatever happened between drawing the page and the socket (re)connecting is read from the API:
+  // the hub delivers at most once and only to connected sockets.
+  ws.socket.on("connect", refresh);
+  if (ws.socket.connected) { refresh(); }
 })();
