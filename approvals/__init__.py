@@ -14,12 +14,10 @@ def init_app(app: Flask) -> None:
     from approvals import api, api_attachments, attachment_store, cli, demo, inbox, views  # noqa: F401
     from approvals import home as approvals_home
     from workspace import filestore, home, signals
-    from workspace.ui import register_badge_counter
 
     app.register_blueprint(api.bp)  # api_attachments has added its routes to api.bp
     app.register_blueprint(views.bp)
     cli.init_app(app)
     filestore.register(app, filestore.Store("approvals", attachment_store.root, attachment_store.referenced))
-    register_badge_counter(app, inbox.pending_count)
     home.register(app, approvals_home.today)  # its part of 今日の仕事
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)

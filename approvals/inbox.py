@@ -168,17 +168,3 @@ def inbox(user: User, limit: int = DEFAULT_LIMIT, offset: int = 0) -> dict[str, 
             "done": n_done,
         },
     }
-
-
-def pending_count(user: User) -> int:
-    """Return how many requests wait for ``user`` (the header badge)."""
-    ids = [user.id, *absence.deputized_for(user.id)]
-    return (
-        db.session()
-        .execute(
-            select(func.count())
-            .select_from(ApprovalTask)
-            .where(ApprovalTask.user_id.in_(ids), ApprovalTask.kind == TASK_PENDING)
-        )
-        .scalar_one()
-    )

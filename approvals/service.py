@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from approvals import absence, attachments, inbox, machine, numbering, route_store
+from approvals import absence, attachments, inbox, machine, notices, numbering, route_store
 from approvals import effects as fx
 from approvals.directory_adapter import DbDirectory, person_of
 from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound
@@ -199,27 +199,21 @@ def _now(at: dt.datetime | None) -> dt.datetime:
     return at if at is not None else calendar.now()
 
 
-def _notify(effects: Iterable[fx.Effect], row: ApprovalRequest, absences: dict[int, int]) -> None:
-    """Queue the Socket.IO messages the effects call for; they go out only after commit."""
+def _notify(
+    effects: Iterable[fx.Effect],
+    row: ApprovalRequest,
+    actor: User,
+    absences: dict[int, int],
+    comment: str | None,
+) -> None:
+    """Write the 通知 the effects call for and queue the inbox event; both go out only after commit."""
     payload = {"id": row.id, "title": row.title}
     for effect in effects:
         if isinstance(effect, fx.Assigned):
             # The deputy of an absent approver sees the item in his inbox, so he is told too.
             ids = set(effect.user_ids) | {absences[u] for u in effect.user_ids if u in absences}
             realtime.notify_on_commit(ids, "approval:assigned", payload)
-        elif isinstance(effect, fx.Circulated):
-            realtime.notify_on_commit(
-                effect.user_ids, "notification:new", {**payload, "title": f"供覧: {row.title}"}
-            )
-        elif isinstance(effect, fx.PostReviewOwed):
-            realtime.notify_on_commit(
-                [effect.user_id], "notification:new", {**payload, "title": f"後閲: {row.title}"}
-            )
-        elif isinstance(effect, (fx.Decided, fx.Rejected, fx.SentBack)):
-            word = {fx.Decided: "決裁", fx.Rejected: "却下", fx.SentBack: "差戻し"}[type(effect)]
-            realtime.notify_on_commit(
-                [row.drafter_id], "notification:new", {**payload, "title": f"{word}: {row.title}"}
-            )
+    notices.for_transition(effects, row, actor, absences, comment)
 
 
 def _assign_number(row: ApprovalRequest, template_format: str, at: dt.datetime) -> None:
@@ -277,7 +271,7 @@ def _commit(
             "document_number": row.document_number,
         },
     )
-    _notify(transition.effects, row, absences)
+    _notify(transition.effects, row, actor, absences, entry.comment)
     try:
         session.commit()
     except StaleDataError as error:  # a concurrent writer changed the row since we read it

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from chat import attachments, channels, mentions, rooms
+from chat import attachments, channels, mentions, notices, rooms
 from chat.errors import ChatError, config_int, not_found
 from chat.models import Channel, Member, Message, MessageEdit, ReadMark
 from workspace import audit, calendar, db, realtime, signals
@@ -199,7 +199,8 @@ def post(
     payload = message_json(message)
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:new", payload))
-    _notify_mentions(channel, author, message, text)
+    # The 通知 rows join this transaction: a message is never stored without them, nor they without it.
+    notices.message_posted(channel, author, message, mentioned_user_ids(channel, author, text))
     session.commit()
     signals.message_created.send(
         current_app._get_current_object(), message_id=message.id, channel_id=channel.id
@@ -240,21 +241,6 @@ def mentioned_user_ids(channel: Channel, author: User, text: str) -> set[int]:
     chosen = {c.user_id for c in candidates} if found.channel_wide else set(found.user_ids)
     chosen.discard(author.id)
     return chosen
-
-
-def _notify_mentions(channel: Channel, author: User, message: Message, text: str) -> None:
-    targets = mentioned_user_ids(channel, author, text)
-    if targets:
-        realtime.notify_on_commit(
-            targets,
-            "notification:new",
-            {
-                "kind": "chat.mention",
-                "title": f"{author.display_name}さんからのメンション",
-                "channel_id": channel.id,
-                "message_id": message.id,
-            },
-        )
 
 
 # --- editing and deleting ------------------------------------------------------------------------
@@ -301,6 +287,7 @@ def edit(user: User, message_id: Any, body: Any) -> Message:
     payload = message_json(message)
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:edited", payload))
+    notices.message_edited(user, message, mentioned_user_ids(channel, user, text))
     session.commit()
     signals.message_edited.send(
         current_app._get_current_object(), message_id=message.id, channel_id=channel.id

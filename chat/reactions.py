@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from chat import channels, messages, rooms
+from chat import channels, messages, notices, rooms
 from chat.errors import ChatError
 from chat.models import Message, Reaction
 from workspace import audit, calendar, db, realtime
@@ -106,6 +106,7 @@ def react(user: User, message_id: Any, emoji: Any) -> tuple[list[dict[str, Any]]
         "reaction:updated",
         {"message_id": message.id, "channel_id": message.channel_id, "reactions": result},
     )
+    notices.reacted(user, message, emoji)
     session.commit()
     return result, True
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from chat import channels, rooms
+from chat import channels, notices, rooms
 from chat.errors import ChatError
 from chat.messages import get_visible
 from chat.models import Channel, Member, Message, ReadMark
@@ -103,6 +103,7 @@ def mark_read(user: User, channel_id: Any, last_read_id: Any) -> dict[str, Any]:
         payload = {"channel_id": channel.id, "username": user.username, "last_read_id": target}
         room = rooms.channel_room(channel.id)
         db.on_commit(lambda: realtime.emit_to_room(room, "read:updated", payload))
+        notices.channel_read(user, channel.id, target)
     result = {
         "channel_id": channel.id,
         "last_read_id": member.last_read_id,

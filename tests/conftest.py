@@ -38,7 +38,7 @@ PASSWORD = "correct-horse-9"
 def _import_all_models() -> None:
     import importlib
 
-    for name in ("chat.models", "approvals.models", "docsearch.models"):
+    for name in ("workspace.notifications", "chat.models", "approvals.models", "docsearch.models"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError:

@@ -1,4 +1,4 @@
-"""Core API: personal tokens and who I am. Errors follow {"error": {"code", "message"}}."""
+"""Core API: personal tokens, who I am, 今日の仕事, 通知. Errors follow {"error": {"code", "message"}}."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
-from workspace import auth, people
+from workspace import auth, notifications, people
 from workspace.extensions import csrf, limiter
 from workspace.models import User
 from workspace.throttle import account_key, audit_breach, failed_sign_in
-from workspace.web import ApiError, api_blueprint, api_login_required, error_response
+from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
 
 bp = api_blueprint("core_api", __name__)
 csrf.exempt(bp)  # API writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
@@ -179,3 +179,77 @@ def find_users() -> Any:
     except ValueError as error:
         raise ApiError(400, str(error)) from None
     return jsonify({"users": [p.to_json() for p in people.search(query, limit)]})
+_TRUE, _FALSE = ("1", "true"), ("", "0", "false")
+
+
+@bp.get("/notifications")
+@api_login_required
+def list_notifications() -> Any:
+    """My 通知, newest first.
+    ---
+    get:
+      summary: The signed-in person's notifications (mentions, replies, reactions, 決裁), newest first
+      tags: [notifications]
+      parameters:
+        - {name: unread, in: query, schema: {type: string, enum: ["1", "0"]}, description: '1 = unread only'}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+      responses:
+        200: {description: 'notifications [{id, kind (mention|reply|reaction|approval), created_at,
+          read_at (null while unread), text, url}], unread: how many of mine are unread in all'}
+        400: {description: unread or limit is not one of the accepted values}
+        401: {description: not signed in}
+    """
+    unread = request.args.get("unread", "").lower()
+    if unread not in _TRUE + _FALSE:
+        raise ApiError(400, "unread は 1 か 0 で指定してください。")
+    limit_arg = request.args.get("limit", str(notifications.LIST_DEFAULT))
+    if not limit_arg.isdigit() or not 1 <= int(limit_arg) <= notifications.LIST_MAX:
+        raise ApiError(400, f"limit は1から{notifications.LIST_MAX}までの整数で指定してください。")
+    rows = notifications.list_for(current_user, unread_only=unread in _TRUE, limit=int(limit_arg))
+    return jsonify(
+        {
+            "notifications": [notifications.notification_json(r) for r in rows],
+            "unread": notifications.unread_count(current_user),
+        }
+    )
+
+
+@bp.post("/notifications/read")
+@api_login_required
+def read_notifications() -> Any:
+    """Mark some or all of my 通知 read.
+    ---
+    post:
+      summary: Mark notifications read
+      tags: [notifications]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - type: object
+                  required: [ids]
+                  properties: {ids: {type: array, maxItems: 500, items: {type: integer}}}
+                - {type: object, required: [all], properties: {all: {type: boolean, enum: [true]}}}
+      responses:
+        204: {description: 'done; ids that are not mine (or do not exist) are ignored, so nobody learns
+          that notices of others exist; already read ones stay as they were'}
+        400: {description: 'neither a list of integer ids nor {"all": true}'}
+        401: {description: not signed in}
+    """
+    data = json_body()
+    if data.get("all") is True and "ids" not in data:
+        notifications.mark_read(current_user)
+        return "", 204
+    ids = data.get("ids")
+    if (
+        "all" in data
+        or not isinstance(ids, list)
+        or len(ids) > notifications.MAX_IDS
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
+        most = notifications.MAX_IDS
+        raise ApiError(400, f"ids に通知の番号の一覧（{most}件まで）か、all に true を指定してください。")
+    notifications.mark_read(current_user, ids)
+    return "", 204

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
@@ -67,17 +66,15 @@ def nav_url(key: str) -> str:
     return url_for("workspace.coming_soon", name=key)
 
 
-def register_badge_counter(app: Flask, counter: Callable[[Any], int]) -> None:
-    """Let a domain add to the header badge's starting count (e.g. approvals waiting for me)."""
-    app.extensions.setdefault("workspace.badge_counters", []).append(counter)
-
-
-def _badge_count(app: Flask) -> int:
+def _unread_notifications() -> int:
+    """The header's 通知 count: my unread notices (mentions, replies, reactions, 決裁 turns)."""
     from flask_login import current_user
+
+    from workspace import notifications
 
     if not current_user.is_authenticated:
         return 0
-    return sum(counter(current_user) for counter in app.extensions.get("workspace.badge_counters", []))
+    return notifications.unread_count(current_user)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -109,5 +106,5 @@ def init_app(app: Flask) -> None:
             "nav_url": nav_url,
             "village_name": app.config["VILLAGE_NAME"],
             "active_nav": request.blueprint,
-            "badge_count": lambda: _badge_count(app),
+            "unread_notifications": _unread_notifications,
         }

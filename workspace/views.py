@@ -1,4 +1,4 @@
-"""Pages of the shell: sign-in, sign-out, home, personal settings, health."""
+"""Pages of the shell: sign-in, sign-out, home, 通知, personal settings, health."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import text
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workspace import auth, calendar, db, directory
+from workspace import auth, calendar, db, directory, notifications
 from workspace.extensions import limiter
 from workspace.home import is_empty, today_for
 from workspace.throttle import account_key, audit_breach, failed_sign_in
@@ -133,6 +133,20 @@ def _settings_page(
         tokens=auth.list_tokens(current_user),
         revoke_form=FlaskForm(),
     ), status
+
+
+KIND_LABELS = {"mention": "メンション", "reply": "返信", "reaction": "リアクション", "approval": "決裁"}
+
+
+@bp.get("/notifications")
+@login_required
+def notifications_page() -> Any:
+    """My 通知, newest first; its script marks the unread ones it shows as read (the GET changes nothing)."""
+    return render_template(
+        "workspace/notifications.html",
+        items=[notifications.notification_json(n) for n in notifications.list_for(current_user)],
+        kind_labels=KIND_LABELS,
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Approvals plugged into the shell: demo routes and the header badge's starting count."""
+"""Approvals plugged into the shell: demo routes and the header's 通知 count."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def test_demo_village_comes_with_the_default_routes(app, client):
     assert {"general", "expense", "contract", "personnel"} <= keys
 
 
-def test_header_badge_starts_with_what_waits_for_me(app, client):
+def test_header_counts_the_notice_of_what_waits_for_me(app, client):
     assert app.test_cli_runner().invoke(args=["demo", "--empty", "--no-serve"]).exit_code == 0
     drafter = app.test_client()
     login(drafter, "yamada", "demo-2026")
@@ -30,4 +30,5 @@ def test_header_badge_starts_with_what_waits_for_me(app, client):
     db.session().commit()
     login(client, pending[0], "demo-2026")
     html = client.get("/").get_data(as_text=True)
-    assert '<span id="notice-count" aria-live="polite">1</span>' in html
+    assert 'id="notice-count" aria-hidden="true">1</span>' in html
+    assert '<span class="visually-hidden" id="notice-count-words"> 1件</span>' in html

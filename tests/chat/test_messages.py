@@ -237,7 +237,7 @@ def test_mentions_notify_the_named_members_only(people, soumu):
     people["yamada"].post(f"/channels/{soumu}/messages", {"body": "@suzuki さん、@tanaka さんにも確認を"})
     mentioned = {name: frames(ws, "notification:new") for name, ws in sockets.items()}
     assert len(mentioned["suzuki"]) == 1
-    assert mentioned["suzuki"][0][1]["kind"] == "chat.mention"
+    assert mentioned["suzuki"][0][1]["kind"] == "mention"
     assert mentioned["tanaka"] == []  # not a member: must not learn of the channel
     assert mentioned["sato"] == [] and mentioned["yamada"] == []
     people["suzuki"].post(f"/channels/{soumu}/messages", {"body": "@channel 本日17時から"})

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import PASSWORD, axe_violations
+from workspace import db
 
 pytestmark = pytest.mark.browser
 
@@ -57,8 +58,9 @@ def test_phone_sized_home_page_is_usable(live_server, browser):
 
 
 def test_notification_badge_is_fed_by_the_hub(app, village, tmp_path, redis_url, page):
+    """Does a notice written by another process reach the open page's 通知 link through Redis?"""
     from tests.conftest import LiveServer, free_port, make_app, server_env
-    from workspace import realtime
+    from workspace import notifications
 
     server = LiveServer(server_env(app, WORKSPACE_REDIS_URL=redis_url), free_port(), tmp_path / "server.log")
     try:
@@ -67,12 +69,15 @@ def test_notification_badge_is_fed_by_the_hub(app, village, tmp_path, redis_url,
         page.get_by_label("パスワード").fill(PASSWORD)
         page.get_by_role("button", name="ログイン").click()
         page.wait_for_url(server.url + "/")
-        assert page.locator("#notice-badge").is_hidden()
+        header = page.get_by_role("banner")
+        assert header.get_by_role("link", name="通知", exact=True).is_visible()
+        assert page.locator("#notice-count").is_hidden()
         page.wait_for_function("window.workspace && window.workspace.socket.connected")
         emitter = make_app(app.config["DATABASE_URL"], tmp_path / "emitter", REDIS_URL=redis_url)
         with emitter.app_context():
-            realtime.notify([village["yamada"].id], "approval:assigned", {"id": 1, "title": "備品購入"})
-        page.locator("#notice-badge").wait_for(state="visible")
+            notifications.notify([village["yamada"].id], "approval", "approval:1:v1", "備品購入", "/")
+            db.session().commit()
+        header.get_by_role("link", name="通知 1件").wait_for()
         assert page.locator("#notice-count").inner_text() == "1"
         assert "備品購入" in page.locator("#live-region").inner_text()
     finally:

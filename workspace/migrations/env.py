@@ -14,7 +14,8 @@ def _load_models() -> None:
     # Import every package's models so autogenerate sees the whole metadata.
     import importlib
 
-    for name in ("workspace.models", "chat.models", "approvals.models", "docsearch.models"):
+    names = ("workspace.models", "workspace.notifications", "chat.models", "approvals.models")
+    for name in (*names, "docsearch.models"):
         with contextlib.suppress(ModuleNotFoundError):
             importlib.import_module(name)
 

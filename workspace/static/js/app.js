@@ -1,41 +1,59 @@
-// The shell's real-time link: one Socket.IO connection per page, the notification badge, and a
-// clean sign-out when the server ends the session. Other pages reuse window.workspace.socket.
+// The shell's real-time link: one Socket.IO connection per page, the header's 通知 count, and a
+// clean sign-out when the server ends the session. Other pages reuse window.workspace.socket and
+// listen for the "workspace:notification" DOM event instead of subscribing a second time.
 (function () {
   "use strict";
   if (!document.body.dataset.signedIn || typeof io === "undefined") { return; }
   var csrf = document.querySelector('meta[name="csrf-token"]');
   var socket = io({ transports: ["websocket", "polling"] });
-  var badge = document.getElementById("notice-badge");
   var count = document.getElementById("notice-count");
+  var words = document.getElementById("notice-count-words");
   var live = document.getElementById("live-region");
 
-  function bump(text) {
-    var n = parseInt(count.textContent, 10) || 0;
-    count.textContent = String(n + 1);
-    badge.hidden = false;
-    if (text) { live.textContent = text; }
+  function api(method, path, body) {
+    return fetch("/api/v1" + path, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.content : "" },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
+    });
+  }
+
+  // The link's accessible name is 「通知」 or 「通知 3件」; the red bubble shows the digits only.
+  function setUnread(n) {
+    n = Math.max(0, Number(n) || 0);
+    count.textContent = String(n);
+    count.hidden = n === 0;
+    words.textContent = n > 0 ? " " + n + "件" : "";
+  }
+
+  function refreshUnread() {
+    return api("GET", "/notifications?unread=1&limit=1").then(function (r) {
+      if (r.status === 200) { setUnread(r.data.unread); }
+    });
   }
 
   socket.on("notification:new", function (p) {
-    if (p && p.kind === "chat.mention") { badge.href = "/chat/"; }
-    bump(p && p.title ? p.title : "新しいお知らせがあります");
+    if (!p) { return; }
+    setUnread(p.unread);
+    if (p.text) { live.textContent = p.text; }
+    document.dispatchEvent(new CustomEvent("workspace:notification", { detail: p }));
   });
-  socket.on("approval:assigned", function (p) { bump("決裁が届きました: " + (p && p.title ? p.title : "")); });
+  // Read on another page or tab: every open page shows the same count.
+  socket.on("notification:read", function (p) { if (p) { setUnread(p.unread); } });
   socket.on("session:ended", function () { window.location.assign("/login"); });
+
+  // Delivery is at most once and only to connected sockets: whenever the socket (re)connects, the
+  // count is asked for again (a notice may have come between drawing the page and connecting).
+  socket.on("connect", refreshUnread);
 
   window.workspace = {
     socket: socket,
     csrfToken: csrf ? csrf.content : "",
-    bump: bump,
-    api: function (method, path, body) {
-      return fetch("/api/v1" + path, {
-        method: method,
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.content : "" },
-        body: body === undefined ? undefined : JSON.stringify(body)
-      }).then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
-      });
-    }
+    setUnread: setUnread,
+    refreshUnread: refreshUnread,
+    api: api
   };
 })();
