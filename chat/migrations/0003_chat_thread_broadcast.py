@@ -1,0 +1,30 @@
+"""chat threads: a reply may also be posted to its channel (also_in_channel)
+
+Revision ID: 0003_chat_thread_broadcast
+Revises: 0002_chat_attachments
+Create Date: 2026-12-03
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003_chat_thread_broadcast"
+down_revision = "0002_chat_attachments"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("chat_messages", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("also_in_channel", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    # Replies written before this revision were drawn in the timeline: keep them there, so nothing
+    # people have already read disappears from where they read it.
+    messages = sa.table("chat_messages", sa.column("thread_id"), sa.column("also_in_channel"))
+    op.execute(messages.update().where(messages.c.thread_id.is_not(None)).values(also_in_channel=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("chat_messages", schema=None) as batch_op:
+        batch_op.drop_column("also_in_channel")
