@@ -293,8 +293,9 @@ def post_message(channel_id: int) -> Any:
         422:
           description: >-
             empty body without attachments (code empty), reply target not in this channel
-            (code bad_thread), also_in_channel without thread_id (code not_a_reply), an attachment id that is not my unsent upload in this channel
-            (code bad_attachment), more than 10 (code too_many_attachments)
+            (code bad_thread), also_in_channel without thread_id (code not_a_reply), an
+            attachment id that is not my unsent upload in this channel (code bad_attachment),
+            more than 10 (code too_many_attachments)
         429: {description: too many messages (code throttled)}
     """
     data = json_body()

@@ -61,9 +61,16 @@ def test_reply_count_is_announced_live_and_falls_when_a_reply_is_deleted(people,
     parent = _post(people["yamada"], soumu, "備品の件")
     (ws,) = connect(people, "sato")
     reply = _post(people["suzuki"], soumu, "一件目", thread_id=parent["id"])
-    ack = emit(people["yamada"].socket(), "message:send", {
-        "channel_id": soumu, "body": "二件目", "thread_id": parent["id"], "also_in_channel": True,
-    })
+    ack = emit(
+        people["yamada"].socket(),
+        "message:send",
+        {
+            "channel_id": soumu,
+            "body": "二件目",
+            "thread_id": parent["id"],
+            "also_in_channel": True,
+        },
+    )
     assert ack["ok"] and ack["message"]["also_in_channel"] is True
     people["suzuki"].delete(f"/messages/{reply['id']}")
     updates = [p for name, p in frames(ws) if name == "thread:updated"]
