@@ -380,8 +380,23 @@
     nodesFor(id).forEach(function (node) {
       if (!node._message) { return; }
       if (node._editing) { return; }  // the open editor keeps its text; it redraws when closed
-      node.parentNode.replaceChild(messageNode(node._message, node._where), node);
+      swapNode(node, messageNode(node._message, node._where));
     });
+    decorate();
+  }
+
+  // Replace a drawing of a message, keeping keyboard focus on the same control of it: a reaction
+  // or a pin redraws the message, and the person pressing it must not be thrown back to the page top.
+  function swapNode(node, fresh) {
+    var active = document.activeElement;
+    var key = active && active !== node && node.contains(active) && active.tagName === "BUTTON" ?
+      { cls: active.className, text: active.textContent } : null;
+    node.parentNode.replaceChild(fresh, node);
+    if (!key) { return; }
+    var buttons = Array.prototype.slice.call(fresh.querySelectorAll("button"));
+    var found = buttons.filter(function (b) { return b.className === key.cls && b.textContent === key.text; })[0] ||
+      buttons.filter(function (b) { return key.cls && b.className === key.cls; })[0];
+    if (found) { found.focus(); }
   }
 
   function react(id, emoji, add) {
@@ -460,10 +475,10 @@
       }
     }
     reactionButtons(m).forEach(function (b) { tools.appendChild(b); });
-    tools.appendChild(toolButton(m.pinned_at ? "ピン留めを外す" : "ピン留め", function () { togglePin(m); }));
+    tools.appendChild(toolButton(m.pinned_at ? "ピン留めを外す" : "ピン留め", function () { togglePin(m); }, "pin-button"));
     if (m.author.username === me) {
-      tools.appendChild(toolButton("編集", function () { startEdit(m.id, this); }));
-      tools.appendChild(toolButton("削除", function () { confirmDelete(m.id, this); }));
+      tools.appendChild(toolButton("編集", function () { startEdit(m.id, this); }, "edit-button"));
+      tools.appendChild(toolButton("削除", function () { confirmDelete(m.id, this); }, "delete-button"));
     }
     return tools;
   }
@@ -493,14 +508,16 @@
   function replace(m) {
     nodesFor(m.id).forEach(function (node) {
       if (node._editing) { node._message = m; return; }  // shown when the editor closes
-      node.parentNode.replaceChild(messageNode(m, node._where), node);
+      swapNode(node, messageNode(m, node._where));
     });
+    decorate();
   }
 
   // --- reading: date lines in 和暦 and ここから未読 ----------------------------------------------
-  // Rebuilt after every change of the list: cheap for a page of messages, and never out of step.
+  // Both are drawn at the top of the message they precede (inside its list item, so the list holds
+  // only messages), and are rebuilt after every change of the list: cheap for a page, never stale.
   function decorate() {
-    Array.prototype.slice.call(els.list.querySelectorAll("li.day-separator, li.unread-line")).forEach(function (n) {
+    Array.prototype.slice.call(els.list.querySelectorAll(".day-separator, .unread-line")).forEach(function (n) {
       n.parentNode.removeChild(n);
     });
     var lastDay = null;
@@ -508,19 +525,21 @@
     Array.prototype.slice.call(els.list.querySelectorAll("li.message")).forEach(function (node) {
       var m = node._message;
       var day = dayKey(m.created_at);
-      if (day !== lastDay) {
-        var sep = el("li", "day-separator");
-        sep.appendChild(el("h3", "day-label", warekiDay(jstParts(m.created_at))));
-        els.list.insertBefore(sep, node);
-        lastDay = day;
-      }
+      var top = node.firstChild;
       if (!unreadDrawn && state.unreadAfter !== null && m.id > state.unreadAfter &&
           m.author.username !== me && !m.deleted) {
-        var line = el("li", "unread-line");
+        var line = el("div", "unread-line");
         line.id = "unread-line";
         line.appendChild(el("span", null, "ここから未読"));
-        els.list.insertBefore(line, node);
+        node.insertBefore(line, top);
+        top = line;
         unreadDrawn = true;
+      }
+      if (day !== lastDay) {
+        var sep = el("div", "day-separator");
+        sep.appendChild(el("h3", "day-label", warekiDay(jstParts(m.created_at))));
+        node.insertBefore(sep, top);
+        lastDay = day;
       }
     });
     els.jump.hidden = !unreadDrawn && !(state.unreadAfter !== null && !els.older.hidden &&
@@ -533,7 +552,7 @@
     var olderUnread = !els.older.hidden && state.firstId !== null && state.firstId > state.unreadAfter + 1;
     if (line && !olderUnread || pagesLeft <= 0) {
       if (!line) { return; }
-      var first = line.nextElementSibling;
+      var first = line.closest("li.message");
       first.tabIndex = -1;
       first.scrollIntoView({ block: "center" });
       first.focus();
@@ -804,10 +823,8 @@
     if (!node.parentNode) { return; }
     var fresh = messageNode(m, node._where);
     node.parentNode.replaceChild(fresh, node);
-    if (saved) { replace(m); }  // the other drawing of it (timeline or thread), if any
-    var edit = Array.prototype.filter.call(fresh.querySelectorAll(".message-tools button"), function (b) {
-      return b.textContent === "編集";
-    })[0];
+    if (saved) { replace(m); } else { decorate(); }  // replace: its other drawing, if any
+    var edit = fresh.querySelector(".edit-button");
     if (edit) { edit.focus(); }
   }
 
