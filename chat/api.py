@@ -333,7 +333,7 @@ def message_thread(message_id: int) -> Any:
             {"parent": message, "replies": [message]}; each message as in the channel history,
             with "reactions" and "reply_count"
         401: {description: not signed in}
-        404: {description: no such message, or in a channel I am not a member of}
+        404: {description: 'no such message, or in a channel I am not a member of (any kind)'}
     """
     me = _me()
     parent, replies = threads.thread(me, message_id)

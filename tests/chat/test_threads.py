@@ -117,3 +117,13 @@ def test_replies_only_in_their_thread_are_not_unread_in_the_channel(people, soum
     _post(people["suzuki"], soumu, "チャンネルにも", thread_id=parent["id"], also_in_channel=True)
     assert unread() == 1
     assert people["sato"].get(f"/channels/{soumu}").get_json()["unread"] == 1
+
+
+def test_thread_api_is_in_the_openapi_document(client):
+    """Is GET /messages/{id}/thread, and the also_in_channel field, in /api/v1/openapi.json?"""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    thread = spec["paths"]["/api/v1/messages/{message_id}/thread"]["get"]
+    assert set(thread["responses"]) >= {"200", "404"}
+    post = spec["paths"]["/api/v1/channels/{channel_id}/messages"]["post"]
+    fields = post["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert fields["also_in_channel"]["type"] == "boolean"
