@@ -668,12 +668,29 @@
       node.focus();
       return;
     }
+    // A reply that lives only in its thread is loaded but not drawn: open its thread on it.
+    if (state.shown[messageId]) { revealInThread(messageId); return; }
     if (pagesLeft <= 0 || state.firstId === null || messageId > state.firstId) {
       showError("リンク先のメッセージは表示できません（削除されたか、保存期間を過ぎた可能性があります）。");
       return;
     }
     loadOlder().then(function (more) {
       if (more) { reveal(messageId, pagesLeft - 1); } else { reveal(messageId, 0); }
+    });
+  }
+
+  function revealInThread(messageId) {
+    ws.api("GET", "/messages/" + messageId + "/thread").then(function (r) {
+      if (r.status !== 200) { return; }
+      var opener = document.querySelector('#message-' + Number(r.data.parent.id) + ' .reply-button');
+      openThread(r.data.parent.id, opener).then(function () {
+        var node = document.getElementById("thread-message-" + messageId);
+        if (!node) { return; }
+        node.classList.add("message-target");
+        node.tabIndex = -1;
+        node.scrollIntoView({ block: "center" });
+        node.focus();
+      });
     });
   }
 

@@ -106,3 +106,22 @@ def test_interleaved_replies_to_two_parents_stay_under_their_own(
     finally:
         yamada.context.close()
         suzuki.context.close()
+
+
+def test_a_link_to_a_reply_opens_its_thread_on_it(browser: Any, live_server: Any) -> None:
+    """Does a search hit's link to a reply that is only in its thread open that thread, focused on it?"""
+    base = live_server.url
+    sato = token(base, "sato")
+    channel = department_channel(base, sato)
+    parent = post(base, sato, channel, "庁舎の暖房の点検日について")
+    post(base, sato, channel, "別の話題です")
+    reply = post(base, token(base, "suzuki"), channel, "点検は12月10日です", thread_id=parent["id"])
+    page = open_chat(browser, base, "yamada", 1366, 900)
+    try:
+        page.goto(f"{base}/chat/?channel={channel}#message-{reply['id']}")
+        panel = page.get_by_role("region", name="スレッド")
+        expect(panel.locator("#thread-parent")).to_contain_text("庁舎の暖房の点検日について")
+        expect(page.locator(f"#thread-message-{reply['id']}")).to_be_focused()
+        expect(page.locator("#composer-error")).to_have_text("")
+    finally:
+        page.context.close()
