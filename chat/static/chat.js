@@ -69,6 +69,7 @@
     replyCounts: {},   // parent id → number of replies (history, then thread:updated)
     staleThreads: {},  // parent id → true: replies came in a catch-up; recount after it
     unreadAfter: null, // my read position when the channel was opened (ここから未読 after it)
+    jumped: false,     // the jump to the first unread was used (its button is then hidden)
     thread: null,      // id of the parent whose thread panel is open
     threadShown: {},   // reply id → true, in the open thread
     threadOpener: null,// the button that opened the panel (focus goes back to it)
@@ -542,7 +543,7 @@
         lastDay = day;
       }
     });
-    els.jump.hidden = !unreadDrawn && !(state.unreadAfter !== null && !els.older.hidden &&
+    els.jump.hidden = state.jumped || !unreadDrawn && !(state.unreadAfter !== null && !els.older.hidden &&
       state.firstId !== null && state.firstId > state.unreadAfter + 1);
   }
 
@@ -556,6 +557,8 @@
       first.tabIndex = -1;
       first.scrollIntoView({ block: "center" });
       first.focus();
+      state.jumped = true;  // done: the line itself stays to show where reading resumed
+      els.jump.hidden = true;
       return;
     }
     loadOlder().then(function (more) { jumpToUnread(more ? pagesLeft - 1 : 0); });
@@ -621,6 +624,7 @@
     state.replyCounts = {};
     state.staleThreads = {};
     state.unreadAfter = null;
+    state.jumped = false;
     closeThread(false);
     els.jump.hidden = true;
     els.list.textContent = "";

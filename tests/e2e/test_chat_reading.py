@@ -58,6 +58,7 @@ def test_date_lines_in_wareki_and_the_unread_line(
         expect(page.locator(f"#message-{early['id']} .unread-line")).to_be_attached()
         page.get_by_role("button", name="最初の未読へ移動").click()
         expect(page.locator(f"#message-{early['id']}")).to_be_focused()
+        expect(page.get_by_role("button", name="最初の未読へ移動")).to_be_hidden()
         assert page.get_by_role("heading", name="令和8年12月3日（木）").count() == 1
         assert axe_violations(page) == []
         shot(page, f"chat-reading-{width}")
