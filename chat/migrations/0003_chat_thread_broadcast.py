@@ -15,10 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("chat_messages", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("also_in_channel", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ADD COLUMN, not a batch table copy: on SQLite a copy drops and recreates chat_messages,
+    # and with foreign keys on that drop would cascade into reactions, edits and attachments.
+    op.add_column(
+        "chat_messages",
+        sa.Column("also_in_channel", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     # Replies written before this revision were drawn in the timeline: keep them there, so nothing
     # people have already read disappears from where they read it.
     messages = sa.table("chat_messages", sa.column("thread_id"), sa.column("also_in_channel"))
@@ -26,5 +28,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("chat_messages", schema=None) as batch_op:
-        batch_op.drop_column("also_in_channel")
+    # The same reason as above: no table copy. SQLite (3.35+) and PostgreSQL both drop a column in place.
+    op.execute("ALTER TABLE chat_messages DROP COLUMN also_in_channel")
