@@ -372,6 +372,11 @@
     box.querySelector("button").focus();
   }
 
+  // A press anywhere else closes the open picker, as a menu would.
+  document.addEventListener("click", function (event) {
+    if (state.picker !== null && !event.target.closest(".reaction-picker, .reaction-add")) { closePicker(false); }
+  });
+
   // Every drawing of a message: in the timeline, and as parent or reply in the open thread.
   function nodesFor(id) {
     return Array.prototype.slice.call(root.querySelectorAll('li.message[data-id="' + Number(id) + '"]'));
