@@ -50,6 +50,13 @@ def test_interleaved_replies_to_two_parents_stay_under_their_own(
         _timeline(yamada, first["id"]).get_by_role("button", name="返信", exact=True).click()
         panel_y = yamada.get_by_role("region", name="スレッド")
         expect(panel_y).to_contain_text("議題A")
+        notify = yamada.get_by_role("button", name="デスクトップ通知を有効にする")
+        if yamada.evaluate("Notification.permission") == "default":
+            # Offered on a desk PC; a phone-sized screen has no desktop notifications.
+            if width > 500:
+                expect(notify).to_be_visible()
+            else:
+                expect(notify).to_be_hidden()
         if width < 500:
             # On a phone the panel takes the screen, with 閉じる in view.
             box = panel_y.bounding_box()
