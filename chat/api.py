@@ -9,7 +9,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_login import current_user
 
-from chat import channels, messages, reads, rooms
+from chat import channels, messages, reads, rooms, threads
 from chat import reactions as chat_reactions
 from chat.errors import ChatError
 from workspace import calendar
@@ -217,7 +217,9 @@ def list_messages(channel_id: int) -> Any:
         200:
           description: >-
             {"messages": [message]}; each message also has "read_count" (既読 N) and
-            "reactions": [{"emoji", "count", "users": [usernames]}]
+            "reactions": [{"emoji", "count", "users": [usernames]}]. Replies are included (with
+            thread_id); a client draws in the timeline only those with thread_id null or
+            also_in_channel true, and shows "reply_count" on their parents.
         400: {description: after, before or limit is not a non-negative integer}
         403: {description: a department or public channel I have not joined}
         404: {description: no such channel, or a private channel I am not in}
@@ -232,9 +234,11 @@ def list_messages(channel_id: int) -> Any:
     )
     positions = [(m["username"], m["last_read_id"]) for m in reads.read_positions(me, channel_id)]
     found = []
-    reactions = chat_reactions.summaries([m.id for m in rows if m.deleted_at is None])
+    live = [m.id for m in rows if m.deleted_at is None]
+    reactions = chat_reactions.summaries(live)
+    replies = messages.reply_counts(live)
     for message in rows:
-        body = messages.message_json(message)
+        body = messages.message_json(message, reply_count=replies.get(message.id, 0))
         body["reactions"] = reactions.get(message.id, [])
         body["read_count"] = sum(
             1 for name, last in positions if name != message.author.username and last >= message.id
@@ -265,6 +269,12 @@ def post_message(channel_id: int) -> Any:
                     plain text; at most CHAT_MAX_LENGTH (default 4000) characters. Required unless
                     attachment_ids is given.
                 thread_id: {type: integer, description: the message this replies to}
+                also_in_channel:
+                  type: boolean
+                  default: false
+                  description: >-
+                    a reply that is also drawn in the channel's timeline (「チャンネルにも投稿する」);
+                    only with thread_id
                 attachment_ids:
                   type: array
                   maxItems: 10
@@ -280,20 +290,25 @@ def post_message(channel_id: int) -> Any:
         201:
           description: >-
             the message {"id", "channel_id", "author", "body", "created_at", "edited_at",
-            "thread_id", "client_msg_id", "deleted", "attachments": [{"id", "filename", "size",
-            "mime_type", "width", "height", "url", "thumbnail_url"}]}
+            "thread_id", "also_in_channel", "reply_count", "client_msg_id", "deleted", "pinned_at",
+            "attachments": [{"id", "filename", "size", "mime_type", "width", "height", "url",
+            "thumbnail_url"}]}
         200:
           description: >-
             the same client_msg_id was already used in this channel; the first message is returned
-        400: {description: 'not a JSON object, body not a string, bad client_msg_id or thread_id type'}
+        400:
+          description: >-
+            not a JSON object, body not a string, bad client_msg_id or thread_id type,
+            also_in_channel not a boolean
         403: {description: not a member of this department or public channel (code not_member)}
         404: {description: no such channel, or a private channel I am not in}
         413: {description: body longer than the limit (code too_long)}
         422:
           description: >-
             empty body without attachments (code empty), reply target not in this channel
-            (code bad_thread), an attachment id that is not my unsent upload in this channel
-            (code bad_attachment), more than 10 (code too_many_attachments)
+            (code bad_thread), also_in_channel without thread_id (code not_a_reply), an
+            attachment id that is not my unsent upload in this channel (code bad_attachment),
+            more than 10 (code too_many_attachments)
         429: {description: too many messages (code throttled)}
     """
     data = json_body()
@@ -302,10 +317,49 @@ def post_message(channel_id: int) -> Any:
         channel_id,
         data.get("body"),
         thread_id=data.get("thread_id"),
+        also_in_channel=data.get("also_in_channel"),
         client_msg_id=data.get("client_msg_id"),
         attachment_ids=data.get("attachment_ids"),
     )
-    return jsonify(messages.message_json(message)), 201 if created else 200
+    reply_count = 0 if created else None  # a new message has no replies: no need to count them
+    return jsonify(messages.message_json(message, reply_count=reply_count)), 201 if created else 200
+
+
+@bp.get("/messages/<int:message_id>/thread")
+@api_login_required
+@chat_errors
+def message_thread(message_id: int) -> Any:
+    """A message's thread: the parent and its replies.
+    ---
+    get:
+      summary: The thread of a message (the parent and its replies, ascending by id)
+      description: >
+        Threads are one level deep; asked for a reply, the answer is that reply's whole thread.
+        Deleted replies keep their place with an empty body and "deleted": true. The parent's
+        "reply_count" counts the replies that are not deleted. A new reply is announced as
+        message:new (with thread_id) and the parent's new count as thread:updated
+        {"channel_id", "thread_id", "reply_count"}.
+      tags: [chat]
+      responses:
+        200:
+          description: >-
+            {"parent": message, "replies": [message]}; each message as in the channel history,
+            with "reactions" and "reply_count"
+        401: {description: not signed in}
+        404: {description: 'no such message, or in a channel I am not a member of (any kind)'}
+    """
+    me = _me()
+    parent, replies = threads.thread(me, message_id)
+    shown = [parent, *replies]
+    reactions = chat_reactions.summaries([m.id for m in shown if m.deleted_at is None])
+    counts = messages.reply_counts([parent.id])
+
+    def shape(message: Any) -> dict[str, Any]:
+        body = messages.message_json(message, reply_count=counts.get(message.id, 0))
+        body["reactions"] = reactions.get(message.id, [])
+        return body
+
+    return jsonify({"parent": shape(parent), "replies": [shape(r) for r in replies]})
 
 
 @bp.patch("/messages/<int:message_id>")

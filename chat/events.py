@@ -35,7 +35,8 @@ def _unauthorized() -> dict[str, Any]:
 
 
 def on_message_send(data: Any = None) -> dict[str, Any]:
-    """message:send {"channel_id", "body", "client_msg_id", "thread_id"?, "attachment_ids"?}.
+    """message:send {"channel_id", "body", "client_msg_id", "thread_id"?, "also_in_channel"?,
+    "attachment_ids"?}.
 
     Acknowledged with {"ok": true, "message"} or {"ok": false, "error"}.
     """
@@ -50,13 +51,14 @@ def on_message_send(data: Any = None) -> dict[str, Any]:
             data.get("channel_id"),
             data.get("body"),
             thread_id=data.get("thread_id"),
+            also_in_channel=data.get("also_in_channel"),
             client_msg_id=data.get("client_msg_id"),
             attachment_ids=data.get("attachment_ids"),
         )
     except ChatError as error:
         db.session().rollback()
         return {"ok": False, "error": error.as_dict()}
-    return {"ok": True, "message": messages.message_json(message)}
+    return {"ok": True, "message": messages.message_json(message, reply_count=0 if _created else None)}
 
 
 def on_typing(data: Any = None) -> dict[str, Any]:

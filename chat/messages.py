@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 from limits import parse_many
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,9 +38,15 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 # --- shape -------------------------------------------------------------------------------------
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    """The public shape of a message. A deleted message keeps its id and place but shows no body."""
+def message_json(message: Message, *, reply_count: int | None = None) -> dict[str, Any]:
+    """The public shape of a message. A deleted message keeps its id and place but shows no body.
+
+    reply_count: the replies to this message when the caller knows it (a page counts them all in one
+    query, a new message has none); otherwise it is counted here. Replies themselves have 0.
+    """
     deleted = message.deleted_at is not None
+    if reply_count is None:
+        reply_count = 0 if message.thread_id is not None else reply_counts([message.id]).get(message.id, 0)
     return {
         "id": message.id,
         "channel_id": message.channel_id,
@@ -49,12 +55,41 @@ def message_json(message: Message) -> dict[str, Any]:
         "created_at": calendar.isoformat(message.created_at),
         "edited_at": calendar.isoformat(message.edited_at),
         "thread_id": message.thread_id,
+        "also_in_channel": bool(message.also_in_channel),
+        "reply_count": reply_count,
         "client_msg_id": message.client_msg_id,
         "deleted": deleted,
         "pinned_at": None if deleted else calendar.isoformat(message.pinned_at),
         # A deleted message's files are hidden with its body (administrators see them in the export).
         "attachments": [] if deleted else [attachments.attachment_json(a) for a in message.attachments],
     }
+
+
+def reply_counts(message_ids: list[int]) -> dict[int, int]:
+    """Return {parent id: number of its replies that are not deleted} for the parents that have any."""
+    if not message_ids:
+        return {}
+    rows = db.session().execute(
+        select(Message.thread_id, func.count(Message.id))
+        .where(Message.thread_id.in_(message_ids), Message.deleted_at.is_(None))
+        .group_by(Message.thread_id)
+    )
+    return {parent: int(n) for parent, n in rows}
+
+
+def _announce_reply_count(channel_id: int, parent_id: int) -> None:
+    """After commit, tell the channel the parent's reply count (thread:updated), counted now.
+
+    The count is the database's, not an increment, so a client that missed an event is put right by
+    the next one.
+    """
+    payload = {
+        "channel_id": channel_id,
+        "thread_id": parent_id,
+        "reply_count": reply_counts([parent_id]).get(parent_id, 0),
+    }
+    room = rooms.channel_room(channel_id)
+    db.on_commit(lambda: realtime.emit_to_room(room, "thread:updated", payload))
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -99,6 +134,17 @@ def _check_thread(channel: Channel, thread_id: Any) -> int | None:
     return parent.thread_id or parent.id
 
 
+def check_also_in_channel(value: Any, thread: int | None) -> bool:
+    """Return the also_in_channel flag (False when absent); 400 if not a boolean, 422 without a thread."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ChatError(400, "also_in_channel は true か false で指定してください。", "bad_request")
+    if value and thread is None:
+        raise ChatError(422, "チャンネルにも投稿できるのはスレッドへの返信だけです。", "not_a_reply")
+    return value
+
+
 def _check_rate(user: User) -> None:
     spec = str(current_app.config.get("CHAT_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
     for item in parse_many(spec):
@@ -139,10 +185,14 @@ def post(
     body: Any,
     *,
     thread_id: Any = None,
+    also_in_channel: Any = None,
     client_msg_id: Any = None,
     attachment_ids: Any = None,
 ) -> tuple[Message, bool]:
     """Store a message and announce it after commit. Returns (message, created).
+
+    A reply (thread_id) is drawn in its thread; with also_in_channel true it is drawn in the channel's
+    timeline too. Its parent's new reply count is announced as thread:updated.
 
     A send retried with the same client_msg_id returns the first message (created False) and
     announces nothing again. attachment_ids names the author's pending uploads in this channel
@@ -164,12 +214,14 @@ def post(
         session.commit()
         return found, False
     thread = _check_thread(channel, thread_id)
+    broadcast = check_also_in_channel(also_in_channel, thread)
     _check_rate(author)
     message = Message(
         channel_id=channel.id,
         author_id=author.id,
         body=text,
         thread_id=thread,
+        also_in_channel=broadcast,
         client_msg_id=key,
         created_at=utcnow(),
         attachments=[],  # known to be none (or bind's): message_json need not load them back
@@ -196,9 +248,11 @@ def post(
         _READ_MARK,
         {"channel_id": channel.id, "user_id": author.id, "last_read_id": message.id, "read_at": utcnow()},
     )
-    payload = message_json(message)
+    payload = message_json(message, reply_count=0)  # a new message has no replies yet
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:new", payload))
+    if thread is not None:
+        _announce_reply_count(channel.id, thread)
     # The 通知 rows join this transaction: a message is never stored without them, nor they without it.
     notices.message_posted(channel, author, message, mentioned_user_ids(channel, author, text))
     session.commit()
@@ -310,6 +364,9 @@ def delete(user: User, message_id: Any) -> Message:
     payload = {"id": message.id, "channel_id": channel.id}
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:deleted", payload))
+    if message.thread_id is not None:
+        session.flush()  # the count below must no longer include this reply
+        _announce_reply_count(channel.id, message.thread_id)
     session.commit()
     signals.message_deleted.send(
         current_app._get_current_object(), message_id=message.id, channel_id=channel.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workspace.db import Base
@@ -69,6 +69,9 @@ class Message(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("chat_messages.id"), index=True)
+    # A reply its author also posted to the channel: drawn in the timeline as well as in its thread.
+    # Other replies live only in their thread (and do not count as unread in the channel).
+    also_in_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

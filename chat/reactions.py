@@ -18,6 +18,22 @@ from workspace import audit, calendar, db, realtime
 from workspace.models import User, utcnow
 
 MAX_KINDS_PER_MESSAGE = 20
+
+# The reactions the picker offers: calm, office-appropriate, each with a Japanese name for screen
+# readers. Emoji are drawn from the app's own SVG files (chat/static/reactions/), word reactions as
+# text chips, so they look the same on an office PC without an emoji font. Stored as the emoji (a 👍
+# from before the picker is the same reaction) or, for the words, as a :shortcode:.
+PICKER: tuple[dict[str, str], ...] = (
+    {"emoji": "👍", "name": "いいね", "image": "reactions/thumbs-up.svg"},
+    {"emoji": ":ryokai:", "name": "了解", "text": "了解"},
+    {"emoji": "🙏", "name": "お願いします", "image": "reactions/pray.svg"},
+    {"emoji": ":arigato:", "name": "ありがとう", "text": "ありがとう"},
+    {"emoji": ":otsukare:", "name": "お疲れさま", "text": "お疲れさま"},
+    {"emoji": "😊", "name": "にっこり", "image": "reactions/smile.svg"},
+    {"emoji": "🎉", "name": "おめでとう", "image": "reactions/party.svg"},
+    {"emoji": "👀", "name": "確認中", "image": "reactions/eyes.svg"},
+    {"emoji": "✅", "name": "対応済み", "image": "reactions/check.svg"},
+)
 _SHORTCODE = re.compile(r":[a-z0-9_+-]{1,30}:")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from chat import channels, notices, rooms
 from chat.errors import ChatError
@@ -17,11 +17,16 @@ from chat.models import Channel, Member, Message, ReadMark
 from workspace import calendar, db, realtime
 from workspace.models import User, utcnow
 
+# A message the channel's timeline shows: not a reply, or a reply also posted to the channel. A reply
+# only in its thread would otherwise count as unread in a channel where nobody can see it.
+IN_TIMELINE = or_(Message.thread_id.is_(None), Message.also_in_channel.is_(True))
+
 
 def my_channels(user: User) -> list[tuple[Channel, int]]:
     """Return (channel, unread count) for every channel the user belongs to, department first.
 
-    Unread = messages by others after the read position that are not deleted.
+    Unread = messages by others after the read position that are not deleted and are drawn in the
+    timeline (a reply only in its thread is not: see IN_TIMELINE).
     """
     _heal_department_membership(user)
     unread = func.count(Message.id)
@@ -37,6 +42,7 @@ def my_channels(user: User) -> list[tuple[Channel, int]]:
                     Message.id > Member.last_read_id,
                     Message.author_id != user.id,
                     Message.deleted_at.is_(None),
+                    IN_TIMELINE,
                 ),
             )
             .group_by(Channel.id)
@@ -68,7 +74,7 @@ def _heal_department_membership(user: User) -> None:
 
 
 def unread_count(channel_id: int, user: User, last_read_id: int) -> int:
-    """Count messages by others after last_read_id that are not deleted."""
+    """Count messages by others after last_read_id that are not deleted and are in the timeline."""
     return int(
         db.session()
         .execute(
@@ -77,6 +83,7 @@ def unread_count(channel_id: int, user: User, last_read_id: int) -> int:
                 Message.id > last_read_id,
                 Message.author_id != user.id,
                 Message.deleted_at.is_(None),
+                IN_TIMELINE,
             )
         )
         .scalar()

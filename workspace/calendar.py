@@ -68,6 +68,20 @@ def wareki(value: dt.date) -> str:
     return f"{name}{year_text}年{value.month}月{value.day}日"
 
 
+WEEKDAYS = "月火水木金土日"  # date.weekday(): Monday is 0
+
+
+def wareki_weekday(value: dt.date) -> str:
+    """Return the long era form with the day of the week: 令和8年12月3日（木） (chat's date lines)."""
+    return f"{wareki(value)}（{WEEKDAYS[value.weekday()]}）"
+
+
+def era_table() -> list[dict[str, str]]:
+    """Return [{"start": "2019-05-01", "name": "令和"}, …] newest first: the eras for a browser script,
+    so the page draws 和暦 from the same table as the server."""
+    return [{"start": start.isoformat(), "name": name} for start, name in _ERAS]
+
+
 def wareki_short(value: dt.date) -> str:
     """Return the short form used on a 日付印 (seal): 8.11.26."""
     _, year = era(value)

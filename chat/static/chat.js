@@ -26,8 +26,30 @@
     dialog: document.getElementById("readers-dialog"),
     read: document.getElementById("readers-read"),
     unread: document.getElementById("readers-unread"),
-    notify: document.getElementById("notify-enable")
+    notify: document.getElementById("notify-enable"),
+    help: document.getElementById("composer-help"),
+    jump: document.getElementById("jump-unread"),
+    thread: document.getElementById("thread-panel"),
+    threadParent: document.getElementById("thread-parent"),
+    threadCount: document.getElementById("thread-count"),
+    threadList: document.getElementById("thread-replies"),
+    threadForm: document.getElementById("thread-composer"),
+    threadInput: document.getElementById("thread-input"),
+    threadBroadcast: document.getElementById("thread-broadcast"),
+    threadError: document.getElementById("thread-error"),
+    threadHelp: document.getElementById("thread-help"),
+    threadClose: document.getElementById("thread-close"),
+    deleteDialog: document.getElementById("delete-dialog"),
+    deleteConfirm: document.getElementById("delete-confirm"),
+    deleteCancel: document.getElementById("delete-cancel")
   };
+
+  // From the server: the era table of workspace/calendar.py (for 和暦 date lines) and the reaction
+  // picker with the app's own images (no emoji font needed).
+  var ERAS = JSON.parse(root.dataset.eras || "[]");
+  var PICKER = JSON.parse(root.dataset.reactions || "[]");
+  // A touch keyboard has no Shift+Enter: there Enter makes a new line and the 送信 button sends.
+  var COARSE = window.matchMedia ? window.matchMedia("(pointer: coarse)") : { matches: false };
 
   var state = {
     channels: {},      // id → {id, name, kind, unread}
@@ -41,7 +63,16 @@
     composing: false,
     reactions: {},     // message id → [{emoji, count, users}]
     members: [],       // [{username, display_name}] of the current channel, for @mention highlighting
-    lastTyping: 0
+    lastTyping: 0,
+    replyCounts: {},   // parent id → number of replies (history, then thread:updated)
+    staleThreads: {},  // parent id → true: replies came in a catch-up; recount after it
+    unreadAfter: null, // my read position when the channel was opened (ここから未読 after it)
+    jumped: false,     // the jump to the first unread was used (its button is then hidden)
+    thread: null,      // id of the parent whose thread panel is open
+    threadShown: {},   // reply id → true, in the open thread
+    threadOpener: null,// the button that opened the panel (focus goes back to it)
+    deleting: null,    // {id, opener} while the delete confirmation is open
+    picker: null       // message id whose reaction picker is open
   };
 
   // chat-people.js hook: channels and people (create, browse, leave, DMs), @mention completion and
@@ -93,9 +124,48 @@
     container.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  function timeText(iso) {
+  // --- dates in 和暦, in Japan time (the office's clock, whatever the PC's zone) -----------------
+  var JST_PARTS = new Intl.DateTimeFormat("en-US", {
+    timeZone: "Asia/Tokyo", year: "numeric", month: "numeric", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  });
+  var WEEKDAYS = "日月火水木金土";  // Date.getUTCDay(): Sunday is 0
+
+  function jstParts(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleString("ja-JP", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    if (isNaN(d)) { return null; }
+    var parts = {};
+    JST_PARTS.formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+    return { y: Number(parts.year), m: Number(parts.month), d: Number(parts.day), hh: parts.hour, mm: parts.minute };
+  }
+
+  function pad2(n) { return (n < 10 ? "0" : "") + n; }
+
+  // 令和8年12月3日（木）, from the server's era table (calendar.wareki_weekday does the same).
+  function warekiDay(p) {
+    var key = p.y + "-" + pad2(p.m) + "-" + pad2(p.d);
+    var era = ERAS.filter(function (e) { return e.start <= key; })[0];
+    var weekday = WEEKDAYS[new Date(Date.UTC(p.y, p.m - 1, p.d)).getUTCDay()];
+    if (!era) { return p.y + "年" + p.m + "月" + p.d + "日（" + weekday + "）"; }
+    var year = p.y - Number(era.start.slice(0, 4)) + 1;
+    return era.name + (year === 1 ? "元" : year) + "年" + p.m + "月" + p.d + "日（" + weekday + "）";
+  }
+
+  function dayKey(iso) {
+    var p = jstParts(iso);
+    return p ? p.y + "-" + p.m + "-" + p.d : "";
+  }
+
+  // The time of a message (its day is on the date line above it).
+  function timeText(iso) {
+    var p = jstParts(iso);
+    return p ? p.hh + ":" + p.mm : "";
+  }
+
+  // A moment on its own (who read when): 令和8年12月3日（木） 09:30.
+  function momentText(iso) {
+    var p = jstParts(iso);
+    return p ? warekiDay(p) + " " + p.hh + ":" + p.mm : "";
   }
 
   // --- channel list ----------------------------------------------------------------------------
@@ -212,32 +282,136 @@
     return chain.then(function () { return ids; });
   }
 
-  var QUICK_REACTION = "👍";
+  // --- reactions: chips for what was given, and a picker of calm office reactions -------------
+  function pickerEntry(emoji) {
+    return PICKER.filter(function (r) { return r.emoji === emoji; })[0] || null;
+  }
+
+  // The face of a reaction: the app's image, a word chip, or (stored before the picker, or sent
+  // through the API) the emoji as text.
+  function reactionFace(emoji) {
+    var entry = pickerEntry(emoji);
+    if (entry && entry.image) {
+      var img = document.createElement("img");
+      img.src = entry.image;
+      img.alt = "";
+      img.className = "reaction-image";
+      img.width = 20;
+      img.height = 20;
+      return img;
+    }
+    return el("span", "reaction-text", entry ? entry.text : emoji);
+  }
+
+  function reactionName(emoji) {
+    var entry = pickerEntry(emoji);
+    return entry ? entry.name : emoji;
+  }
+
+  function personName(username) {
+    var found = state.members.filter(function (m) { return m.username === username; })[0];
+    return found ? found.display_name : username;
+  }
 
   function reactionButtons(m) {
     var list = state.reactions[m.id] || m.reactions || [];
     var buttons = list.map(function (r) {
       var mine = r.users.indexOf(me) >= 0;
-      var b = el("button", "reaction", r.emoji + " " + r.count);
+      var b = el("button", "reaction");
       b.type = "button";
+      b.appendChild(reactionFace(r.emoji));
+      b.appendChild(el("span", "reaction-count", r.count));
       b.setAttribute("aria-pressed", mine ? "true" : "false");
-      b.setAttribute("aria-label", r.emoji + " " + r.count + "人: " + r.users.join("、"));
+      b.setAttribute("aria-label", reactionName(r.emoji) + " " + r.count + "人: " + r.users.map(personName).join("、"));
+      b.title = reactionName(r.emoji);
       b.addEventListener("click", function () { react(m.id, r.emoji, !mine); });
       return b;
     });
-    if (!list.some(function (r) { return r.emoji === QUICK_REACTION; })) {
-      var add = el("button", "reaction-add", QUICK_REACTION + "+");
-      add.type = "button";
-      add.setAttribute("aria-label", QUICK_REACTION + " でリアクション");
-      add.addEventListener("click", function () { react(m.id, QUICK_REACTION, true); });
-      buttons.push(add);
-    }
+    var add = el("button", "reaction-add", "＋ リアクション");
+    add.type = "button";
+    add.setAttribute("aria-expanded", "false");
+    add.setAttribute("aria-label", "リアクションを追加");
+    add.addEventListener("click", function () { togglePicker(m, add); });
+    buttons.push(add);
     return buttons;
   }
 
+  function closePicker(focusBack) {
+    var open = root.querySelector(".reaction-picker");
+    if (!open) { state.picker = null; return; }
+    var opener = open._opener;
+    open.parentNode.removeChild(open);
+    state.picker = null;
+    if (opener) {
+      opener.setAttribute("aria-expanded", "false");
+      if (focusBack) { opener.focus(); }
+    }
+  }
+
+  function togglePicker(m, opener) {
+    var wasOpen = state.picker === m.id && opener.getAttribute("aria-expanded") === "true";
+    closePicker(false);
+    if (wasOpen) { return; }
+    var mine = (state.reactions[m.id] || m.reactions || []).filter(function (r) {
+      return r.users.indexOf(me) >= 0;
+    }).map(function (r) { return r.emoji; });
+    var box = el("div", "reaction-picker");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "リアクションを選ぶ");
+    PICKER.forEach(function (entry) {
+      var b = el("button", "reaction-choice");
+      b.type = "button";
+      b.setAttribute("aria-label", entry.name);
+      b.title = entry.name;
+      if (mine.indexOf(entry.emoji) >= 0) { b.setAttribute("aria-pressed", "true"); }
+      b.appendChild(reactionFace(entry.emoji));
+      b.addEventListener("click", function () {
+        closePicker(true);
+        react(m.id, entry.emoji, mine.indexOf(entry.emoji) < 0);
+      });
+      box.appendChild(b);
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.preventDefault(); closePicker(true); }
+    });
+    box._opener = opener;
+    opener.setAttribute("aria-expanded", "true");
+    opener.parentNode.insertBefore(box, opener.nextSibling);
+    state.picker = m.id;
+    box.querySelector("button").focus();
+  }
+
+  // A press anywhere else closes the open picker, as a menu would.
+  document.addEventListener("click", function (event) {
+    if (state.picker !== null && !event.target.closest(".reaction-picker, .reaction-add")) { closePicker(false); }
+  });
+
+  // Every drawing of a message: in the timeline, and as parent or reply in the open thread.
+  function nodesFor(id) {
+    return Array.prototype.slice.call(root.querySelectorAll('li.message[data-id="' + Number(id) + '"]'));
+  }
+
   function redraw(id) {
-    var node = els.list.querySelector('li[data-id="' + Number(id) + '"]');
-    if (node && node._message) { els.list.replaceChild(messageNode(node._message), node); }
+    nodesFor(id).forEach(function (node) {
+      if (!node._message) { return; }
+      if (node._editing) { return; }  // the open editor keeps its text; it redraws when closed
+      swapNode(node, messageNode(node._message, node._where));
+    });
+    decorate();
+  }
+
+  // Replace a drawing of a message, keeping keyboard focus on the same control of it: a reaction
+  // or a pin redraws the message, and the person pressing it must not be thrown back to the page top.
+  function swapNode(node, fresh) {
+    var active = document.activeElement;
+    var key = active && active !== node && node.contains(active) && active.tagName === "BUTTON" ?
+      { cls: active.className, text: active.textContent } : null;
+    node.parentNode.replaceChild(fresh, node);
+    if (!key) { return; }
+    var buttons = Array.prototype.slice.call(fresh.querySelectorAll("button"));
+    var found = buttons.filter(function (b) { return b.className === key.cls && b.textContent === key.text; })[0] ||
+      buttons.filter(function (b) { return key.cls && b.className === key.cls; })[0];
+    if (found) { found.focus(); }
   }
 
   function react(id, emoji, add) {
@@ -255,18 +429,34 @@
     });
   }
 
-  function messageNode(m) {
-    var li = el("li", "message" + (m.thread_id ? " reply" : "") + (m.deleted ? " message-deleted" : ""));
+  // Replies live in their thread; the timeline draws only top-level messages and the replies
+  // whose author also posted them to the channel.
+  function inTimeline(m) { return !m.thread_id || m.also_in_channel; }
+
+  function replyCount(m) {
+    var known = state.replyCounts[m.id];
+    return known !== undefined ? known : (m.reply_count || 0);
+  }
+
+  // where: "timeline" (default), "parent" (the thread panel's head) or "reply" (in the panel).
+  function messageNode(m, where) {
+    where = where || "timeline";
+    var broadcast = where === "timeline" && m.thread_id;
+    var li = el("li", "message" + (broadcast ? " message-broadcast" : "") + (m.deleted ? " message-deleted" : ""));
     li.dataset.id = m.id;
-    li.id = "message-" + m.id;  // the anchor of a search hit's link (/chat/?channel=…#message-…)
+    // The timeline's node is the anchor of a search hit's link (/chat/?channel=…#message-…).
+    li.id = (where === "timeline" ? "message-" : "thread-message-") + m.id;
     li.dataset.author = m.author.username;
+    li._where = where;
     var head = el("div", "message-head");
     head.appendChild(el("strong", "message-author", m.author.display_name));
     var time = el("time", "message-time", timeText(m.created_at));
     time.dateTime = m.created_at;
+    time.title = momentText(m.created_at);
     head.appendChild(time);
     if (m.edited_at && !m.deleted) { head.appendChild(el("span", "message-edited", "（編集済み）")); }
     if (m.pinned_at && !m.deleted) { head.appendChild(el("span", "message-pinned", "📌 ピン留め")); }
+    if (broadcast) { head.appendChild(el("span", "message-thread-note", "スレッドへの返信")); }
     li.appendChild(head);
     var body = el("div", "message-body");
     if (m.deleted) { body.textContent = "このメッセージは削除されました"; }
@@ -274,32 +464,40 @@
     else { renderBody(body, m.body); }
     li.appendChild(body);
     if (!m.deleted && m.attachments && m.attachments.length) { li.appendChild(attachmentList(m.attachments)); }
-    if (!m.deleted) {
-      var tools = el("div", "message-tools");
-      var reads = el("button", "read-count", "既読 " + readCount(m));
-      reads.type = "button";
-      reads.setAttribute("aria-haspopup", "dialog");
-      reads.addEventListener("click", function () { showReaders(m.id); });
-      tools.appendChild(reads);
-      reactionButtons(m).forEach(function (b) { tools.appendChild(b); });
-      var pin = el("button", null, m.pinned_at ? "ピン留めを外す" : "ピン留め");
-      pin.type = "button";
-      pin.addEventListener("click", function () { togglePin(m); });
-      tools.appendChild(pin);
-      if (m.author.username === me) {
-        var edit = el("button", null, "編集");
-        edit.type = "button";
-        edit.addEventListener("click", function () { editMessage(m.id); });
-        var del = el("button", null, "削除");
-        del.type = "button";
-        del.addEventListener("click", function () { deleteMessage(m.id); });
-        tools.appendChild(edit);
-        tools.appendChild(del);
-      }
-      li.appendChild(tools);
-    }
+    if (!m.deleted) { li.appendChild(messageTools(m, where)); }
     li._message = m;
     return li;
+  }
+
+  function toolButton(text, onClick, className) {
+    var b = el("button", className || null, text);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function messageTools(m, where) {
+    var tools = el("div", "message-tools");
+    var reads = toolButton("既読 " + readCount(m), function () { showReaders(m.id); }, "read-count");
+    reads.setAttribute("aria-haspopup", "dialog");
+    tools.appendChild(reads);
+    if (where === "timeline") {
+      var parentId = m.thread_id || m.id;
+      var reply = toolButton("返信", function () { openThread(parentId, reply); }, "reply-button");
+      tools.appendChild(reply);
+      var n = m.thread_id ? 0 : replyCount(m);
+      if (n > 0) {
+        var count = toolButton("返信 " + n + "件", function () { openThread(m.id, count); }, "reply-count");
+        tools.appendChild(count);
+      }
+    }
+    reactionButtons(m).forEach(function (b) { tools.appendChild(b); });
+    tools.appendChild(toolButton(m.pinned_at ? "ピン留めを外す" : "ピン留め", function () { togglePin(m); }, "pin-button"));
+    if (m.author.username === me) {
+      tools.appendChild(toolButton("編集", function () { startEdit(m.id, this); }, "edit-button"));
+      tools.appendChild(toolButton("削除", function () { confirmDelete(m.id, this); }, "delete-button"));
+    }
+    return tools;
   }
 
   function append(m) {
@@ -307,32 +505,97 @@
     if (m.reactions) { state.reactions[m.id] = m.reactions; }
     state.shown[m.id] = true;
     state.positions[m.author.username] = Math.max(state.positions[m.author.username] || 0, m.id);
+    state.lastId = Math.max(state.lastId, m.id);
+    if (state.firstId === null || m.id < state.firstId) { state.firstId = m.id; }
+    if (m.thread_id && state.thread === m.thread_id) { appendReply(m); }
+    if (m.thread_id && state.syncing && state.shown[m.thread_id]) { state.staleThreads[m.thread_id] = true; }
+    if (!inTimeline(m)) { return false; }
     var node = messageNode(m);
     // Ids increase, so a message older than the last shown one belongs before it.
     var after = null;
-    Array.prototype.some.call(els.list.children, function (child) {
+    Array.prototype.some.call(els.list.querySelectorAll("li.message"), function (child) {
       if (Number(child.dataset.id) > m.id) { after = child; return true; }
       return false;
     });
     els.list.insertBefore(node, after);
-    state.lastId = Math.max(state.lastId, m.id);
-    if (state.firstId === null || m.id < state.firstId) { state.firstId = m.id; }
+    decorate();
     return true;
   }
 
   function replace(m) {
-    var node = els.list.querySelector('li[data-id="' + Number(m.id) + '"]');
-    if (node) { els.list.replaceChild(messageNode(m), node); }
+    nodesFor(m.id).forEach(function (node) {
+      if (node._editing) { node._message = m; return; }  // shown when the editor closes
+      swapNode(node, messageNode(m, node._where));
+    });
+    decorate();
+  }
+
+  // --- reading: date lines in 和暦 and ここから未読 ----------------------------------------------
+  // Both are drawn at the top of the message they precede (inside its list item, so the list holds
+  // only messages), and are rebuilt after every change of the list: cheap for a page, never stale.
+  function decorate() {
+    Array.prototype.slice.call(els.list.querySelectorAll(".day-separator, .unread-line")).forEach(function (n) {
+      n.parentNode.removeChild(n);
+    });
+    var lastDay = null;
+    var unreadDrawn = false;
+    Array.prototype.slice.call(els.list.querySelectorAll("li.message")).forEach(function (node) {
+      var m = node._message;
+      var day = dayKey(m.created_at);
+      var top = node.firstChild;
+      if (!unreadDrawn && state.unreadAfter !== null && m.id > state.unreadAfter &&
+          m.author.username !== me && !m.deleted) {
+        var line = el("div", "unread-line");
+        line.id = "unread-line";
+        line.appendChild(el("span", null, "ここから未読"));
+        node.insertBefore(line, top);
+        top = line;
+        unreadDrawn = true;
+      }
+      if (day !== lastDay) {
+        var sep = el("div", "day-separator");
+        sep.appendChild(el("h3", "day-label", warekiDay(jstParts(m.created_at))));
+        node.insertBefore(sep, top);
+        lastDay = day;
+      }
+    });
+    els.jump.hidden = state.jumped || !unreadDrawn && !(state.unreadAfter !== null && !els.older.hidden &&
+      state.firstId !== null && state.firstId > state.unreadAfter + 1);
+  }
+
+  // Page back until the first unread message is loaded, then bring it into view with focus on it.
+  function jumpToUnread(pagesLeft) {
+    var line = document.getElementById("unread-line");
+    var olderUnread = !els.older.hidden && state.firstId !== null && state.firstId > state.unreadAfter + 1;
+    if (line && !olderUnread || pagesLeft <= 0) {
+      if (!line) { return; }
+      var first = line.closest("li.message");
+      first.tabIndex = -1;
+      first.scrollIntoView({ block: "center" });
+      first.focus();
+      state.jumped = true;  // done: the line itself stays to show where reading resumed
+      els.jump.hidden = true;
+      return;
+    }
+    loadOlder().then(function (more) { jumpToUnread(more ? pagesLeft - 1 : 0); });
   }
 
   function refreshReadCounts() {
-    Array.prototype.forEach.call(els.list.children, function (li) {
+    Array.prototype.forEach.call(root.querySelectorAll("li.message"), function (li) {
       var button = li.querySelector(".read-count");
       if (button && li._message) { button.textContent = "既読 " + readCount(li._message); }
     });
   }
 
-  function scrollToEnd() { els.list.scrollTop = els.list.scrollHeight; }
+  function scrollToEnd() {
+    els.list.scrollTop = els.list.scrollHeight;
+    // On a phone the page itself scrolls: follow new messages only when already at the bottom.
+    var page = document.documentElement;
+    if (els.list.scrollHeight <= els.list.clientHeight + 1 &&
+        window.innerHeight + window.scrollY >= page.scrollHeight - 200) {
+      window.scrollTo(0, page.scrollHeight);
+    }
+  }
 
   // Walk forward from the last shown id until the server has nothing newer, then apply what arrived
   // live meanwhile (already-shown ids are skipped, so nothing doubles).
@@ -350,8 +613,20 @@
       state.buffer = [];
       state.syncing = false;
       waiting.forEach(function (m) { append(m); });
+      recountStaleThreads(channelId);
       scrollToEnd();
       markRead();
+    });
+  }
+
+  // Replies that came in a catch-up may have missed their thread:updated: ask for the true count.
+  function recountStaleThreads(channelId) {
+    var stale = Object.keys(state.staleThreads).map(Number);
+    state.staleThreads = {};
+    stale.forEach(function (parentId) {
+      ws.api("GET", "/messages/" + parentId + "/thread").then(function (r) {
+        if (r.status === 200 && channelId === state.current) { setReplyCount(parentId, r.data.parent.reply_count); }
+      });
     });
   }
 
@@ -362,6 +637,12 @@
     state.shown = {};
     state.buffer = [];
     state.syncing = true;
+    state.replyCounts = {};
+    state.staleThreads = {};
+    state.unreadAfter = null;
+    state.jumped = false;
+    closeThread(false);
+    els.jump.hidden = true;
     els.list.textContent = "";
     els.typing.textContent = "";
     var channel = state.channels[id];
@@ -373,11 +654,13 @@
       state.positions = {};
       r.data.members.forEach(function (m) { state.positions[m.username] = m.last_read_id; });
       state.members = r.data.members;
+      state.unreadAfter = r.data.unread > 0 ? r.data.last_read_id : null;
       return ws.api("GET", "/channels/" + id + "/messages?limit=" + PAGE);
     }).then(function (r) {
       if (!r || r.status !== 200 || id !== state.current) { return; }
-      r.data.messages.forEach(append);
       els.older.hidden = r.data.messages.length < PAGE;
+      r.data.messages.forEach(append);
+      state.staleThreads = {};  // this page's reply counts are already current
       return catchUp(id);
     });
   }
@@ -387,8 +670,9 @@
     var id = state.current;
     return ws.api("GET", "/channels/" + id + "/messages?before=" + state.firstId + "&limit=" + PAGE).then(function (r) {
       if (r.status !== 200 || id !== state.current) { return false; }
-      r.data.messages.forEach(append);
       els.older.hidden = r.data.messages.length < PAGE;
+      r.data.messages.forEach(append);
+      state.staleThreads = {};  // older pages carry their own reply counts
       return r.data.messages.length > 0;
     });
   }
@@ -405,12 +689,29 @@
       node.focus();
       return;
     }
+    // A reply that lives only in its thread is loaded but not drawn: open its thread on it.
+    if (state.shown[messageId]) { revealInThread(messageId); return; }
     if (pagesLeft <= 0 || state.firstId === null || messageId > state.firstId) {
       showError("リンク先のメッセージは表示できません（削除されたか、保存期間を過ぎた可能性があります）。");
       return;
     }
     loadOlder().then(function (more) {
       if (more) { reveal(messageId, pagesLeft - 1); } else { reveal(messageId, 0); }
+    });
+  }
+
+  function revealInThread(messageId) {
+    ws.api("GET", "/messages/" + messageId + "/thread").then(function (r) {
+      if (r.status !== 200) { return; }
+      var opener = document.querySelector('#message-' + Number(r.data.parent.id) + ' .reply-button');
+      openThread(r.data.parent.id, opener).then(function () {
+        var node = document.getElementById("thread-message-" + messageId);
+        if (!node) { return; }
+        node.classList.add("message-target");
+        node.tabIndex = -1;
+        node.scrollIntoView({ block: "center" });
+        node.focus();
+      });
     });
   }
 
@@ -449,12 +750,18 @@
     var chosen = els.file && els.file.files ? els.file.files : [];
     if (chosen.length) { sendWithFiles(chosen); return; }
     var body = els.input.value;
-    if (!body.trim() || state.current === null) { return; }
+    if (state.current === null) { return; }
+    if (!body.trim()) {
+      // Say why nothing happened (the error line is an alert: a screen reader hears it too).
+      showError("メッセージを入力してください。");
+      els.input.focus();
+      return;
+    }
     var payload = { channel_id: state.current, body: body, client_msg_id: newClientId() };
     showError("");
     // Clear at once so the next message can be typed; a refused one is put back if the box is still empty.
     els.input.value = "";
-    function done(result) {
+    deliver(payload, function (result) {
       if (result.ok) {
         append(result.message);
         scrollToEnd();
@@ -462,8 +769,11 @@
         if (!els.input.value) { els.input.value = body; }
         showError(result.error && result.error.message ? result.error.message : "送信できませんでした。");
       }
-    }
-    // Over HTTP when the socket is down; the same client_msg_id makes a double send harmless.
+    });
+  }
+
+  // Over the socket when it is up, else over HTTP; the same client_msg_id makes a double send harmless.
+  function deliver(payload, done) {
     function viaHttp() {
       ws.api("POST", "/channels/" + payload.channel_id + "/messages", payload).then(function (r) {
         done(r.status < 300 ? { ok: true, message: r.data } : { ok: false, error: r.data.error });
@@ -496,28 +806,97 @@
     }).catch(function (error) { showError(error.message); });
   }
 
-  function editMessage(id) {
-    var node = els.list.querySelector('li[data-id="' + Number(id) + '"]');
-    if (!node || !node._message) { return; }
-    var text = window.prompt("メッセージを編集", node._message.body);
-    if (text === null) { return; }
-    ws.api("PATCH", "/messages/" + id, { body: text }).then(function (r) {
-      if (r.status === 200) { replace(r.data); } else { showError(r.data.error ? r.data.error.message : ""); }
+  // --- editing in place, deleting after a confirmation ---------------------------------------
+  function startEdit(id, opener) {
+    var node = opener ? opener.closest("li.message") : nodesFor(id)[0];
+    if (!node || !node._message || node._editing) { return; }
+    var m = node._message;
+    node._editing = true;
+    var body = node.querySelector(".message-body");
+    var tools = node.querySelector(".message-tools");
+    var form = el("form", "message-editor");
+    form.noValidate = true;
+    var box = el("textarea", "message-edit-input");
+    box.value = m.body;
+    box.rows = Math.min(8, Math.max(2, m.body.split("\n").length));
+    box.setAttribute("aria-label", "メッセージを編集");
+    var error = el("p", "field-error");
+    error.setAttribute("role", "alert");
+    var actions = el("div", "editor-actions");
+    var save = el("button", "primary", "保存");
+    save.type = "submit";
+    var cancel = toolButton("キャンセル", function () { finishEdit(node, null); });
+    actions.appendChild(save);
+    actions.appendChild(cancel);
+    form.appendChild(box);
+    form.appendChild(el("p", "composer-help", "Esc でキャンセル"));
+    form.appendChild(error);
+    form.appendChild(actions);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!box.value.trim()) { error.textContent = "メッセージを入力してください。"; box.focus(); return; }
+      save.disabled = true;
+      ws.api("PATCH", "/messages/" + m.id, { body: box.value }).then(function (r) {
+        save.disabled = false;
+        if (r.status === 200) { finishEdit(node, r.data); return; }
+        error.textContent = r.data && r.data.error ? r.data.error.message : "保存できませんでした。";
+      });
     });
+    box.addEventListener("keydown", function (event) {
+      // Enter is a new line here (a message may have several); Esc gives up the edit.
+      // (preventDefault also tells the thread panel that this Esc is taken.)
+      if (event.key === "Escape" && !event.isComposing) { event.preventDefault(); finishEdit(node, null); }
+    });
+    body.hidden = true;
+    if (tools) { tools.hidden = true; }
+    body.parentNode.insertBefore(form, body.nextSibling);
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
   }
 
-  function deleteMessage(id) {
-    if (!window.confirm("このメッセージを削除しますか？")) { return; }
-    ws.api("DELETE", "/messages/" + id).then(function (r) {
-      if (r.status !== 204) { showError(r.data.error ? r.data.error.message : ""); }
-    });
+  // Close the editor (saved: the message as the server now has it) and give focus back to 編集.
+  function finishEdit(node, saved) {
+    var m = saved ? Object.assign({}, node._message, saved) : node._message;
+    node._editing = false;
+    if (!node.parentNode) { return; }
+    var fresh = messageNode(m, node._where);
+    node.parentNode.replaceChild(fresh, node);
+    if (saved) { replace(m); } else { decorate(); }  // replace: its other drawing, if any
+    var edit = fresh.querySelector(".edit-button");
+    if (edit) { edit.focus(); }
   }
+
+  function confirmDelete(id, opener) {
+    state.deleting = { id: id, opener: opener };
+    if (els.deleteDialog.showModal) { els.deleteDialog.showModal(); } else { els.deleteDialog.setAttribute("open", ""); }
+    els.deleteCancel.focus();  // the safe choice has the focus
+  }
+
+  function closeDeleteDialog() {
+    var pending = state.deleting;
+    state.deleting = null;
+    if (els.deleteDialog.open) { els.deleteDialog.close(); }
+    if (pending && pending.opener && pending.opener.isConnected) { pending.opener.focus(); }
+  }
+
+  els.deleteCancel.addEventListener("click", closeDeleteDialog);
+  els.deleteDialog.addEventListener("close", function () { if (state.deleting) { closeDeleteDialog(); } });
+  els.deleteConfirm.addEventListener("click", function () {
+    var pending = state.deleting;
+    state.deleting = null;
+    els.deleteDialog.close();
+    if (!pending) { return; }
+    ws.api("DELETE", "/messages/" + pending.id).then(function (r) {
+      if (r.status !== 204) { showError(r.data && r.data.error ? r.data.error.message : "削除できませんでした。"); }
+      els.input.focus();
+    });
+  });
 
   function fillList(list, people, withTime) {
     list.textContent = "";
     if (!people.length) { list.appendChild(el("li", null, "なし")); }
     people.forEach(function (p) {
-      list.appendChild(el("li", null, p.display_name + (withTime && p.read_at ? "（" + timeText(p.read_at) + "）" : "")));
+      list.appendChild(el("li", null, p.display_name + (withTime && p.read_at ? "（" + momentText(p.read_at) + "）" : "")));
     });
   }
 
@@ -539,11 +918,12 @@
   els.input.addEventListener("keydown", function (event) {
     if (event.isComposing || state.composing || event.keyCode === 229) { return; }
     if (peopleUi && peopleUi.composerKey(event)) { return; }  // chat-people.js hook: the @mention list
-    if (event.key !== "Enter" || event.shiftKey) { return; }
+    if (event.key !== "Enter" || event.shiftKey || COARSE.matches) { return; }
     event.preventDefault();
     send();
   });
   els.input.addEventListener("input", function () {
+    if (els.error.textContent) { showError(""); }
     var now = Date.now();
     if (state.current !== null && now - state.lastTyping > TYPING_EVERY_MS && socket.connected) {
       state.lastTyping = now;
@@ -551,6 +931,155 @@
     }
   });
   els.form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
+  // --- the thread panel: a parent, its replies in order, and a reply composer ------------------
+  function setReplyCount(parentId, n) {
+    state.replyCounts[parentId] = n;
+    // In place, not redrawn: whoever has focus on that message keeps it while others reply.
+    nodesFor(parentId).forEach(function (node) {
+      if (node._where !== "timeline" || !node._message || node._message.thread_id) { return; }
+      node._message.reply_count = n;
+      var tools = node.querySelector(".message-tools");
+      var anchor = tools && tools.querySelector(".reply-button");
+      if (!anchor) { return; }
+      var count = tools.querySelector(".reply-count");
+      if (n > 0 && !count) {
+        count = toolButton("", function () { openThread(parentId, count); }, "reply-count");
+        tools.insertBefore(count, anchor.nextSibling);
+      }
+      if (n > 0) { count.textContent = "返信 " + n + "件"; } else if (count) { tools.removeChild(count); }
+    });
+    if (state.thread === parentId) { els.threadCount.textContent = n > 0 ? "返信 " + n + "件" : "返信はまだありません"; }
+  }
+
+  // Only replies of the open thread come here (append checks thread_id), in id order.
+  function appendReply(m) {
+    if (state.threadShown[m.id] || m.thread_id !== state.thread) { return; }
+    state.threadShown[m.id] = true;
+    if (m.reactions) { state.reactions[m.id] = m.reactions; }
+    var after = null;
+    Array.prototype.some.call(els.threadList.children, function (child) {
+      if (Number(child.dataset.id) > m.id) { after = child; return true; }
+      return false;
+    });
+    els.threadList.insertBefore(messageNode(m, "reply"), after);
+  }
+
+  function openThread(parentId, opener) {
+    closePicker(false);
+    state.thread = parentId;
+    state.threadShown = {};
+    state.threadOpener = opener || null;
+    els.threadParent.textContent = "";
+    els.threadList.textContent = "";
+    els.threadCount.textContent = "";
+    els.threadError.textContent = "";
+    els.threadBroadcast.checked = false;
+    els.thread.hidden = false;
+    root.classList.add("thread-open");
+    document.body.classList.add("chat-thread-open");
+    // On a phone the keyboard would cover the thread at once: start on its heading instead.
+    if (COARSE.matches) { document.getElementById("thread-title").focus(); } else { els.threadInput.focus(); }
+    return ws.api("GET", "/messages/" + parentId + "/thread").then(function (r) {
+      if (state.thread !== parentId) { return; }
+      if (r.status !== 200) {
+        els.threadError.textContent = r.data && r.data.error ? r.data.error.message : "スレッドを表示できません。";
+        return;
+      }
+      if (r.data.parent.reactions) { state.reactions[parentId] = r.data.parent.reactions; }
+      els.threadParent.appendChild(messageNode(r.data.parent, "parent"));
+      r.data.replies.forEach(appendReply);
+      setReplyCount(parentId, r.data.parent.reply_count);
+    });
+  }
+
+  function closeThread(focusBack) {
+    if (state.thread === null) { return; }
+    var opener = state.threadOpener;
+    state.thread = null;
+    state.threadShown = {};
+    state.threadOpener = null;
+    els.thread.hidden = true;
+    root.classList.remove("thread-open");
+    document.body.classList.remove("chat-thread-open");
+    if (!focusBack) { return; }
+    if (opener && opener.isConnected) { opener.focus(); } else { els.input.focus(); }
+  }
+
+  function sendReply() {
+    if (state.thread === null || state.current === null) { return; }
+    var body = els.threadInput.value;
+    if (!body.trim()) {
+      els.threadError.textContent = "メッセージを入力してください。";
+      els.threadInput.focus();
+      return;
+    }
+    var payload = {
+      channel_id: state.current, body: body, thread_id: state.thread,
+      also_in_channel: els.threadBroadcast.checked, client_msg_id: newClientId()
+    };
+    els.threadError.textContent = "";
+    els.threadInput.value = "";
+    deliver(payload, function (result) {
+      if (result.ok) {
+        els.threadBroadcast.checked = false;
+        append(result.message);
+        if (result.message.also_in_channel) { scrollToEnd(); }
+      } else {
+        if (!els.threadInput.value) { els.threadInput.value = body; }
+        els.threadError.textContent = result.error && result.error.message ? result.error.message : "送信できませんでした。";
+      }
+    });
+  }
+
+  els.threadForm.addEventListener("submit", function (event) { event.preventDefault(); sendReply(); });
+  els.threadInput.addEventListener("compositionstart", function () { state.composing = true; });
+  els.threadInput.addEventListener("compositionend", function () {
+    setTimeout(function () { state.composing = false; }, 0);
+  });
+  els.threadInput.addEventListener("keydown", function (event) {
+    if (event.isComposing || state.composing || event.keyCode === 229) { return; }
+    if (event.key !== "Enter" || event.shiftKey || COARSE.matches) { return; }
+    event.preventDefault();
+    sendReply();
+  });
+  els.threadInput.addEventListener("input", function () { els.threadError.textContent = ""; });
+  els.threadClose.addEventListener("click", function () { closeThread(true); });
+  els.thread.addEventListener("keydown", function (event) {
+    // An Esc already used (an editor, the reaction picker) does not also close the panel.
+    if (event.key === "Escape" && !event.defaultPrevented && !event.isComposing) {
+      event.preventDefault();
+      closeThread(true);
+    }
+  });
+  els.jump.addEventListener("click", function () { jumpToUnread(MAX_REVEAL_PAGES); });
+
+  // --- phone: touch keyboards, and a composer kept above the on-screen keyboard ----------------
+  function applyPointer() {
+    els.help.textContent = COARSE.matches ? "Enter で改行、「送信」ボタンで送信" : "Enter で送信、Shift+Enter で改行";
+    els.threadHelp.textContent = COARSE.matches ? "Enter で改行、「スレッドに送信」ボタンで送信" : "Enter で送信、Shift+Enter で改行";
+  }
+  applyPointer();
+  if (COARSE.addEventListener) { COARSE.addEventListener("change", applyPointer); }
+
+  // The visual viewport shrinks when the keyboard opens, the layout viewport does not: lift the
+  // sticky composer by the covered height (CSS --keyboard-inset).
+  function keyboardInset() {
+    var vv = window.visualViewport;
+    if (!vv) { return; }
+    var covered = Math.max(0, window.innerHeight - vv.height - vv.offsetTop);
+    document.documentElement.style.setProperty("--keyboard-inset", Math.round(covered) + "px");
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", keyboardInset);
+    window.visualViewport.addEventListener("scroll", keyboardInset);
+  }
+  [els.input, els.threadInput].forEach(function (box) {
+    box.addEventListener("focus", function () {
+      if (!COARSE.matches) { return; }
+      setTimeout(function () { box.scrollIntoView({ block: "nearest" }); }, 250);  // after the keyboard opened
+    });
+  });
+
   els.older.addEventListener("click", loadOlder);
   document.getElementById("readers-close").addEventListener("click", function () { els.dialog.close(); });
 
@@ -566,7 +1095,8 @@
       if (state.syncing) { state.buffer.push(m); return; }
       if (append(m)) { scrollToEnd(); markRead(); }
     } else if (state.channels[m.channel_id]) {
-      if (m.author.username !== me) { state.channels[m.channel_id].unread += 1; }
+      // A reply only in its thread is not unread in the channel (as the server counts it).
+      if (m.author.username !== me && inTimeline(m)) { state.channels[m.channel_id].unread += 1; }
       renderChannels();
     } else {
       loadChannels();  // a channel we were just added to
@@ -574,6 +1104,10 @@
     if (m.author.username !== me) { notifyHidden(m); }
   });
   socket.on("message:edited", function (m) { if (m.channel_id === state.current) { replace(m); } });
+  socket.on("thread:updated", function (p) {
+    // The server's count, not an increment: applied at once, even while catching up.
+    if (p.channel_id === state.current) { setReplyCount(p.thread_id, p.reply_count); }
+  });
   socket.on("reaction:updated", function (p) {
     if (p.channel_id !== state.current) { return; }
     state.reactions[p.message_id] = p.reactions;
@@ -581,24 +1115,28 @@
   });
   socket.on("pin:updated", function (p) {
     if (p.channel_id !== state.current) { return; }
-    var node = els.list.querySelector('li[data-id="' + Number(p.message_id) + '"]');
-    if (node && node._message) { node._message.pinned_at = p.pinned ? p.pinned_at : null; redraw(p.message_id); }
+    nodesFor(p.message_id).forEach(function (node) {
+      if (node._message) { node._message.pinned_at = p.pinned ? p.pinned_at : null; }
+    });
+    redraw(p.message_id);
   });
   socket.on("message:deleted", function (p) {
-    var node = els.list.querySelector('li[data-id="' + Number(p.id) + '"]');
+    var node = nodesFor(p.id)[0];
     if (node && node._message) {
       var m = Object.assign({}, node._message, { deleted: true, body: "" });
+      nodesFor(p.id).forEach(function (n) { n._editing = false; });
       replace(m);
+      decorate();
     }
   });
   socket.on("messages:purged", function (p) {
     if (p.channel_id !== state.current) { return; }
     p.ids.forEach(function (id) {
-      var node = els.list.querySelector('li[data-id="' + Number(id) + '"]');
-      if (node) { node.parentNode.removeChild(node); }
+      nodesFor(id).forEach(function (node) { node.parentNode.removeChild(node); });
     });
-    var first = els.list.firstElementChild;
+    var first = els.list.querySelector("li.message");
     state.firstId = first ? Number(first.dataset.id) : null;
+    decorate();
   });
   socket.on("read:updated", function (p) {
     if (p.channel_id !== state.current) { return; }
@@ -624,7 +1162,8 @@
     if (!document.hidden) { markRead(); }
   });
 
-  if ("Notification" in window && Notification.permission === "default") {
+  // Desktop notifications are for desk PCs: a phone gets none, so it offers no button for them.
+  if ("Notification" in window && Notification.permission === "default" && !COARSE.matches) {
     els.notify.hidden = false;
     els.notify.addEventListener("click", function () {
       Notification.requestPermission().then(function () { els.notify.hidden = true; });

@@ -36,8 +36,9 @@ def test_attach_a_picture_react_and_complete_a_mention(browser, live_server, tmp
         # the other person has already received the message through the hub.
         yamada.wait_for_function("() => document.getElementById('composer-file').value === ''")
 
-        suzuki.get_by_role("button", name="👍 でリアクション").click()
-        yamada.wait_for_selector("#message-list li .reaction >> text=👍 1")
+        suzuki.get_by_role("button", name="リアクションを追加").click()
+        suzuki.get_by_role("group", name="リアクションを選ぶ").get_by_role("button", name="いいね").click()
+        yamada.get_by_role("button", name="いいね 1人: 鈴木 花子").wait_for()
 
         box = suzuki.get_by_label("メッセージ", exact=True)
         box.focus()

@@ -55,3 +55,11 @@ def test_isoformat_uses_japan_offset():
 def test_fiscal_year_label():
     assert calendar.fiscal_year_label(2026) == "令和8年度（2026年度）"
     assert calendar.fiscal_year_label(2019) == "令和元年度（2019年度）"
+
+
+def test_wareki_weekday_names_the_day_of_the_week() -> None:
+    """Does the chat's date line read 令和8年12月3日（木）, with 元年 and the era change handled?"""
+    assert calendar.wareki_weekday(dt.date(2026, 12, 3)) == "令和8年12月3日（木）"
+    assert calendar.wareki_weekday(dt.date(2019, 5, 1)) == "令和元年5月1日（水）"
+    assert calendar.wareki_weekday(dt.date(2019, 4, 30)) == "平成31年4月30日（火）"
+    assert calendar.era_table()[0] == {"start": "2019-05-01", "name": "令和"}
