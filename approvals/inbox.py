@@ -3,8 +3,9 @@
 ``sync_tasks`` runs in the transaction that changes a request, so the inbox can never disagree with
 the state it is derived from. Lists:
 
-* 未処理 ``pending``: the request waits for me — or for someone who is away and named me deputy;
-* 起案中 ``in_progress``: my own requests not finished (draft, in_progress, sent_back);
+* 未処理 ``pending``: the request waits for me — or for someone who is away and named me deputy —
+  or it is my own request sent back to me (差戻し: correcting it is my next task);
+* 起案中 ``in_progress``: my own requests not finished and not waiting for me (draft, in_progress);
 * 後閲 ``post_review``: someone acted for me (代決 / 引上げ) and I have not read it yet;
 * 処理済み ``done``: requests I acted on, and my own finished ones.
 """
@@ -24,11 +25,18 @@ from approvals.models import (
     ApprovalRequest,
     ApprovalTask,
 )
-from approvals.state import FINISHED, NOTIFIED, RequestState, pending_user_ids, post_review_user_ids
+from approvals.state import (
+    FINISHED,
+    NOTIFIED,
+    SENT_BACK,
+    RequestState,
+    pending_user_ids,
+    post_review_user_ids,
+)
 from workspace import calendar, db
 from workspace.models import User
 
-OPEN_STATUSES = ("draft", "in_progress", "sent_back")
+OPEN_STATUSES = ("draft", "in_progress")  # sent_back is under 未処理 (see desired_tasks)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -36,6 +44,8 @@ MAX_LIMIT = 200
 def desired_tasks(state: RequestState) -> set[tuple[int, str]]:
     """Return the (user id, kind) pairs the inbox should hold for a request in ``state``."""
     tasks = {(uid, TASK_PENDING) for uid in pending_user_ids(state)}
+    if state.status == SENT_BACK:
+        tasks.add((state.drafter_id, TASK_PENDING))
     tasks |= {(uid, TASK_POST_REVIEW) for uid in post_review_user_ids(state)}
     tasks |= {
         (slot.user_id, TASK_CIRCULATE)
