@@ -29,6 +29,16 @@ ACTION_LABELS = {
 }
 
 
+def history_label(entry: Any, state: RequestState) -> str:
+    """Return the word for a history entry: an approval on the deciding step is 決裁 (or 専決 where a
+    専決 rule decided), never 承認."""
+    if entry.action == "approve" and entry.step_index is not None and state.steps:
+        step = state.steps[entry.step_index]
+        if step.kind == "decide":
+            return "専決" if "専決" in (step.label or "") else "決裁"
+    return ACTION_LABELS.get(entry.action, entry.action)
+
+
 def _people(ids: set[int]) -> dict[int, tuple[str, str]]:
     """Return {user id: (username, 氏名)}."""
     if not ids:
@@ -189,7 +199,7 @@ def request_json(
         {
             "version": h.version,
             "action": h.action,
-            "label": ACTION_LABELS.get(h.action, h.action),
+            "label": history_label(h, state),
             "actor": names.get(h.actor_id),
             "actor_name": display.get(h.actor_id),
             "at": h.at,

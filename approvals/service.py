@@ -325,7 +325,7 @@ def _commit(
         row.decided_at = at
     if any(isinstance(e, fx.NumberDue) for e in transition.effects):
         _assign_number(row, row.template.definition.get("number_format", "{dept_prefix}第{n}号"), at)
-    inbox.sync_tasks(row.id, new)
+    inbox.sync_tasks(row.id, new, at)
     entry = new.history[-1]
     audit.record(
         f"approval.{action}",
