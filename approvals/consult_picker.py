@@ -27,9 +27,8 @@ def consult_options(route_key: str | None, chosen: dict[str, list[str]] | None) 
     if not steps:
         return []
     codes = {c for _, cs in steps for c in cs}
-    names = dict(
-        db.session().execute(select(Department.code, Department.name).where(Department.code.in_(codes)))
-    )
+    query = select(Department.code, Department.name).where(Department.code.in_(codes))
+    names = {code: name for code, name in db.session().execute(query)}
     chosen = chosen or {}
     return [
         {
