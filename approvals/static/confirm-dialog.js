@@ -14,6 +14,13 @@
       dialog.showModal();
       (field || dialog.querySelector("button[type=submit]")).focus();
     });
+    // The browser's own "fill out this field" bubble speaks the browser's language; say it in ours.
+    dialog.querySelectorAll("textarea[required]").forEach(function (field) {
+      field.addEventListener("invalid", function () {
+        field.setCustomValidity(field.dataset.missing || "理由を入力してください。");
+      });
+      field.addEventListener("input", function () { field.setCustomValidity(""); });
+    });
     dialog.querySelector(".dialog-cancel").addEventListener("click", function () {
       dialog.close();
       button.focus();

@@ -69,7 +69,8 @@ def _open(browser: Any, live_server: Any, username: str, width: int, height: int
 
 
 def _look(page: Any, name: str, width: int) -> None:
-    """Zero axe violations, and a full-page screenshot for a person to look at."""
+    """Zero axe violations, nothing wider than the screen, and a full-page screenshot to look at."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
     violations = axe_violations(page)
     assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
     SHOTS.mkdir(exist_ok=True)
@@ -199,9 +200,11 @@ def test_send_back_and_withdraw_ask_first(
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="差し戻す").click()  # the reason is required: nothing is sent
     expect(dialog).to_be_visible()
+    reason = dialog.get_by_label("差戻しの理由（必須）")
+    assert reason.evaluate("field => field.validationMessage") == "差戻しの理由を入力してください。"
     expect(chief.locator("#request-status")).to_have_text("決裁中")
     _look(chief, "send-back-dialog", width)
-    dialog.get_by_label("差戻しの理由（必須）").fill("日付の誤りを直してください。")
+    reason.fill("日付の誤りを直してください。")
     dialog.get_by_role("button", name="差し戻す").click()
     expect(chief.locator(".flash-info")).to_contain_text("差戻ししました")
     chief.context.close()
@@ -237,7 +240,8 @@ def test_three_step_request_is_approved_on_a_phone_without_scrolling(
         page.locator("#inbox-pending").get_by_role("link", name="村道改良工事").click()
         button = page.get_by_role("button", name=word, exact=True)
         expect(button).to_be_visible()
-        assert page.evaluate("window.scrollY") == 0 and _in_viewport(page, button)
+        expect(button).to_be_in_viewport(ratio=1)  # wholly on screen, without scrolling
+        assert page.evaluate("window.scrollY") == 0
         if username == "soncho":
             _look(page, "phone-decide", 390)
         button.click()
