@@ -76,10 +76,12 @@ def test_patch_while_in_progress_is_409_with_the_current_state(client: Any, toke
     error = response.get_json()["error"]
     assert error["code"] == "conflict" and "変更できません" in error["message"]
     assert error["request"]["status"] == "in_progress" and error["request"]["title"] == "公用車の購入"
+    assert [v["n"] for v in error["request"]["versions"]] == [1]  # the current state, versions and all
 
 
-def test_patch_by_someone_else_is_403_or_404(client: Any, tokens: dict) -> None:
-    """Is PATCH refused to an approver (403) and hidden from an outsider (404)?"""
+def test_patch_after_send_back_is_the_drafters_alone(client: Any, tokens: dict) -> None:
+    """May only the drafter correct a sent-back request: 200 for him, 403 for an approver, 404 for an
+    outsider?"""
     r = _sent_back(client, tokens)
     assert (
         client.patch(f"/api/v1/approvals/{r['id']}", json={"title": "x"}, headers=tokens["sato"]).status_code
@@ -91,6 +93,10 @@ def test_patch_by_someone_else_is_403_or_404(client: Any, tokens: dict) -> None:
         ).status_code
         == 404
     )
+    mine = client.patch(
+        f"/api/v1/approvals/{r['id']}", json={"title": "公用車の購入（再）"}, headers=tokens["yamada"]
+    )
+    assert mine.status_code == 200 and mine.get_json()["title"] == "公用車の購入（再）"
 
 
 def test_patch_after_send_back_refuses_an_amount_that_changes_the_decider(client: Any, tokens: dict) -> None:
