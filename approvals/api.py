@@ -253,7 +253,7 @@ def copy_request(request_id: int) -> Any:
             schema: {type: object, properties: {attachments: {type: boolean, default: false}}}
       responses:
         201: {description: the new draft}
-        404: {description: not found, or the caller may not see it}
+        404: {description: 'not found, or the caller may not see it'}
         422: {description: 'bad flag, the route no longer exists, or the caller has no 課'}
     """
     data = request.get_json(silent=True) if request.content_length else {}
