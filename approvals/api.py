@@ -178,7 +178,7 @@ def get_request(request_id: int) -> Any:
         200:
           description: 'the request, with "versions": [{"n", "submitted_at", "title", "body", "amount",
             "attachments"}] (one per submission) and "send_back_reason" (while sent_back, else null)'
-        404: {description: no such request, or the caller may not see it}
+        404: {description: 'no such request, or the caller may not see it'}
     """
     return jsonify(request_json(service.get_visible(current_user, request_id), current_user))
 
