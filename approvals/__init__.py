@@ -11,7 +11,16 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the approval blueprints and CLI commands on ``app``."""
-    from approvals import api, api_attachments, attachment_store, cli, demo, inbox, views  # noqa: F401
+    from approvals import (  # noqa: F401 - views_drafts adds its pages to views.bp
+        api,
+        api_attachments,
+        attachment_store,
+        cli,
+        demo,
+        inbox,
+        views,
+        views_drafts,
+    )
     from approvals import home as approvals_home
     from workspace import filestore, home, signals
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask_login import current_user
 
-from approvals import absence, inbox, route_store, service
+from approvals import absence, editing, inbox, route_store, service
 from approvals.errors import ApprovalError, Conflict, Forbidden
 from approvals.serialize import request_json, route_preview_json
 from workspace import db
@@ -175,8 +175,10 @@ def get_request(request_id: int) -> Any:
       tags: [approvals]
       parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
       responses:
-        200: {description: the request}
-        404: {description: no such request, or the caller may not see it}
+        200:
+          description: 'the request, with "versions": [{"n", "submitted_at", "title", "body", "amount",
+            "attachments"}] (one per submission) and "send_back_reason" (while sent_back, else null)'
+        404: {description: 'no such request, or the caller may not see it'}
     """
     return jsonify(request_json(service.get_visible(current_user, request_id), current_user))
 
@@ -184,21 +186,81 @@ def get_request(request_id: int) -> Any:
 @bp.patch("/approvals/<int:request_id>")
 @api_login_required
 def update_request(request_id: int) -> Any:
-    """Edit a draft.
+    """Edit a draft, or a request sent back to its drafter (差戻し), before it is (re)submitted.
     ---
     patch:
-      summary: Change a draft's route, title, body, amount, classification or retention (drafter)
+      summary: 'Change title, body, amount, classification, retention_years (drafter; draft or sent_back)'
+      description: 'A draft may also change route and consult_departments. After a 差戻し the route is
+        frozen: an amount that would change the 決裁区分 is refused (422; withdraw and 引用起案).'
+      tags: [approvals]
+      parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                title: {type: string, maxLength: 200}
+                body: {type: string, maxLength: 20000}
+                amount: {type: integer, minimum: 0, nullable: true}
+                classification: {type: string, nullable: true}
+                retention_years: {type: integer, enum: [1, 3, 5, 10, 30], nullable: true}
+      responses:
+        200: {description: the request}
+        400: {description: not a JSON object}
+        403: {description: not the drafter}
+        404: {description: not found}
+        409: {description: 'not draft or sent_back; error.request holds the current state'}
+        422: {description: bad field}
+    """
+    row = editing.update(current_user, request_id, json_body())
+    return jsonify(request_json(row, current_user))
+
+
+@bp.delete("/approvals/<int:request_id>")
+@api_login_required
+def delete_request(request_id: int) -> Any:
+    """Delete a draft.
+    ---
+    delete:
+      summary: Delete a draft and its attachments (drafter); a submitted request is withdrawn instead
       tags: [approvals]
       parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
       responses:
-        200: {description: the request}
+        204: {description: deleted}
         403: {description: not the drafter}
         404: {description: not found}
-        409: {description: already submitted}
-        422: {description: bad field}
+        409: {description: 'not a draft; error.request holds the current state'}
     """
-    row = service.update_draft(current_user, request_id, json_body())
-    return jsonify(request_json(row, current_user))
+    editing.delete_draft(current_user, request_id)
+    return "", 204
+
+
+@bp.post("/approvals/<int:request_id>/copy")
+@api_login_required
+def copy_request(request_id: int) -> Any:
+    """引用起案: a new draft from an earlier request.
+    ---
+    post:
+      summary: 'New draft of the caller with the title, body, route and amount of a request the caller
+        may see; attachments too with {"attachments": true}'
+      tags: [approvals]
+      parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {attachments: {type: boolean, default: false}}}
+      responses:
+        201: {description: the new draft}
+        404: {description: 'not found, or the caller may not see it'}
+        422: {description: 'bad flag, the route no longer exists, or the caller has no 課'}
+    """
+    data = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "JSONオブジェクトで指定してください。")
+    row = editing.copy(current_user, request_id, data)
+    return jsonify(request_json(row, current_user)), 201
 
 
 @bp.post("/approvals/<int:request_id>/submit")

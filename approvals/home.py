@@ -33,6 +33,10 @@ def _send_back_reason(row: ApprovalRequest) -> str | None:
 def _tasks(user_ids: list[int], kind: str, oldest_first: bool) -> tuple[list[Any], int]:
     session = db.session()
     where = (ApprovalTask.user_id.in_(user_ids), ApprovalTask.kind == kind)
+    if kind == TASK_PENDING:
+        # A request sent back to me is also a pending task of mine, but the home page lists it
+        # under 差戻し with its reason, not among the 決裁 waiting for me.
+        where = (*where, ApprovalRequest.status == "in_progress")
     order = ApprovalRequest.updated_at.asc() if oldest_first else ApprovalRequest.updated_at.desc()
     rows = session.execute(
         select(ApprovalRequest, User.display_name, RouteTemplateVersion.name)
@@ -44,7 +48,12 @@ def _tasks(user_ids: list[int], kind: str, oldest_first: bool) -> tuple[list[Any
         .order_by(order, ApprovalRequest.id)
         .limit(SHOWN)
     ).all()
-    total = session.execute(select(func.count()).select_from(ApprovalTask).where(*where)).scalar_one()
+    total = session.execute(
+        select(func.count())
+        .select_from(ApprovalTask)
+        .join(ApprovalRequest, ApprovalRequest.id == ApprovalTask.request_id)
+        .where(*where)
+    ).scalar_one()
     return rows, total
 
 

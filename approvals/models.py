@@ -94,6 +94,9 @@ class ApprovalRequest(Base):
     # The attachment list as frozen at 起案 (and again at 再提出 after a 差戻し to the drafter):
     # [{"id", "name", "size", "sha256", "content_type"}]; None while the request is a draft.
     attachments_frozen: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The 合議 departments the drafter chose on steps that let him choose (``"choose": true``):
+    # {"<template step index>": ["<department code>", …]}; None when the route offers no choice.
+    consult_choice: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
 
     template: Mapped[RouteTemplateVersion] = relationship(lazy="joined")
     drafter: Mapped[User] = relationship(foreign_keys=[drafter_id], lazy="joined")
@@ -119,6 +122,27 @@ class ApprovalAttachment(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ApprovalVersion(Base):
+    """What one submission (起案 or 再提出) said: the content approvers saw, kept forever.
+
+    ``n`` counts submissions from 1; approvers compare version n with n-1 to see what the drafter
+    changed after a 差戻し.
+    """
+
+    __tablename__ = "approval_versions"
+    __table_args__ = (UniqueConstraint("request_id", "n", name="uq_approval_versions_request_n"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id", ondelete="CASCADE"))
+    n: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    # [{"id", "name", "size", "sha256", "content_type"}] as frozen by this submission.
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 class ApprovalTask(Base):

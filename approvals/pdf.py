@@ -43,7 +43,7 @@ from approvals.pdf_layout import (
     resolve_font,
 )
 from approvals.seal import SealImprint
-from workspace.calendar import both, isoformat
+from workspace.calendar import both, to_jst, wareki
 
 PRODUCER = "village-workspace 電子決裁"
 INFO_REQUEST_ID = "WorkspaceRequestId"
@@ -117,6 +117,9 @@ class RecordSheet:
     history: list[HistoryLine] = field(default_factory=list)
     draft: bool = False
     watermark: str = "未決裁"
+    # With times, the header prints 「令和8年12月3日 09:30」; without, the day alone (older callers).
+    drafted_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,12 @@ def _heading(text: str, s: _Styles) -> Table:
     return table
 
 
+def wareki_time(value: dt.datetime) -> str:
+    """Return 令和8年12月3日 09:30 (JST), how every time on the record is printed."""
+    local = to_jst(value)
+    return f"{wareki(local.date())} {local:%H:%M}"
+
+
 def _amount(amount: int | None) -> str:
     """Return ¥1,234,000 (or a dash when the request has no amount)."""
     return NONE_TEXT if amount is None else f"¥{amount:,}"
@@ -189,9 +198,12 @@ def _retention(years: int | None) -> str:
 def _header(sheet: RecordSheet, s: _Styles, width: float) -> Table:
     """Return the header table: four columns (label, value, label, value), 件名 across the full width."""
     decided = both(sheet.decided_on) if sheet.decided_on else NONE_TEXT
+    if sheet.decided_at is not None:
+        decided = wareki_time(sheet.decided_at)
+    drafted = wareki_time(sheet.drafted_at) if sheet.drafted_at is not None else both(sheet.drafted_on)
     pairs = [
         ("文書番号", sheet.document_number or NONE_TEXT, "決裁区分", sheet.authority_label),
-        ("起案日", both(sheet.drafted_on), "決裁日", decided),
+        ("起案日", drafted, "決裁日", decided),
         ("起案者", f"{sheet.drafter_department}　{sheet.drafter_name}", "金額", _amount(sheet.amount)),
         ("文書分類", sheet.classification or NONE_TEXT, "保存年限", _retention(sheet.retention_years)),
     ]
@@ -258,7 +270,7 @@ def _attachments(sheet: RecordSheet, s: _Styles, width: float) -> list[Flowable]
 
 
 def _history(sheet: RecordSheet, s: _Styles, width: float) -> list[Flowable]:
-    """Return the history page: every action with its time in ISO 8601 (+09:00), actor and comment."""
+    """Return the history page: every action with its time in 和暦 (JST), actor and comment."""
     story: list[Flowable] = [PageBreak(), _heading("処理履歴", s)]
     if not sheet.history:
         return [*story, _para("処理履歴なし", s.cell)]
@@ -266,7 +278,7 @@ def _history(sheet: RecordSheet, s: _Styles, width: float) -> list[Flowable]:
     for line in sheet.history:
         comment = _para(line.comment, s.small) if line.comment else ""
         rows.append(
-            [isoformat(line.at), _para(line.actor, s.small), _para(line.action_label, s.small), comment]
+            [wareki_time(line.at), _para(line.actor, s.small), _para(line.action_label, s.small), comment]
         )
     widths = [44 * mm, 32 * mm, 22 * mm]
     table = _table(rows, [*widths, width - sum(widths)], s.font, _LIST_STYLE, repeatRows=1)

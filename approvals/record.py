@@ -23,6 +23,7 @@ from approvals.models import ApprovalRequest, DecidedRecord
 from approvals.seal import SealImprint
 from approvals.state import (
     DEPUTY_APPROVED,
+    NOT_NEEDED,
     PULLED_UP,
     SKIPPED,
     SLOT_APPROVED,
@@ -78,6 +79,8 @@ def stamp_boxes(state: RequestState) -> list[Box]:
         if step.kind == "circulate":
             continue
         for slot in step.slots:
+            if slot.status == NOT_NEEDED:
+                continue  # a 合議 settled by another member: no box, rather than an empty one
             person = slot.person
             role = step.label if step.kind == "decide" and step.label else (person.title or "")
             imprint, mark = None, None
@@ -110,7 +113,7 @@ def stamp_boxes(state: RequestState) -> list[Box]:
 
 def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
     from approvals import pdf
-    from approvals.serialize import ACTION_LABELS
+    from approvals.serialize import history_label
 
     state = RequestState.from_dict(row.state)
     boxes = stamp_boxes(state)
@@ -142,13 +145,15 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
             pdf.HistoryLine(
                 dt.datetime.fromisoformat(h.at),
                 names.get(h.actor_id, "?"),
-                ACTION_LABELS.get(h.action, h.action),
+                history_label(h, state),
                 h.comment,
             )
             for h in state.history
         ],
         draft=draft,
         watermark={"rejected": "却下", "withdrawn": "取下げ"}.get(row.status, "未決裁"),
+        drafted_at=row.submitted_at or row.created_at,
+        decided_at=row.decided_at,
     )
 
 

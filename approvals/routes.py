@@ -17,6 +17,11 @@ Format (keys of the original format are kept; extensions are marked *)::
 * ``id``: an optional step name ``[a-z0-9_-]{1,40}``, unique within the route.
 * ``optional``: on review/consult/circulate only; a selector that resolves to nobody (a vacant post)
   skips the step (reason ``vacant``) instead of failing the submission. ``decide`` is never optional.
+* ``choose``: on consult only; the drafter picks which of the step's departments are consulted
+  (every approver of such a step is a ``department``+``title`` selector). The choice is kept on the
+  request as ``{"<step index>": ["<department code>", …]}``; departments not chosen are left out, and
+  a step with none chosen is left out of the route altogether (no empty 合議 box). Applied by
+  :func:`apply_consult_choice` before resolution.
 * ``label``: the 決裁区分 of an authority rule, printed on the PDF. Without it: ``課長専決`` for
   ``department_head``, ``係長専決`` for ``section_chief``, ``{title}決裁`` for title selectors and
   ``決裁`` for a named user.
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 # Re-exported so callers can import everything about routes from one place.
@@ -56,6 +61,7 @@ __all__ = [
     "Selector",
     "StepTemplate",
     "UnresolvableApprover",
+    "apply_consult_choice",
     "parse_template",
     "resolve_route",
     "template_to_json",
@@ -79,7 +85,7 @@ _KEY_RE = re.compile(r"[a-z0-9_-]{1,40}")
 _TEMPLATE_KEYS = frozenset({"key", "name", "number_format", "number_at", "steps"})
 _STEP_KEYS = {
     "review": frozenset({"kind", "id", "approver", "optional"}),
-    "consult": frozenset({"kind", "id", "mode", "approvers", "optional"}),
+    "consult": frozenset({"kind", "id", "mode", "approvers", "optional", "choose"}),
     "circulate": frozenset({"kind", "id", "approvers", "optional"}),
     "decide": frozenset({"kind", "id", "authority"}),
 }
@@ -156,6 +162,13 @@ class StepTemplate:
     authority: tuple[AuthorityRule, ...] = ()  # decide
     id: str | None = None
     optional: bool = False
+    choose: bool = False  # consult: the drafter picks the departments
+
+    def choosable_departments(self) -> tuple[str, ...]:
+        """Return the department codes the drafter may pick from (empty unless ``choose``)."""
+        if not self.choose:
+            return ()
+        return tuple(a.department for a in self.approvers if a.department is not None)
 
 
 @dataclass(frozen=True)
@@ -285,11 +298,19 @@ def _parse_step(data: Any, path: str) -> StepTemplate:
             kind, authority=_parse_authority(data.get("authority"), f"{path}.authority"), id=step_id
         )
     mode = None
+    choose = data.get("choose", False)
+    if not isinstance(choose, bool):
+        raise _fail("choose は true か false で指定してください。", f"{path}.choose")
     if kind == "consult":
         mode = data.get("mode", "all")
         if mode not in CONSULT_MODES:
             raise _fail("mode は all か any を指定してください。", f"{path}.mode")
-    return StepTemplate(kind, approvers=_parse_group(data, path), mode=mode, id=step_id, optional=optional)
+    approvers = _parse_group(data, path)
+    if choose and any(a.department is None for a in approvers):
+        raise _fail(
+            "choose のある合議では、承認者をすべて department+title で指定してください。", f"{path}.approvers"
+        )
+    return StepTemplate(kind, approvers=approvers, mode=mode, id=step_id, optional=optional, choose=choose)
 
 
 def _check_number_format(value: Any) -> str:
@@ -381,6 +402,8 @@ def _step_to_json(step: StepTemplate) -> dict[str, Any]:
         out["approvers"] = [a.to_json() for a in step.approvers]
     if step.optional:
         out["optional"] = True
+    if step.choose:
+        out["choose"] = True
     return out
 
 
@@ -393,3 +416,22 @@ def template_to_json(template: RouteTemplate) -> dict[str, Any]:
         "number_at": template.number_at,
         "steps": [_step_to_json(s) for s in template.steps],
     }
+
+
+def apply_consult_choice(template: RouteTemplate, choice: dict[str, list[str]] | None) -> RouteTemplate:
+    """Return ``template`` with each ``choose`` step cut to the departments chosen for it.
+
+    A ``choose`` step with nothing chosen is dropped, so the route (and the 決裁欄) has no 合議 for it.
+    ``choice`` must already be checked against the template (see ``service.check_consult_choice``).
+    """
+    choice = choice or {}
+    steps: list[StepTemplate] = []
+    for index, step in enumerate(template.steps):
+        if step.choose:
+            chosen = set(choice.get(str(index), ()))
+            kept = tuple(a for a in step.approvers if a.department in chosen)
+            if not kept:
+                continue
+            step = replace(step, approvers=kept)
+        steps.append(step)
+    return replace(template, steps=tuple(steps))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from approvals import absence, machine
 from approvals.attachments import EDITABLE, attachment_json, list_for
-from approvals.models import ApprovalRequest
+from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep
 from approvals.state import RequestState, Step, step_status
 from workspace import calendar, db
@@ -27,6 +27,16 @@ ACTION_LABELS = {
     "pull_up": "引上げ",
     "read": "供覧確認",
 }
+
+
+def history_label(entry: Any, state: RequestState) -> str:
+    """Return the word for a history entry: an approval on the deciding step is 決裁 (or 専決 where a
+    専決 rule decided), never 承認."""
+    if entry.action == "approve" and entry.step_index is not None and state.steps:
+        step = state.steps[entry.step_index]
+        if step.kind == "decide":
+            return "専決" if "専決" in (step.label or "") else "決裁"
+    return ACTION_LABELS.get(entry.action, entry.action)
 
 
 def _people(ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -96,6 +106,46 @@ def route_preview_json(template_row: Any, steps: list[ResolvedStep], error: Any)
     return out
 
 
+def versions_json(request_id: int) -> list[dict[str, Any]]:
+    """Return one ``{"n", "submitted_at", "title", "body", "amount", "attachments"}`` per submission."""
+    rows = (
+        db.session()
+        .execute(
+            select(ApprovalVersion)
+            .where(ApprovalVersion.request_id == request_id)
+            .order_by(ApprovalVersion.n)
+        )
+        .scalars()
+    )
+    return [
+        {
+            "n": v.n,
+            "submitted_at": calendar.isoformat(v.submitted_at),
+            "title": v.title,
+            "body": v.body,
+            "amount": v.amount,
+            "attachments": list(v.attachments or []),
+        }
+        for v in rows
+    ]
+
+
+def send_back_reason(state: RequestState) -> str | None:
+    """Return the comment of the 差戻し that sent the request back to its drafter ("" when none given).
+
+    None unless the request is sent back now. A 引戻し by the drafter also leaves it ``sent_back``;
+    then there is no reason to show.
+    """
+    if state.status != "sent_back":
+        return None
+    for entry in reversed(state.history):
+        if entry.action == "send_back":
+            return entry.comment or ""
+        if entry.action == "pull_back":
+            return None
+    return None
+
+
 def request_json(
     row: ApprovalRequest, viewer: User | None = None, absences: dict[int, int] | None = None
 ) -> dict[str, Any]:
@@ -149,7 +199,7 @@ def request_json(
         {
             "version": h.version,
             "action": h.action,
-            "label": ACTION_LABELS.get(h.action, h.action),
+            "label": history_label(h, state),
             "actor": names.get(h.actor_id),
             "actor_name": display.get(h.actor_id),
             "at": h.at,
@@ -164,6 +214,10 @@ def request_json(
     # The current list (what a download serves); "frozen" once submitted and not sent back.
     out["attachments"] = [attachment_json(a) for a in list_for(row.id)]
     out["attachments_frozen"] = row.attachments_frozen is not None and row.status not in EDITABLE
+    out["versions"] = versions_json(row.id)
+    out["send_back_reason"] = send_back_reason(state)
+    if row.consult_choice is not None:
+        out["consult_departments"] = row.consult_choice
     out["post_reviews"] = [
         {
             "username": names.get(p.user_id),

@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from approvals import absence, attachments, inbox, machine, notices, numbering, route_store
 from approvals import effects as fx
 from approvals.directory_adapter import DbDirectory, person_of
 from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound
-from approvals.models import ApprovalRequest
+from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
-from approvals.routes import MAX_AMOUNT
+from approvals.routes import MAX_AMOUNT, RouteTemplate, apply_consult_choice
 from approvals.state import RequestState, new_request, route_user_ids
 from workspace import audit, calendar, db, realtime, signals
 from workspace.models import User
@@ -40,7 +40,9 @@ RETENTION_CHOICES = (1, 3, 5, 10, 30)  # None = 永年 (permanent)
 MAX_BULK = 100
 BULK_ACTIONS = ("approve", "deputy_approve", "acknowledge", "read")
 F = TypeVar("F")
-_DRAFT_FIELDS = frozenset({"route", "title", "body", "amount", "classification", "retention_years", "submit"})
+_DRAFT_FIELDS = frozenset(
+    {"route", "title", "body", "amount", "classification", "retention_years", "consult_departments", "submit"}
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class DraftInput:
     classification: str | None
     retention_years: int | None
     submit: bool
+    consult_departments: dict[str, list[str]] | None = None
 
 
 # -- input --------------------------------------------------------------------------------------
@@ -103,6 +106,17 @@ def parse_draft(data: dict[str, Any]) -> DraftInput:
     submit = data.get("submit", False)
     if not isinstance(submit, bool):
         raise Invalid("submit は true か false で指定してください。", field="submit")
+    choice = data.get("consult_departments")
+    if choice is not None and not (
+        isinstance(choice, dict)
+        and all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)
+            for k, v in choice.items()
+        )
+    ):
+        raise Invalid(
+            '合議先は {"ステップ番号": ["課コード", …]} の形で指定してください。', field="consult_departments"
+        )
     return DraftInput(
         route=route,
         title=title.strip(),
@@ -111,7 +125,31 @@ def parse_draft(data: dict[str, Any]) -> DraftInput:
         classification=_optional_text(data, "classification", MAX_CLASSIFICATION, "文書分類"),
         retention_years=retention,
         submit=submit,
+        consult_departments=choice,
     )
+
+
+def check_consult_choice(
+    template: RouteTemplate, choice: dict[str, list[str]] | None
+) -> dict[str, list[str]] | None:
+    """Return the drafter's 合議 choice normalised (in the template's order), or None when the route
+    offers no choice; raise :class:`Invalid` for a step or department the route does not offer."""
+    offered = {str(i): step.choosable_departments() for i, step in enumerate(template.steps) if step.choose}
+    choice = choice or {}
+    for key, codes in choice.items():
+        if key not in offered:
+            raise Invalid("この決裁ルートでは、その合議先を選べません。", field="consult_departments")
+        unknown = sorted(set(codes) - set(offered[key]))
+        if unknown:
+            raise Invalid(f"選べない合議先の課コードです: {unknown[0]}", field="consult_departments")
+    if not offered:
+        return None
+    return {key: [c for c in codes if c in set(choice.get(key, ()))] for key, codes in offered.items()}
+
+
+def effective_template(template_row: Any, choice: dict[str, list[str]] | None) -> RouteTemplate:
+    """Return the stored template with the drafter's 合議 choice applied (what resolution uses)."""
+    return apply_consult_choice(route_store.parsed(template_row), choice)
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -164,14 +202,20 @@ def preview_route(row: ApprovalRequest) -> tuple[list[ResolvedStep], Unresolvabl
     """Return the route a draft would get if submitted now (nothing is frozen), or the error."""
     template = route_store.latest(row.route_key) or row.template
     try:
-        steps = resolve_route(route_store.parsed(template), person_of(row.drafter), row.amount, DbDirectory())
+        choice = check_consult_choice(route_store.parsed(template), row.consult_choice)
+    except Invalid:
+        choice = None  # the route changed since the draft chose; the page asks again
+    try:
+        steps = resolve_route(
+            effective_template(template, choice), person_of(row.drafter), row.amount, DbDirectory()
+        )
     except UnresolvableApprover as error:
         return [], error
     return steps, None
 
 
 def preview_for(
-    user: User, route_key: str, amount: Any
+    user: User, route_key: str, amount: Any, choice: dict[str, list[str]] | None = None
 ) -> tuple[Any, list[ResolvedStep], UnresolvableApprover | None]:
     """Return (template row, steps, error): the route ``user`` would get for ``amount`` if drafting now.
 
@@ -184,7 +228,9 @@ def preview_for(
         raise NotFound("決裁ルートが見つかりません。")
     if user.department is None:
         raise Invalid("所属課が登録されていないため起案できません。管理者に連絡してください。")
-    template = route_store.parsed(template_row)
+    template = effective_template(
+        template_row, check_consult_choice(route_store.parsed(template_row), choice)
+    )
     try:
         steps = resolve_route(template, person_of(user), parsed_amount, DbDirectory())
     except UnresolvableApprover as error:
@@ -232,6 +278,23 @@ def announce_changed(request_id: int, status: str) -> None:
         app.logger.exception("an approval_changed receiver failed for request %s", request_id)
 
 
+def _record_version(row: ApprovalRequest, at: dt.datetime) -> None:
+    """Keep what this submission says (one row per 起案 / 再提出, never changed afterwards)."""
+    session = db.session()
+    last = session.scalar(select(func.max(ApprovalVersion.n)).where(ApprovalVersion.request_id == row.id))
+    session.add(
+        ApprovalVersion(
+            request_id=row.id,
+            n=(last or 0) + 1,
+            submitted_at=at,
+            title=row.title,
+            body=row.body or "",
+            amount=row.amount,
+            attachments=list(row.attachments_frozen or []),
+        )
+    )
+
+
 def _commit(
     row: ApprovalRequest,
     transition: machine.Transition,
@@ -251,11 +314,12 @@ def _commit(
         # The attachment list is frozen with each file's SHA-256; the drafter can change it again
         # only after a 差戻し to him, and the next 再提出 freezes it anew.
         row.attachments_frozen = attachments.snapshot(row.id)
+        _record_version(row, at)
     if decided:
         row.decided_at = at
     if any(isinstance(e, fx.NumberDue) for e in transition.effects):
         _assign_number(row, row.template.definition.get("number_format", "{dept_prefix}第{n}号"), at)
-    inbox.sync_tasks(row.id, new)
+    inbox.sync_tasks(row.id, new, at)
     entry = new.history[-1]
     audit.record(
         f"approval.{action}",
@@ -323,8 +387,11 @@ def _submit_locked(row: ApprovalRequest, actor: User, at: dt.datetime) -> Approv
     if template_row is None:
         raise Invalid("決裁ルートが削除されたため起案できません。", code="unknown_route", field="route")
     template = route_store.parsed(template_row)
+    choice = check_consult_choice(template, row.consult_choice)
     try:
-        steps = resolve_route(template, person_of(row.drafter), row.amount, DbDirectory())
+        steps = resolve_route(
+            apply_consult_choice(template, choice), person_of(row.drafter), row.amount, DbDirectory()
+        )
     except UnresolvableApprover as error:
         raise Invalid(
             f"決裁ルートの{error.step_index + 1}番目のステップ: {error.message_ja}",
@@ -382,6 +449,7 @@ def create(
     if drafter.department is None:
         raise Invalid("所属課が登録されていないため起案できません。管理者に連絡してください。")
     template = route_store.parsed(template_row)
+    choice = check_consult_choice(template, draft.consult_departments)
     state = new_request(drafter.id, template.number_at)
     row = ApprovalRequest(
         route_key=template.key,
@@ -391,6 +459,7 @@ def create(
         amount=draft.amount,
         classification=draft.classification,
         retention_years=draft.retention_years,
+        consult_choice=choice,
         drafter_id=drafter.id,
         department_id=drafter.department.id,
         status=state.status,
@@ -413,41 +482,6 @@ def create(
     if draft.submit:
         return _submit_locked(row, drafter, at)
     session.commit()
-    announce_changed(row.id, row.status)
-    return row
-
-
-@_rollback_on_error
-def update_draft(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
-    """Change a draft's content (drafter only, status draft); commit. Raises 404/403/409/422 errors."""
-    row = _lock(request_id)
-    if not can_view(actor, row):
-        raise NotFound("起案が見つかりません。")
-    if actor.id != row.drafter_id:
-        raise Forbidden("下書きを変更できるのは起案者だけです。")
-    if row.status != "draft":
-        raise Conflict("起案後は内容を変更できません。", row.id)
-    merged = {
-        "route": row.route_key,
-        "title": row.title,
-        "body": row.body,
-        "amount": row.amount,
-        "classification": row.classification,
-        "retention_years": row.retention_years,
-        **data,
-    }
-    draft = parse_draft(merged)
-    template_row = route_store.latest(draft.route)
-    if template_row is None:
-        raise Invalid(
-            f"決裁ルート「{draft.route}」は登録されていません。", code="unknown_route", field="route"
-        )
-    row.route_key, row.template_id, row.template = draft.route, template_row.id, template_row
-    row.title, row.body, row.amount = draft.title, draft.body, draft.amount
-    row.classification, row.retention_years = draft.classification, draft.retention_years
-    row.updated_at = calendar.now()
-    audit.record("approval.edit", actor=actor.username, target=f"approval:{row.id}")
-    db.session().commit()
     announce_changed(row.id, row.status)
     return row
 

@@ -41,7 +41,7 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from approvals.pdf import INFO_DOCUMENT_NUMBER, INFO_REQUEST_ID
 from approvals.signing_keys import KeyPaths, init_keys, key_paths, organisation_of
-from workspace.calendar import to_jst
+from workspace.calendar import to_jst, wareki
 
 __all__ = ["KeyPaths", "VerificationResult", "init_keys", "load_signer", "sign_pdf", "verify_pdf"]
 
@@ -267,7 +267,8 @@ def _verify_signatures(
     problem = _problem(pdf_bytes, signatures, statuses)
     if problem:
         return _invalid(problem, **found)
-    when = found["signed_at"].isoformat(timespec="seconds") if found["signed_at"] else "不明"
+    signed_at = found["signed_at"]
+    when = f"{wareki(signed_at.date())} {signed_at:%H:%M}" if signed_at else "不明"  # already JST
     reason = f"有効な電子署名です。署名者: {found['signer']}、署名日時: {when}。署名後の変更はありません。"
     return VerificationResult(valid=True, reason_ja=reason, **found)
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class Check:
     title: str | None
     visible: bool
     same_as_kept: bool  # byte for byte the record this server issued for that request
+    decided_at: dt.datetime | None = None  # only for a viewer who may see the request
 
 
 def check(pdf_bytes: bytes, viewer: User) -> Check:
@@ -43,11 +45,12 @@ def check(pdf_bytes: bytes, viewer: User) -> Check:
         result = verify_pdf(pdf_bytes, record.key_dir())
     except FileNotFoundError as error:
         raise KeysMissing(str(error)) from error
-    title, visible, same = None, False, False
+    title, visible, same, decided_at = None, False, False, None
     if result.valid and result.request_id is not None:
         row = db.session().get(ApprovalRequest, result.request_id)
         if row is not None:
             title, visible = row.title, can_view(viewer, row)
             kept = db.session().get(DecidedRecord, row.id)
             same = kept is not None and kept.sha256 == hashlib.sha256(pdf_bytes).hexdigest()
-    return Check(result, result.request_id, result.document_number, title, visible, same)
+            decided_at = row.decided_at if visible else None
+    return Check(result, result.request_id, result.document_number, title, visible, same, decided_at)

@@ -13,12 +13,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from approvals import absence, attachments, inbox, record, route_store, service, verification
+from approvals import absence, attachments, changes, inbox, record, route_store, service, verification
 from approvals import attachment_store as store
+from approvals.consult_picker import all_consult_options, choice_from_form
 from approvals.errors import ApprovalError
 from approvals.seal import seal_svg
 from approvals.serialize import request_json, route_preview_json
 from approvals.state import RequestState
+from workspace import calendar
 
 bp = Blueprint(
     "approvals", __name__, url_prefix="/approvals", static_folder="static", static_url_path="/static"
@@ -38,6 +40,15 @@ BUTTONS = (
     ("withdraw", "取下げ", "danger"),
     ("reject", "却下", "danger"),
 )
+# Actions that end or turn back someone's work: the page asks for a reason in a dialog.
+REASON_REQUIRED = {"send_back": "差戻し", "reject": "却下"}
+# Actions the page asks to confirm: (the dialog's question, its confirming button).
+CONFIRM = {
+    "send_back": ("差し戻しますか？", "差し戻す"),
+    "reject": ("却下しますか？却下した起案は元に戻せません。", "却下する"),
+    "withdraw": ("取り下げますか？取り下げた起案は元に戻せません。", "取り下げる"),
+    "pull_back": ("引き戻しますか？次の人はまだ処理していません。", "引き戻す"),
+}
 STATUS_LABELS = {
     "draft": "下書き",
     "in_progress": "決裁中",
@@ -63,7 +74,13 @@ SLOT_LABELS = {
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS, "slot_labels": SLOT_LABELS}
+    return {
+        "status_labels": STATUS_LABELS,
+        "kind_labels": KIND_LABELS,
+        "slot_labels": SLOT_LABELS,
+        "confirm_questions": CONFIRM,
+        "reason_required": REASON_REQUIRED,
+    }
 
 
 def _form_int(name: str) -> int | None:
@@ -80,7 +97,10 @@ def _form_int(name: str) -> int | None:
 @login_required
 def index() -> Any:
     """The inbox: 未処理, 起案中, 後閲, 供覧, 処理済み."""
-    return render_template("approvals/inbox.html", box=inbox.inbox(current_user, limit=100))
+    box = inbox.inbox(current_user, limit=100)
+    inbox.with_quick_actions(current_user, box["pending"])
+    kinds = sorted({item["route_name"] for item in box["pending"]})
+    return render_template("approvals/inbox.html", box=box, kinds=kinds)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -101,6 +121,9 @@ def new() -> Any:
             "retention_years": _form_int("retention_years"),
             "submit": request.form.get("submit") == "1",
         }
+        choice = choice_from_form(request.form, values["route"])
+        if choice is not None:
+            values["consult_departments"] = choice
         files = [f for f in request.files.getlist("attachments") if f.filename]
         try:
             # With files, the draft is saved first and submitted only once every file is attached.
@@ -114,11 +137,14 @@ def new() -> Any:
             return redirect(url_for("approvals.detail", request_id=row.id))
     selected = values.get("route") or (routes[0].key if routes else None)
     amount = values.get("amount")
-    preview = _preview_context(selected, amount if amount is None or amount >= 0 else None)
+    preview = _preview_context(
+        selected, amount if amount is None or amount >= 0 else None, values.get("consult_departments")
+    )
     return render_template(
         "approvals/new.html",
         current_step=None,
         **preview,
+        consult=all_consult_options(routes, selected, values.get("consult_departments")),
         routes=routes,
         values=values,
         error=error,
@@ -127,12 +153,12 @@ def new() -> Any:
     ), status
 
 
-def _preview_context(route_key: str | None, amount: Any) -> dict[str, Any]:
+def _preview_context(route_key: str | None, amount: Any, choice: Any = None) -> dict[str, Any]:
     """Return the template variables of the route preview (steps or a Japanese error)."""
     if not route_key:
         return {"steps": [], "preview_error": None, "route_name": None}
     try:
-        template_row, steps, error = service.preview_for(current_user, route_key, amount)
+        template_row, steps, error = service.preview_for(current_user, route_key, amount, choice)
     except ApprovalError as exc:
         return {"steps": [], "preview_error": exc.message, "route_name": None}
     data = route_preview_json(template_row, steps, error)
@@ -151,7 +177,8 @@ def route_preview() -> Any:
     amount: int | None = None
     if raw:
         amount = int(raw) if raw.isdigit() else -1  # the service refuses -1 with the proper message
-    context = _preview_context(request.args.get("route"), amount)
+    route_key = request.args.get("route")
+    context = _preview_context(route_key, amount, choice_from_form(request.args, route_key))
     return render_template("approvals/_route_preview.html", current_step=None, **context)
 
 
@@ -207,13 +234,18 @@ def detail(request_id: int) -> Any:
         abort(404)
     data = request_json(row, current_user)
     buttons = [_decider_label(b, data) for b in BUTTONS if b[0] in data["allowed_actions"]]
-    can_attach = current_user.id == row.drafter_id and row.status in attachments.EDITABLE
+    is_drafter = current_user.id == row.drafter_id
+    can_attach = is_drafter and row.status in attachments.EDITABLE
     return render_template(
         "approvals/detail.html",
         r=data,
         buttons=buttons,
         seals=_boxes(row),
         can_attach=can_attach,
+        can_edit=can_attach,
+        can_delete=is_drafter and row.status == "draft",
+        changes=changes.since_previous(data["versions"]),
+        fiscal_year=calendar.fiscal_year_label(row.number_fiscal_year) if row.number_fiscal_year else None,
         max_size=store.human_size(store.max_bytes()),
     )
 
@@ -273,6 +305,10 @@ def act(request_id: int) -> Any:
     action = request.form.get("action", "")
     comment = (request.form.get("comment") or "").strip() or None
     to_step = _form_int("to_step") if action == "send_back" else None
+    if action in REASON_REQUIRED and not comment:
+        # The page's dialog asks for the reason; this catches a form posted without it.
+        flash(f"{REASON_REQUIRED[action]}の理由を入力してください。", "error")
+        return redirect(url_for("approvals.detail", request_id=request_id))
     try:
         row = service.act(current_user, request_id, action, comment=comment, to_step=to_step)
     except ApprovalError as exc:
@@ -280,7 +316,7 @@ def act(request_id: int) -> Any:
             abort(404)
         flash(exc.message, "error")
     else:
-        label = dict((a, lbl) for a, lbl, _ in BUTTONS).get(action, action)
+        label = done_label(action, request_json(row))
         flash(
             f"{label}しました。" + (f"（文書番号 {row.document_number}）" if row.document_number else ""),
             "info",
@@ -288,21 +324,64 @@ def act(request_id: int) -> Any:
     return redirect(url_for("approvals.detail", request_id=request_id))
 
 
+def done_label(action: str, data: dict[str, Any]) -> str:
+    """Return the word for what an action just did: 決裁 / 専決 when it decided, 承認 for an
+    intermediate approval, else the button's own word."""
+    if action in ("approve", "deputy_approve") and data["status"] == "approved":
+        if action == "deputy_approve":
+            return "代決"
+        decide = data["steps"][-1]
+        return "専決" if "専決" in (decide.get("label") or "") else "決裁"
+    return dict((a, lbl) for a, lbl, _ in BUTTONS).get(action, action)
+
+
+def db_get_visible(request_id: int) -> Any:
+    """Return the request if the current user may see it, else None."""
+    try:
+        return service.get_visible(current_user, request_id)
+    except ApprovalError:
+        return None
+
+
 @bp.post("/bulk")
 @login_required
 def bulk() -> Any:
-    """Approve the checked items of the inbox; report each result."""
+    """Apply one action (決裁/承認 or 代決) to the checked items of the inbox; report each result."""
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    action = request.form.get("action", "approve")
+    if action not in ("approve", "deputy_approve"):
+        action = "approve"
     if not ids:
-        flash("一括承認する起案を選んでください。", "error")
+        flash("一括処理する起案を選んでください。", "error")
         return redirect(url_for("approvals.index"))
+    # The page offers bulk processing only for items that take the same action; the server checks it
+    # again, so a stale page or a hand-made form cannot 決裁 an item its sender took for a 承認.
+    expected = request.form.get("label") or None
+    if expected is not None:
+        absences = absence.active_map()
+        refused = []
+        for request_id in list(ids):
+            row = db_get_visible(request_id)
+            found = row and inbox.quick_action(RequestState.from_dict(row.state), current_user.id, absences)
+            if not found or found != (action, expected):
+                ids.remove(request_id)
+                refused.append(row.title if row else f"起案 {request_id}")
+        for title in refused:
+            flash(f"{title}: {expected}できる起案ではないため処理しませんでした。", "error")
+        if not ids:
+            return redirect(url_for("approvals.index"))
     try:
-        results = service.bulk(current_user, ids, "approve")
+        results = service.bulk(current_user, ids, action)
     except ApprovalError as exc:
         flash(exc.message, "error")
         return redirect(url_for("approvals.index"))
-    ok = sum(r["ok"] for r in results)
-    flash(f"{ok}件を承認しました。", "info")
+    words: dict[str, int] = {}
+    for result in results:
+        if result["ok"]:
+            word = done_label(action, request_json(service.get_visible(current_user, result["id"])))
+            words[word] = words.get(word, 0) + 1
+    if words:
+        flash("、".join(f"{n}件を{word}" for word, n in words.items()) + "しました。", "info")
     for result in results:
         if not result["ok"]:
             flash(f"起案 {result['id']}: {result['error']['message']}", "error")

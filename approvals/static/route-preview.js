@@ -14,6 +14,9 @@
   function refresh() {
     var ticket = ++latest;
     var params = new URLSearchParams({ route: route.value, amount: amount.value });
+    form.querySelectorAll("fieldset.consult-picker:not([hidden]) input:checked").forEach(function (box) {
+      params.append(box.name, box.value);
+    });
     fetch(box.dataset.url + "?" + params.toString(), { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
@@ -28,6 +31,9 @@
   }
 
   route.addEventListener("change", refresh);
+  form.addEventListener("change", function (event) {
+    if (event.target.closest("fieldset.consult-picker")) refresh();
+  });
   amount.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, 300);

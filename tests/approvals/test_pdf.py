@@ -125,8 +125,8 @@ def test_pdftotext_shows_header_stamps_attachments_and_history(tmp_path: Path) -
         "合",
         DIGEST,
         "123,456 B",
-        "2026-11-20T09:30:00+09:00",
-        "2026-11-26T10:00:00+09:00",
+        "令和8年11月20日 09:30",
+        "令和8年11月26日 10:00",
         "急ぎのため",
         "標記のことについて",
     ]:
@@ -138,7 +138,7 @@ def test_history_is_on_its_own_last_page(tmp_path: Path) -> None:
     """Is the full action history on the final page?"""
     path = write(tmp_path, render_record(sample_sheet()))
     last = pdftotext(path, page_count(path))
-    assert "処理履歴" in last and "2026-11-20T09:30:00+09:00" in last
+    assert "処理履歴" in last and "令和8年11月20日 09:30" in last
     assert "処理履歴" not in pdftotext(path, 1)
 
 

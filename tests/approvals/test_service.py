@@ -169,10 +169,14 @@ def test_send_back_and_resubmit_restart_the_same_route(org: dict[str, Any]) -> N
     row = _submit(org)
     service.act(org["suzuki"], row.id, "approve")
     row = service.act(org["sato"], row.id, "send_back", comment="金額を確認")
-    assert row.status == "sent_back" and _tasks(row.id) == {("suzuki", "done"), ("sato", "done")}
-    assert [i["id"] for i in inbox.inbox(org["yamada"])["in_progress"]] == [row.id]
+    # The sent-back request is the drafter's next task: under 未処理, not under 起案中.
+    assert row.status == "sent_back"
+    assert _tasks(row.id) == {("suzuki", "done"), ("sato", "done"), ("yamada", "pending")}
+    box = inbox.inbox(org["yamada"])
+    assert [i["id"] for i in box["pending"]] == [row.id] and box["in_progress"] == []
     row = service.act(org["yamada"], row.id, "resubmit")
     assert row.status == "in_progress" and ("suzuki", "pending") in _tasks(row.id)
+    assert ("yamada", "pending") not in _tasks(row.id)
 
 
 def test_new_template_version_does_not_change_requests_in_flight(org: dict[str, Any]) -> None:
