@@ -800,6 +800,7 @@
         if (r.status >= 300) { throw new Error(r.data.error ? r.data.error.message : "送信できませんでした。"); }
         els.input.value = "";
         els.file.value = "";
+        els.file.dispatchEvent(new Event("change"));  // file-input.js: its line says nothing is chosen
         append(r.data);
         scrollToEnd();
       });
