@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from docsearch.index import IndexEntry, entry_key, get_schema  # noqa: E402
 from docsearch.matching import run_query  # noqa: E402
-from docsearch.query import QueryError, parse_user_query  # noqa: E402
+from docsearch.query import QueryError, literal_queries, parse_user_query  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "ja-admin-corpus" / "corpus.jsonl"
 QUERIES = Path(__file__).with_name("queries_quality.json")
@@ -118,9 +118,10 @@ def build_project(docs: list[Doc]) -> Search:
     def search(q: str) -> list[str]:
         try:
             query = parse_user_query(q, {"title": 2.0, "body": 1.0})
+            literal = literal_queries(q, {"title": 2.0, "body": 1.0})
         except QueryError:
             return []
-        return [ids[key] for key, _, _ in run_query(searcher, query, {"all"}, limit=K).page]
+        return [ids[key] for key, _, _ in run_query(searcher, query, {"all"}, limit=K, literal=literal).page]
 
     return search
 

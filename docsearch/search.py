@@ -7,6 +7,8 @@ snippets are all computed over what the caller may open, and nothing else.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +23,18 @@ from docsearch.indexer import ready_index
 from docsearch.matching import SearchTimeout, acl_query, run_query
 from docsearch.models import Document
 from docsearch.permissions import approval_acl, message_acl, search_tokens
-from docsearch.query import EmptyQuery, QueryError, QueryTooComplex, parse_user_query
+from docsearch.query import (
+    EmptyQuery,
+    QueryError,
+    QueryTooComplex,
+    literal_queries,
+    parse_user_query,
+    split_user_query,
+)
 from docsearch.snippet import snippet
 from docsearch.sources import STATUS_LABELS
 from docsearch.synonyms import get_synonyms
+from docsearch.variants import ITAIJI, ITAIJI_TARGETS
 from workspace import calendar, db
 from workspace.models import User
 
@@ -32,6 +42,7 @@ TYPES = ("document", "approval", "message")
 FIELDS = {"title": 2.0, "body": 1.0}
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
+_SPACES_RE = re.compile(r"\s+")
 
 
 @dataclass
@@ -45,6 +56,8 @@ class Hit:
     score: float
     url: str
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The text the snippet was cut from (not part of the JSON).
+    text: str = field(default="", repr=False)
 
     def json(self) -> dict[str, Any]:
         """The documented result shape (plus the extra fields of its type)."""
@@ -136,6 +149,7 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
     synonyms = get_synonyms(current_app.config.get("SEARCH_SYNONYMS") or None)
     try:
         user_query = parse_user_query(text, FIELDS, synonyms=synonyms)
+        literal = literal_queries(text, FIELDS, synonyms=synonyms)
     except QueryTooComplex as error:
         raise DocumentError(422, error.message_ja, "query_too_complex") from None
     except EmptyQuery as error:
@@ -157,13 +171,51 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
             offset=offset,
             sort=sort,
             time_limit=float(current_app.config.get("SEARCH_TIME_LIMIT", 5.0)),
+            literal=literal,
         )
     except SearchTimeout:
         raise DocumentError(
             503, "検索に時間がかかりすぎました。語を増やすか条件で絞り込んでください。", "search_timeout"
         ) from None
     hits = _hits(found.page, text, synonyms, tokens)
-    return SearchResult(total=found.total, hits=hits, facets=found.facets)
+    return SearchResult(total=found.total, hits=_as_written_first(hits, found, text), facets=found.facets)
+
+
+def _written_words(text: str) -> list[str]:
+    """Return the query's positive words as typed (NFKC, case-folded) when 旧字体 folding touches
+    them, else ``[]``: the index folds 國 and 国 alike, so only the stored text can tell them apart."""
+    try:
+        groups = split_user_query(text)
+    except QueryError:
+        return []
+    words = [_fold_width(c.text) for g in groups if not g[0].negated for c in g]
+    if not any(ch in ITAIJI or ch in ITAIJI_TARGETS for word in words for ch in word):
+        return []
+    return [w for w in words if w]
+
+
+def _fold_width(text: str) -> str:
+    return _SPACES_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _as_written_first(hits: list[Hit], found: Any, text: str) -> list[Hit]:
+    """Order the page so that, among rows with as many words as written (``found.literal``), those
+    whose stored text has the query's 旧字体 or 新字体 exactly as typed come first (stable otherwise).
+
+    The index cannot do this itself (it folds 國 to 国 in documents and queries alike), so it is done
+    on the page, whose titles and bodies are at hand.
+    """
+    words = _written_words(text)
+    if not words:
+        return hits
+    literal = found.literal or [0] * len(found.page)
+    tiers = {key: n for (key, _, _), n in zip(found.page, literal, strict=True)}
+
+    def rank(hit: Hit) -> tuple[int, int]:
+        raw = _fold_width(hit.title + "\n" + hit.text)
+        return (-tiers.get(f"{hit.type}:{hit.id}", 0), -sum(w in raw for w in words))
+
+    return sorted(hits, key=rank)
 
 
 def _hits(
@@ -233,6 +285,7 @@ def _hits(
                 score=round(float(score), 4),
                 url=url,
                 extra=extra,
+                text=body,
             )
         )
     return hits
