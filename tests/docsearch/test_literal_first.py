@@ -65,7 +65,10 @@ def test_every_word_as_written_ranks_above_some_words_as_written():
     docs = {
         "one": ("DX推進", "デジタルトランスフォーメーションの推進。DX推進。推進体制。"),
         "both": ("会議", "人工知能の研究とDXの話。"),
-        "none": ("人工知能とデジタルトランスフォーメーション", "人工知能。デジタルトランスフォーメーション。"),
+        "none": (
+            "人工知能とデジタルトランスフォーメーション",
+            "人工知能。デジタルトランスフォーメーション。",
+        ),
     }
     assert ranked(docs, "DX 人工知能")[0] == "both"
 
@@ -78,7 +81,12 @@ def test_okurigana_spelling_as_written_ranks_first():
 
 
 def test_curated_okurigana_spellings_find_each_other():
-    docs = {"a": ("", "個人情報の取り扱い"), "b": ("", "取扱い注意"), "c": ("", "取扱規程"), "d": ("", "取得")}
+    docs = {
+        "a": ("", "個人情報の取り扱い"),
+        "b": ("", "取扱い注意"),
+        "c": ("", "取扱規程"),
+        "d": ("", "取得"),
+    }
     for text in ("取り扱い", "取扱い", "取扱"):
         assert set(ranked(docs, text)) == {"a", "b", "c"}, text
 
