@@ -46,6 +46,36 @@ def get_document(doc_id: int) -> Any:
     return jsonify(registry.document_json(registry.get_for(current_user, doc_id)))
 
 
+@bp.get("/classifications")
+@api_login_required
+def list_classifications() -> Any:
+    """The 文書分類 table, for the 分類 pickers of the registry and 起案 forms.
+    ---
+    get:
+      summary: The 文書分類 table (大分類/中分類/小分類) with each entry's default 保存年限
+      tags: [documents]
+      responses:
+        200:
+          description: 'ordered by code: [{"code": "10-01-02", "name": "文書管理・公印", "level": 3,
+            "parent": "10-01", "retention_years": 10}, …]; level 1 = 大分類, 2 = 中分類, 3 = 小分類;
+            parent is null for a 大分類; retention_years is 1, 3, 5, 10, 30 or "permanent" (永年)'
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  type: object
+                  properties:
+                    code: {type: string}
+                    name: {type: string}
+                    level: {type: integer, enum: [1, 2, 3]}
+                    parent: {type: string, nullable: true}
+                    retention_years: {oneOf: [{type: integer}, {type: string, enum: [permanent]}]}
+        401: {description: not signed in}
+    """
+    return jsonify(registry.classifications_json(registry.list_classifications()))
+
+
 def file_response(doc: Document, version_number: int | None = None, *, inline: bool = False) -> Response:
     """Send a version's file as an attachment (or inline for a PDF preview), with nosniff."""
     versions = {v.number: v for v in doc.versions}

@@ -389,6 +389,40 @@ def list_classifications() -> list[Classification]:
     return list(db.session().execute(select(Classification).order_by(Classification.code)).scalars())
 
 
+def classification_level(item: Classification) -> int:
+    """1 for a 大分類, 2 for a 中分類, 3 for a 小分類 (by which names the row has)."""
+    return 3 if item.minor else 2 if item.middle else 1
+
+
+def classifications_json(items: list[Classification]) -> list[dict[str, Any]]:
+    """The public shape of the 文書分類 table: ``{"code", "name", "level", "parent", "retention_years"}``.
+
+    ``name`` is the row's own name (小分類 of a 小分類 …); ``parent`` the code of the row one level up
+    with the same names above (or null); ``retention_years`` the default 保存年限, "permanent" for 永年.
+    """
+    headings = {(c.major, c.middle): c.code for c in items if classification_level(c) < 3}
+    out = []
+    for c in items:
+        level = classification_level(c)
+        parent = None
+        if level == 3:
+            parent = headings.get((c.major, c.middle)) or headings.get((c.major, None))
+        elif level == 2:
+            parent = headings.get((c.major, None))
+        out.append(
+            {
+                "code": c.code,
+                "name": c.minor or c.middle or c.major,
+                "level": level,
+                "parent": parent,
+                "retention_years": c.default_retention_years
+                if c.default_retention_years is not None
+                else "permanent",
+            }
+        )
+    return out
+
+
 def import_classifications(actor: User | None, data: bytes) -> int:
     """Load or update classifications from CSV (code, major, middle, minor, retention_years); commit.
 

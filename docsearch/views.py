@@ -35,8 +35,15 @@ def _common() -> dict[str, Any]:
         "visibilities": VISIBILITY_LABELS,
         "retention_choices": RETENTION_YEARS,
         "this_year": calendar.fiscal_year(calendar.today()),
+        "fiscal_years": _fiscal_years(calendar.fiscal_year(calendar.today())),
         "is_records": is_records(current_user),
     }
+
+
+def _fiscal_years(this_year: int) -> list[tuple[int, str]]:
+    """The 年度 a document is registered under, newest first: next year back to 30 years ago
+    (保存年限 30年 records are still registered), as 令和8年度（2026年度）."""
+    return [(year, calendar.fiscal_year_label(year)) for year in range(this_year + 1, this_year - 31, -1)]
 
 
 @bp.get("/documents")

@@ -1,0 +1,54 @@
+"""The default 文書分類 table a new install offers (``docsearch/data/classifications_default.csv``).
+
+大分類 by the office's functions (総務, 企画財政, 住民, 税務, 健康福祉, 産業振興, 建設, 会計, 教育),
+中分類 and 小分類 under them, each with the 保存年限 a document filed under it gets by default.  Written
+for this project after the common practice of municipal 文書分類表 and 文書管理規程 (保存年限 1・3・5・
+10・30年・永年); no published table was copied.  Records staff replace or extend it with
+``workspace classifications import``.  Loaded by migration ``0005_docsearch_classifications``
+(so by ``workspace init``, ``serve`` and ``demo``), and only into an empty table.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+DEFAULT_TABLE = Path(__file__).with_name("data") / "classifications_default.csv"
+
+_table = sa.table(
+    "doc_classifications",
+    sa.column("code", sa.String),
+    sa.column("major", sa.String),
+    sa.column("middle", sa.String),
+    sa.column("minor", sa.String),
+    sa.column("default_retention_years", sa.Integer),
+)
+
+
+def rows() -> list[dict[str, Any]]:
+    """Return the default table as rows of ``doc_classifications`` (永年 → None)."""
+    with DEFAULT_TABLE.open(encoding="utf-8", newline="") as f:
+        return [
+            {
+                "code": row["code"],
+                "major": row["major"],
+                "middle": row["middle"] or None,
+                "minor": row["minor"] or None,
+                "default_retention_years": None
+                if row["retention_years"] == "永年"
+                else int(row["retention_years"]),
+            }
+            for row in csv.DictReader(f)
+        ]
+
+
+def seed_if_empty(connection: sa.Connection) -> int:
+    """Insert the default table when ``doc_classifications`` has no row; return the rows added."""
+    if connection.execute(sa.select(sa.func.count()).select_from(_table)).scalar():
+        return 0
+    table = rows()
+    connection.execute(_table.insert(), table)
+    return len(table)
