@@ -12,6 +12,7 @@ from tests.approvals import test_service_support as support
 from tests.conftest import api_token
 from tests.docsearch.conftest import auth, search
 from tests.docsearch.test_filing_attachments import ESTIMATE, _attach
+from workspace import db
 
 app_config = support.app_config
 org = support.org
@@ -42,6 +43,7 @@ def decided(client: Any, tok: dict[str, str]) -> dict[str, Any]:
         assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "approved"
     assert filing.filing_of(request_id) is not None
+    db.session().commit()  # end the read, so a live server can start on the same SQLite file
     return response.get_json()
 
 
