@@ -120,7 +120,36 @@ def add_version(doc_id: int) -> Any:
 @bp.get("/search")
 @api_login_required
 def search_all() -> Any:
-    """Search documents, approval requests and chat messages the caller may open."""
+    """Search documents, approval requests and chat messages the caller may open.
+    ---
+    get:
+      summary: One search over documents, 決裁 and chat messages, trimmed to what the caller may open
+      tags: [documents]
+      parameters:
+        - {name: q, in: query, required: true, schema: {type: string, maxLength: 500}}
+        - {name: type, in: query, schema: {type: string, enum: [document, approval, message]}}
+        - {name: fiscal_year, in: query, schema: {type: integer}}
+        - {name: department, in: query, schema: {type: string}}
+        - {name: classification, in: query, schema: {type: string}}
+        - {name: visibility, in: query, schema: {type: string}}
+        - {name: date_from, in: query, schema: {type: string, format: date}}
+        - {name: date_to, in: query, schema: {type: string, format: date}}
+        - {name: sort, in: query, schema: {type: string, enum: [relevance, date]}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
+        - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 10000, default: 0}}
+      responses:
+        200:
+          description: '{"total", "results": [{"type", "id", "title", "snippet", "score", "url",
+            "fiscal_year", "department", "date" (YYYY-MM-DD), "document_number", "filed"?: [{"kind":
+            "record"|"attachment", "id", "title", "filename", "url"}…], "approval"?: {"id", "title",
+            "url"}, …}…], "facets": {"type", "fiscal_year", "department"}, "next_offset"}. A decided
+            決裁, its filed record and attachments are one result (counted once); documents containing
+            the words as typed rank before those found only through a synonym or another okurigana
+            spelling'
+        400: {description: 'bad parameter or empty query (Japanese message)'}
+        422: {description: query over the abuse limits}
+        503: {description: the search ran out of time}
+    """
     return jsonify(search.search(current_user, request.args.to_dict()).json())
 
 
