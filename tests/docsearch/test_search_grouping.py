@@ -88,3 +88,23 @@ def test_filed_record_snippet_is_the_body_not_the_form_labels(
         assert f"<mark>{query}</mark>" in snippet
         for label in ("件名", "起案者", "決裁欄", "起案日", "文書番号", "保存年限"):
             assert label not in snippet, (query, snippet)
+
+
+@pytest.mark.parametrize(
+    "query,old_times,new_times,first",
+    [("国民健康保険", 3, 1, "new"), ("國民健康保險", 1, 3, "old")],
+)
+def test_kyujitai_as_typed_ranks_first(
+    client: Any, tokens: dict[str, str], query: str, old_times: int, new_times: int, first: str
+) -> None:
+    """Does a document with the 旧字体 or 新字体 exactly as typed come before its folded variant?"""
+    from tests.docsearch.conftest import upload
+
+    made = {}
+    for name, word, times in (("old", "國民健康保險", old_times), ("new", "国民健康保険", new_times)):
+        response = upload(
+            client, tokens["yamada"], ("。".join([word] * times)).encode(), f"{name}.txt", title="届"
+        )
+        made[response.get_json()["id"]] = name
+    found = search(client, tokens["yamada"], q=query).get_json()
+    assert [made[r["id"]] for r in found["results"]] == [first, "new" if first == "old" else "old"]
