@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from docsearch.index import IndexEntry, entry_key, get_schema  # noqa: E402
 from docsearch.matching import run_query  # noqa: E402
-from docsearch.query import QueryError, contiguous_queries, literal_queries, parse_user_query  # noqa: E402
+from docsearch.query import QueryError, literal_queries, parse_user_query  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "ja-admin-corpus" / "corpus.jsonl"
 QUERY_SETS = {
@@ -127,15 +127,9 @@ def build_project(docs: list[Doc]) -> Search:
         try:
             query = parse_user_query(q, {"title": 2.0, "body": 1.0})
             literal = literal_queries(q, {"title": 2.0, "body": 1.0})
-            contiguous = contiguous_queries(q, {"title": 2.0, "body": 1.0})
         except QueryError:
             return []
-        return [
-            ids[key]
-            for key, _, _ in run_query(
-                searcher, query, {"all"}, limit=K, literal=literal, contiguous=contiguous
-            ).page
-        ]
+        return [ids[key] for key, _, _ in run_query(searcher, query, {"all"}, limit=K, literal=literal).page]
 
     return search
 

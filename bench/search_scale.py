@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from docsearch.index import IndexEntry, SearchIndex  # noqa: E402
 from docsearch.matching import run_query  # noqa: E402
-from docsearch.query import contiguous_queries, literal_queries, parse_user_query  # noqa: E402
+from docsearch.query import literal_queries, parse_user_query  # noqa: E402
 from workspace.config import DEFAULTS  # noqa: E402
 
 FIELDS = {"title": 2.0, "body": 1.0}  # docsearch.search.FIELDS
@@ -131,7 +131,6 @@ def bench_project(
                 tokens,
                 limit=20,
                 literal=literal_queries(text, FIELDS),
-                contiguous=contiguous_queries(text, FIELDS),
             )
             hits[text] = found.total
             times.append(time.perf_counter() - t0)

@@ -139,17 +139,14 @@ def _cache(reader: IndexReader) -> _SegmentCache:
     return cache
 
 
-def query_mask(
-    searcher: Searcher, q: wq.Query, memo: dict[int, Mask] | None = None, within: Mask | None = None
-) -> Mask:
+def query_mask(searcher: Searcher, q: wq.Query, memo: dict[int, Mask] | None = None) -> Mask:
     """Return the documents of the atomic ``searcher`` that ``q`` matches (deleted ones left out).
 
     ``memo`` receives, by ``id()`` of each query node evaluated, the node's mask; it is exact on the
     documents the whole query matches, which is what scoring needs (``docsearch.ranking``).
-    ``within`` limits the answer to those documents (a phrase then reads positions of those only).
     """
     reader = searcher.reader()
-    mask = _mask(searcher, reader, q, within, memo if memo is not None else {})
+    mask = _mask(searcher, reader, q, None, memo if memo is not None else {})
     if reader.has_deletions():
         mask = mask & ~deleted_mask(reader)
     return mask

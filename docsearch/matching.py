@@ -33,11 +33,6 @@ FACETS = ("type", "fiscal_year", "department")
 #: Added to the sort key per word found as written: above any BM25F score (a term scores at most
 #: idf × (K1 + 1) × boost, a few dozen, and a query has at most a few hundred terms).
 LITERAL_TIER = 1e6
-#: Added per word found with its characters in a row (``contiguous``), below a word as written.
-CONTIGUOUS_TIER = 1e4
-#: How many of a segment's best matches are checked for contiguous words (positions are read for
-#: those only, so a query with tens of thousands of matches stays fast).
-CONTIGUOUS_WINDOW = 400
 
 
 class SearchTimeout(Exception):
@@ -72,14 +67,12 @@ def run_query(
     sort: str = "relevance",
     time_limit: float = 5.0,
     literal: list[wq.Query] = (),  # type: ignore[assignment]
-    contiguous: list[wq.Query] = (),  # type: ignore[assignment]
 ) -> Matches:
     """Run ``user_query`` AND the caller's acl ``tokens`` AND ``filters`` on ``searcher``.
 
     ``literal`` are the query's words as typed (``query.literal_queries``); by relevance, matches
-    containing more of them come first; then, among a segment's best ``CONTIGUOUS_WINDOW``
-    matches, those holding more ``contiguous`` words in a row (``query.contiguous_queries``).
-    Raises SearchTimeout when it runs longer than ``time_limit`` seconds (checked between steps).
+    containing more of them come first.  Raises SearchTimeout when it runs longer than
+    ``time_limit`` seconds (checked between steps).
     """
     full = wq.And([user_query, acl_query(tokens), *filters])
     deadline = time.monotonic() + time_limit
@@ -113,8 +106,6 @@ def run_query(
         else:
             score = scores(searcher, leaf, user_query, docs, memo)
             key = score + tier * LITERAL_TIER if literal else score
-            if contiguous:
-                key = _contiguous_first(leaf, contiguous, key, docs)
             best = _top(key, docs, wanted)
             rel.append(score[best])
         _check(deadline)
@@ -133,20 +124,6 @@ def run_query(
         page.append((stored["key"], float(score[i]), stored))
         literal_counts.append(int(tier[i]))
     return Matches(total, facets, page, literal_counts)
-
-
-def _contiguous_first(leaf: Searcher, words: list[wq.Query], key: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """Return ``key`` raised by ``CONTIGUOUS_TIER`` per word its document holds in a row, for the
-    best ``CONTIGUOUS_WINDOW`` documents (the others cannot overtake them: they only lose)."""
-    window = _top(key, docs, CONTIGUOUS_WINDOW)
-    within = np.zeros(leaf.reader().doc_count_all(), dtype=bool)
-    within[docs[window]] = True
-    found = np.zeros(len(window), dtype=np.int64)
-    for word in words:
-        found += query_mask(leaf, word, within=within)[docs[window]]
-    raised = key.copy()
-    raised[window] += found * CONTIGUOUS_TIER
-    return raised
 
 
 def _literal_tier(leaf: Searcher, literal: list[wq.Query], docs: np.ndarray) -> np.ndarray:

@@ -221,34 +221,6 @@ def literal_queries(
     return positive
 
 
-def contiguous_queries(
-    text: str,
-    fields: Sequence[str] | Mapping[str, float],
-    *,
-    max_chars: int = MAX_CHARS,
-    max_clauses: int = MAX_CLAUSES,
-    synonyms: SynonymTable | None = None,
-) -> list[wq.Query]:
-    """Return, per positive word, the phrase of its spelling as typed (its characters in a row).
-
-    An unquoted word matches as an AND of its bigrams, which a passage can hold scattered (職員 …
-    の派遣 for 職員の派遣); the ranking puts the passages that hold each word as written, in a row,
-    first among the best matches.  Empty when no word is longer than one bigram (nothing to check).
-    Needs an index with positions; call it after ``parse_user_query`` accepted the text.
-    """
-    table = synonyms if synonyms is not None else get_synonyms()
-    positive, _ = _groups(text, fields, MAX_TERMS * 4, max_chars, max_clauses, True, table, True, True)
-    if not any(isinstance(q, wq.Phrase) for group in positive for q in _leaves_of(group)):
-        return []
-    return positive
-
-
-def _leaves_of(q: wq.Query) -> list[wq.Query]:
-    if isinstance(q, wq.CompoundQuery):
-        return [leaf for sub in q.subqueries for leaf in _leaves_of(sub)]
-    return [q]
-
-
 def _groups(
     text: str,
     fields: Sequence[str] | Mapping[str, float],
@@ -258,10 +230,8 @@ def _groups(
     phrase: bool,
     synonyms: SynonymTable | None,
     as_typed: bool,
-    contiguous: bool = False,
 ) -> tuple[list[wq.Query], list[wq.Query]]:
-    """Return the positive and the negative group queries; ``as_typed`` keeps only the first form,
-    ``contiguous`` makes every word a phrase (as a quoted one is)."""
+    """Return the positive and the negative group queries; ``as_typed`` keeps only the first form."""
     boosts = dict(fields) if isinstance(fields, Mapping) else dict.fromkeys(fields, 1.0)
     if not boosts:
         raise ValueError("parse_user_query needs at least one field")
@@ -277,7 +247,7 @@ def _groups(
                 terms = word_terms(form)
                 if terms.empty:
                     continue  # e.g. "*" or "?": punctuation only
-                exact = (phrase and clause.phrase) or contiguous
+                exact = phrase and clause.phrase
                 per_field = [_field_query(terms, name, boost, exact) for name, boost in boosts.items()]
                 alternatives.append(_any(per_field))
                 leaves += sum(_count_leaves(q) for q in per_field)

@@ -28,7 +28,6 @@ from docsearch.query import (
     EmptyQuery,
     QueryError,
     QueryTooComplex,
-    contiguous_queries,
     literal_queries,
     parse_user_query,
     split_user_query,
@@ -159,7 +158,6 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
     try:
         user_query = parse_user_query(text, FIELDS, synonyms=synonyms)
         literal = literal_queries(text, FIELDS, synonyms=synonyms)
-        contiguous = contiguous_queries(text, FIELDS, synonyms=synonyms)
     except QueryTooComplex as error:
         raise DocumentError(422, error.message_ja, "query_too_complex") from None
     except EmptyQuery as error:
@@ -183,7 +181,6 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
             sort=sort,
             time_limit=float(current_app.config.get("SEARCH_TIME_LIMIT", 5.0)),
             literal=literal,
-            contiguous=contiguous,
         )
     except SearchTimeout:
         raise DocumentError(

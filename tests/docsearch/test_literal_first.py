@@ -9,7 +9,6 @@ from docsearch.index import IndexEntry, entry_key, get_schema
 from docsearch.matching import run_query
 from docsearch.query import (
     clause_forms,
-    contiguous_queries,
     literal_queries,
     parse_user_query,
     split_user_query,
@@ -40,7 +39,6 @@ def ranked(docs: dict[str, tuple[str, str]], text: str) -> list[str]:
         {"all"},
         limit=50,
         literal=literal_queries(text, FIELDS),
-        contiguous=contiguous_queries(text, FIELDS),
     )
     return [names[key] for key, _, _ in found.page]
 
@@ -120,19 +118,3 @@ def test_words_not_in_the_curated_list_are_not_joined_across_kana():
 def test_query_without_other_spellings_has_no_literal_tier():
     assert literal_queries("予算 教育", FIELDS) == []
     assert len(literal_queries("DX 予算", FIELDS)) == 2
-
-
-def test_word_written_in_a_row_ranks_above_its_bigrams_scattered():
-    """Does 職員の派遣 put the passage holding it in a row before passages with its parts apart?"""
-    docs = {
-        f"scattered{i}": ("職員名簿と派遣", "職員の服務。職員の研修。条例の派遣先。職員の給与。職員")
-        for i in range(5)
-    }
-    docs["written"] = ("協定", "他の団体に対し、職員の派遣を求めることができる。")
-    result = ranked(docs, "職員の派遣")
-    assert result[0] == "written" and len(result) == 6
-
-
-def test_contiguity_is_checked_only_where_it_can_differ():
-    assert contiguous_queries("予算 村", FIELDS) == []  # one bigram and one character
-    assert len(contiguous_queries("職員の派遣 予算", FIELDS)) == 2
