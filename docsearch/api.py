@@ -56,9 +56,10 @@ def list_classifications() -> Any:
       tags: [documents]
       responses:
         200:
-          description: 'ordered by code: [{"code": "10-01-02", "name": "文書管理・公印", "level": 3,
-            "parent": "10-01", "retention_years": 10}, …]; level 1 = 大分類, 2 = 中分類, 3 = 小分類;
-            parent is null for a 大分類; retention_years is 1, 3, 5, 10, 30 or "permanent" (永年)'
+          description: 'ordered by code: [{"code": "010102", "name": "文書管理", "level": 3,
+            "parent": "0101", "retention_years": 10}, …]; level 1 = 大分類, 2 = 中分類, 3 = 小分類;
+            parent is null for a 大分類; retention_years is 1, 3, 5, 10, 30 or "permanent" (永年), null
+            for a 大分類/中分類 heading without one of its own'
           content:
             application/json:
               schema:
@@ -70,7 +71,8 @@ def list_classifications() -> Any:
                     name: {type: string}
                     level: {type: integer, enum: [1, 2, 3]}
                     parent: {type: string, nullable: true}
-                    retention_years: {oneOf: [{type: integer}, {type: string, enum: [permanent]}]}
+                    retention_years:
+                      {oneOf: [{type: integer}, {type: string, enum: [permanent]}], nullable: true}
         401: {description: not signed in}
     """
     return jsonify(registry.classifications_json(registry.list_classifications()))

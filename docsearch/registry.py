@@ -398,9 +398,12 @@ def classifications_json(items: list[Classification]) -> list[dict[str, Any]]:
     """The public shape of the 文書分類 table: ``{"code", "name", "level", "parent", "retention_years"}``.
 
     ``name`` is the row's own name (小分類 of a 小分類 …); ``parent`` the code of the row one level up
-    with the same names above (or null); ``retention_years`` the default 保存年限, "permanent" for 永年.
+    with the same names above (or null); ``retention_years`` the default 保存年限, "permanent" for 永年,
+    and null for a 大分類 or 中分類 that has entries under it and no 保存年限 of its own (a heading:
+    documents are filed under its 小分類).
     """
     headings = {(c.major, c.middle): c.code for c in items if classification_level(c) < 3}
+    parents: set[str] = set()
     out = []
     for c in items:
         level = classification_level(c)
@@ -420,6 +423,11 @@ def classifications_json(items: list[Classification]) -> list[dict[str, Any]]:
                 else "permanent",
             }
         )
+        if parent:
+            parents.add(parent)
+    for entry in out:  # a heading without a 保存年限 of its own has none to default to
+        if entry["code"] in parents and entry["retention_years"] == "permanent" and entry["level"] < 3:
+            entry["retention_years"] = None
     return out
 
 

@@ -53,15 +53,16 @@ def test_a_new_install_offers_a_default_classification_table(
             assert c["parent"] is None
         else:
             assert codes[c["parent"]]["level"] == c["level"] - 1
-        assert c["retention_years"] in (1, 3, 5, 10, 30, "permanent")
-    assert codes["10-01-02"] == {
-        "code": "10-01-02",
-        "name": "文書管理・公印",
+        assert c["retention_years"] in (1, 3, 5, 10, 30, "permanent", None)
+        assert (c["retention_years"] is None) == (c["level"] < 3)  # headings: their 小分類 have one
+    assert codes["010102"] == {
+        "code": "010102",
+        "name": "文書管理",
         "level": 3,
-        "parent": "10-01",
+        "parent": "0101",
         "retention_years": 10,
     }
-    assert codes["10-01-01"]["retention_years"] == "permanent"
+    assert codes["010101"]["retention_years"] == "permanent"
     assert [c["code"] for c in table] == sorted(codes)
 
 
@@ -75,12 +76,12 @@ def test_classifications_need_a_signed_in_caller(client: Any) -> None:
 def test_registering_under_a_default_classification_takes_its_retention(
     client: Any, tokens: dict[str, str], seeded: None
 ) -> None:
-    """Does a document registered under 10-02-03 without a 保存年限 get the 分類's 3 years?"""
+    """Does a document registered under 010202 without a 保存年限 get the 分類's 3 years?"""
     data = {
         "title": "職員研修の案内",
         "department_code": "01",
         "fiscal_year": "2026",
-        "classification": "10-02-03",
+        "classification": "010202",
         "visibility": "internal",
         "file": (io.BytesIO("研修".encode()), "kenshu2.txt"),
     }
@@ -89,5 +90,5 @@ def test_registering_under_a_default_classification_takes_its_retention(
     )
     assert response.status_code == 201, response.get_json()
     doc = response.get_json()
-    assert doc["classification"] == "10-02-03" and doc["retention_years"] == 3
-    assert doc["classification_label"] == "総務 › 人事・給与 › 研修・福利厚生"
+    assert doc["classification"] == "010202" and doc["retention_years"] == 3
+    assert doc["classification_label"] == "総務 › 人事・職員 › 職員研修"

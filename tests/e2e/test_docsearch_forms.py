@@ -45,15 +45,15 @@ def test_register_form_takes_wareki_year_and_classification_sets_retention(
     assert "令和元年度（2019年度）" in year.inner_text()
     picker = page.get_by_label("文書分類")
     page.wait_for_selector("#classification[data-ready]", state="attached")
-    assert picker.locator("optgroup[label='10 総務']").count() == 1
-    option = picker.locator("option[value='10-02-03']")
-    assert option.inner_text() == "10-02-03 総務 › 人事・給与 › 研修・福利厚生（3年）"
-    picker.select_option("10-02-03")
+    assert picker.locator("optgroup[label='01 総務']").count() == 1
+    option = picker.locator("option[value='010202']")
+    assert option.inner_text() == "010202 総務 › 人事・職員 › 職員研修（3年）"
+    picker.select_option("010202")
     retention = page.get_by_label("保存年限")
     assert retention.evaluate("e => e.options[e.selectedIndex].text") == "3年"
-    picker.select_option("10-01-01")
+    picker.select_option("010101")
     assert retention.evaluate("e => e.options[e.selectedIndex].text") == "永年"
-    picker.select_option("10-02-03")
+    picker.select_option("010202")
     year.select_option(label="令和7年度（2025年度）")
     page.get_by_label("件名（必須）").fill("職員研修の実施について")
     note = tmp_path / "kenshu.txt"
@@ -68,7 +68,7 @@ def test_register_form_takes_wareki_year_and_classification_sets_retention(
     doc = (
         db.session().execute(select(Document).where(Document.title == "職員研修の実施について")).scalar_one()
     )
-    assert (doc.fiscal_year, doc.classification.code, doc.retention_years) == (2025, "10-02-03", 3)
+    assert (doc.fiscal_year, doc.classification.code, doc.retention_years) == (2025, "010202", 3)
 
 
 @pytest.mark.parametrize("width,height", SIZES)
@@ -82,13 +82,12 @@ def test_approval_form_uses_the_same_classification_picker(
     page.wait_for_selector("#classification[data-ready]", state="attached")
     picker = page.get_by_label("文書分類（任意）")
     assert (
-        picker.locator("option[value='10-02-03']").inner_text()
-        == "10-02-03 総務 › 人事・給与 › 研修・福利厚生（3年）"
+        picker.locator("option[value='010202']").inner_text() == "010202 総務 › 人事・職員 › 職員研修（3年）"
     )
-    picker.select_option("10-01-01")
+    picker.select_option("010101")
     retention = page.get_by_label("保存年限")
     assert retention.evaluate("e => e.options[e.selectedIndex].text") == "永年"
-    picker.select_option("20-02-01")
+    picker.select_option("020201")
     assert retention.evaluate("e => e.options[e.selectedIndex].text") == "10年"
     assert axe_violations(page) == []
     SHOTS.mkdir(exist_ok=True)
