@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from docsearch.index import IndexEntry, SearchIndex  # noqa: E402
 from docsearch.matching import run_query  # noqa: E402
-from docsearch.query import parse_user_query  # noqa: E402
+from docsearch.query import literal_queries, parse_user_query  # noqa: E402
 from workspace.config import DEFAULTS  # noqa: E402
 
 FIELDS = {"title": 2.0, "body": 1.0}  # docsearch.search.FIELDS
@@ -125,7 +125,13 @@ def bench_project(
     for _ in range(repeat):
         for text in QUERIES:
             t0 = time.perf_counter()
-            found = run_query(searcher, parse_user_query(text, FIELDS), tokens, limit=20)
+            found = run_query(
+                searcher,
+                parse_user_query(text, FIELDS),
+                tokens,
+                limit=20,
+                literal=literal_queries(text, FIELDS),
+            )
             hits[text] = found.total
             times.append(time.perf_counter() - t0)
     p50, p95, worst = percentiles(times)

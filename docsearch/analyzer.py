@@ -15,8 +15,9 @@ Japanese has no spaces, so we index overlapping *character n-grams* instead of w
 
    * ``name`` – the *bigram field*: every overlapping character bigram of a Japanese run (予算書 →
      予算, 算書), every word (dx, 2026), a *boundary* token where a word touches a Japanese run
-     (令和8年度 → 和8, 8年; 第100条 → 第100, 100条), an *okurigana bridge* (取り扱い → also 取扱)
-     and the joined form of hyphenated words (wi-fi → wifi).  Bigrams and words take consecutive
+     (令和8年度 → 和8, 8年; 第100条 → 第100, 100条) and the joined form of hyphenated words
+     (wi-fi → wifi).  No okurigana is skipped: 取り扱い and 取扱 are joined at query time, from the
+     curated list of ``docsearch.okurigana``, never by stripping kana.  Bigrams and words take consecutive
      positions (extra tokens reuse a neighbour's position), so a quoted phrase can be matched
      exactly as a whoosh ``Phrase`` over bigram positions.
    * ``name_uni`` – the *unigram field*: each Japanese character with its frequency, no positions.
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 
 from whoosh.analysis import Token, Tokenizer
 
-from docsearch.variants import CHAR_TABLE, CJK, HAN, HIRAGANA, REGEX_FOLDS, okurigana_bridges
+from docsearch.variants import CHAR_TABLE, CJK, REGEX_FOLDS
 
 #: Suffix of the unigram field that ``text_fields(name)`` creates beside the bigram field.
 UNIGRAM_SUFFIX = "_uni"
@@ -54,8 +55,6 @@ _CJK_SPACE_RE = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 #: Group 1: a run of Japanese characters; group 2: a word of other letters/digits.
 TOKEN_RE = re.compile(rf"([{CJK}]+)|([^\W_{CJK}]+)")
 _NON_CJK_RE = re.compile(rf"[^{CJK}]+")
-_HAS_HIRAGANA_RE = re.compile(rf"[{HIRAGANA}]")
-_HAS_HAN_RE = re.compile(rf"[{HAN}]")
 _TABLE_CHARS_RE = re.compile("[" + "".join(map(re.escape, map(chr, CHAR_TABLE))) + "]")
 _LETTER_START_RE = re.compile(r"[^\W\d_]")
 # One NFKC unit: a character with the (half-width or combining) voiced marks that follow it.
@@ -143,7 +142,7 @@ def bigram_tokens(text: str, *, normalized: bool = False) -> list[tuple[str, int
     """Return the ``(term, position)`` pairs of the bigram field for ``text``.
 
     Positions are those a phrase query relies on: consecutive for bigrams and words, shared by the
-    extra boundary, bridge and hyphen-join tokens.  Single-character runs yield no bigram.
+    extra boundary and hyphen-join tokens.  Single-character runs yield no bigram.
     """
     s = text if normalized else normalize_cached(text)
     out: list[tuple[str, int]] = []
@@ -162,9 +161,6 @@ def bigram_tokens(text: str, *, normalized: bool = False) -> list[tuple[str, int
             n = len(run)
             if n > 1:
                 out.extend(zip(map(str.__add__, run[:-1], run[1:]), range(pos, pos + n - 1), strict=True))
-                if _HAS_HIRAGANA_RE.search(run) and _HAS_HAN_RE.search(run):
-                    for offset, bridge in okurigana_bridges(run):
-                        append((bridge, pos + offset))
                 pos += n - 1
             prev_run, prev_word, chain = run, None, ""
         else:
@@ -219,8 +215,7 @@ def hyphen_linked(s: str, left: str, left_end: int, right: str, right_start: int
 def word_terms(normalized_word: str) -> WordTerms:
     """Return the ``WordTerms`` of an already normalised query word (see ``normalize``).
 
-    Word terms mirror ``bigram_tokens`` without okurigana bridges: the query side applies the
-    okurigana skeleton itself (``variants.okurigana_skeleton``) before calling this.  A hyphenated
+    Word terms mirror ``bigram_tokens``.  A hyphenated
     word (wi-fi) becomes its joined form (wifi), which the index holds for both spellings.
     """
     s = normalized_word

@@ -46,6 +46,38 @@ def get_document(doc_id: int) -> Any:
     return jsonify(registry.document_json(registry.get_for(current_user, doc_id)))
 
 
+@bp.get("/classifications")
+@api_login_required
+def list_classifications() -> Any:
+    """The 文書分類 table, for the 分類 pickers of the registry and 起案 forms.
+    ---
+    get:
+      summary: The 文書分類 table (大分類/中分類/小分類) with each entry's default 保存年限
+      tags: [documents]
+      responses:
+        200:
+          description: 'ordered by code: [{"code": "010102", "name": "文書管理", "level": 3,
+            "parent": "0101", "retention_years": 10}, …]; level 1 = 大分類, 2 = 中分類, 3 = 小分類;
+            parent is null for a 大分類; retention_years is 1, 3, 5, 10, 30 or "permanent" (永年), null
+            for a 大分類/中分類 heading without one of its own'
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  type: object
+                  properties:
+                    code: {type: string}
+                    name: {type: string}
+                    level: {type: integer, enum: [1, 2, 3]}
+                    parent: {type: string, nullable: true}
+                    retention_years:
+                      {oneOf: [{type: integer}, {type: string, enum: [permanent]}], nullable: true}
+        401: {description: not signed in}
+    """
+    return jsonify(registry.classifications_json(registry.list_classifications()))
+
+
 def file_response(doc: Document, version_number: int | None = None, *, inline: bool = False) -> Response:
     """Send a version's file as an attachment (or inline for a PDF preview), with nosniff."""
     versions = {v.number: v for v in doc.versions}
@@ -90,7 +122,36 @@ def add_version(doc_id: int) -> Any:
 @bp.get("/search")
 @api_login_required
 def search_all() -> Any:
-    """Search documents, approval requests and chat messages the caller may open."""
+    """Search documents, approval requests and chat messages the caller may open.
+    ---
+    get:
+      summary: One search over documents, 決裁 and chat messages, trimmed to what the caller may open
+      tags: [documents]
+      parameters:
+        - {name: q, in: query, required: true, schema: {type: string, maxLength: 500}}
+        - {name: type, in: query, schema: {type: string, enum: [document, approval, message]}}
+        - {name: fiscal_year, in: query, schema: {type: integer}}
+        - {name: department, in: query, schema: {type: string}}
+        - {name: classification, in: query, schema: {type: string}}
+        - {name: visibility, in: query, schema: {type: string}}
+        - {name: date_from, in: query, schema: {type: string, format: date}}
+        - {name: date_to, in: query, schema: {type: string, format: date}}
+        - {name: sort, in: query, schema: {type: string, enum: [relevance, date]}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
+        - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 10000, default: 0}}
+      responses:
+        200:
+          description: '{"total", "results": [{"type", "id", "title", "snippet", "score", "url",
+            "fiscal_year", "department", "date" (YYYY-MM-DD), "document_number", "filed"?: [{"kind":
+            "record"|"attachment", "id", "title", "filename", "url"}…], "approval"?: {"id", "title",
+            "url"}, …}…], "facets": {"type", "fiscal_year", "department"}, "next_offset"}. A decided
+            決裁, its filed record and attachments are one result (counted once); documents containing
+            the words as typed rank before those found only through a synonym or another okurigana
+            spelling'
+        400: {description: 'bad parameter or empty query (Japanese message)'}
+        422: {description: query over the abuse limits}
+        503: {description: the search ran out of time}
+    """
     return jsonify(search.search(current_user, request.args.to_dict()).json())
 
 

@@ -7,6 +7,11 @@ counted from it.  The ranked page scores every match with BM25F over the user's 
 ``offset + limit`` with ``np.argpartition``; equal scores keep the lower document number first, as
 whoosh orders them.  ``sort="date"`` orders the matches newest first by the ``date`` column.
 
+Literal matches first: given the query's words as typed (``query.literal_queries``), a match ranks
+by how many of them it contains as written, then by score, so a document found only through a
+synonym, an acronym's expansion or another okurigana spelling never outranks one that contains
+the query as the user wrote it.  The masks of those words come from the same cached postings.
+
 Pure index code (no Flask, no database): the API (``docsearch.search``) and ``bench/search_scale.py``
 both call ``run_query``.
 """
@@ -14,7 +19,7 @@ both call ``run_query``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +30,9 @@ from docsearch.docsets import Mask, facet_column, facet_counts, field_lengths, n
 from docsearch.ranking import scores
 
 FACETS = ("type", "fiscal_year", "department")
+#: Added to the sort key per word found as written: above any BM25F score (a term scores at most
+#: idf × (K1 + 1) × boost, a few dozen, and a query has at most a few hundred terms).
+LITERAL_TIER = 1e6
 
 
 class SearchTimeout(Exception):
@@ -38,6 +46,9 @@ class Matches:
     total: int
     facets: dict[str, dict[str, int]]
     page: list[tuple[str, float, dict[str, Any]]]
+    #: Per page row: how many of the query's words it contains as written (0 throughout when no
+    #: ``literal`` was given: the query had no other spellings).
+    literal: list[int] = field(default_factory=list)
 
 
 def acl_query(tokens: set[str] | list[str]) -> wq.Query:
@@ -55,10 +66,13 @@ def run_query(
     offset: int = 0,
     sort: str = "relevance",
     time_limit: float = 5.0,
+    literal: list[wq.Query] = (),  # type: ignore[assignment]
 ) -> Matches:
     """Run ``user_query`` AND the caller's acl ``tokens`` AND ``filters`` on ``searcher``.
 
-    Raises SearchTimeout when it runs longer than ``time_limit`` seconds (checked between steps).
+    ``literal`` are the query's words as typed (``query.literal_queries``); by relevance, matches
+    containing more of them come first.  Raises SearchTimeout when it runs longer than
+    ``time_limit`` seconds (checked between steps).
     """
     full = wq.And([user_query, acl_query(tokens), *filters])
     deadline = time.monotonic() + time_limit
@@ -68,6 +82,7 @@ def run_query(
     keys: list[np.ndarray] = []  # per segment: the sort keys of its best matches (higher first)
     rel: list[np.ndarray] = []  # their scores
     docnums: list[np.ndarray] = []  # their global document numbers
+    tiers: list[np.ndarray] = []  # how many words as written each contains
     for leaf, base in _leaves(searcher):
         reader = leaf.reader()
         if not reader.doc_count_all():  # an empty segment has no columns to read
@@ -83,26 +98,42 @@ def run_query(
             counts = raw_counts[name]
             for raw, n in facet_counts(reader, name, mask).items():
                 counts[raw] = counts.get(raw, 0) + n
+        tier = _literal_tier(leaf, literal, docs)
         if sort == "date":
             key = numeric_column(reader, "date")[docs].astype(np.float64)
             best = _top(key, docs, wanted)
             rel.append(scores(searcher, leaf, user_query, docs[best], memo))  # the page's only
         else:
-            key = scores(searcher, leaf, user_query, docs, memo)
+            score = scores(searcher, leaf, user_query, docs, memo)
+            key = score + tier * LITERAL_TIER if literal else score
             best = _top(key, docs, wanted)
-            rel.append(key[best])
+            rel.append(score[best])
         _check(deadline)
         keys.append(key[best])
+        tiers.append(tier[best])
         docnums.append(docs[best] + base)
     facets = _named_facets(searcher, raw_counts)
     if total <= offset or not keys:
         return Matches(total, facets, [])
     key, score, docs = np.concatenate(keys), np.concatenate(rel), np.concatenate(docnums)
+    tier = np.concatenate(tiers)
     page = []
+    literal_counts = []
     for i in _top(key, docs, wanted)[offset:].tolist():
         stored = searcher.stored_fields(int(docs[i]))
         page.append((stored["key"], float(score[i]), stored))
-    return Matches(total, facets, page)
+        literal_counts.append(int(tier[i]))
+    return Matches(total, facets, page, literal_counts)
+
+
+def _literal_tier(leaf: Searcher, literal: list[wq.Query], docs: np.ndarray) -> np.ndarray:
+    """Return, for each of ``docs``, how many of the ``literal`` word queries it matches."""
+    if not literal:
+        return np.zeros(len(docs), dtype=np.int64)
+    tier = np.zeros(len(docs), dtype=np.int64)
+    for word in literal:
+        tier += query_mask(leaf, word)[docs]
+    return tier
 
 
 def warm(searcher: Searcher) -> None:

@@ -9,8 +9,8 @@ them.
 Speed: analysing text was about half of a rebuild's time, most of it one Python step per bigram
 (a tuple, a sort of tuples, a count).  The columns are computed per text instead: the pairs of
 Japanese characters as one numpy array of code-point pairs (grouped by a sort in C, decoded to
-strings once per distinct term), and only the few words, word/kanji boundaries, hyphen joins and
-okurigana bridges in Python with the analyzer's rules.  ``analyzer.bigram_tokens`` remains the
+strings once per distinct term), and only the few words, word/kanji boundaries and hyphen joins
+in Python with the analyzer's rules.  ``analyzer.bigram_tokens`` remains the
 definition of the bigram field: tests/docsearch/test_postings.py checks that the columns equal its
 tokens for every passage of the corpus and for edge cases.
 """
@@ -37,7 +37,7 @@ from docsearch.analyzer import (
     hyphen_linked,
     normalize_cached,
 )
-from docsearch.variants import BRIDGE_RE, CJK
+from docsearch.variants import CJK
 
 #: Postings of one text in columns: terms, frequencies, weights, encoded values (same length each).
 Columns = tuple[list[str], list[int], list[float], list[bytes]]
@@ -140,8 +140,8 @@ def bigram_position_columns(s: str) -> tuple[list[str], list[int], list[bytes]]:
     """Return the terms, frequencies and encoded positions of the bigram field for normalised ``s``.
 
     The same postings as ``bigram_tokens(s, normalized=True)`` (see the module docstring).  A
-    position counts the bigrams and words before it; boundaries, hyphen joins and bridges take the
-    position of their word or first kanji, as in ``bigram_tokens``.
+    position counts the bigrams and words before it; boundaries and hyphen joins take the
+    position of their word, as in ``bigram_tokens``.
     """
     cp = _code_points(s)
     japanese = _cjk_mask()[cp]
@@ -155,13 +155,6 @@ def bigram_position_columns(s: str) -> tuple[list[str], list[int], list[bytes]]:
         pair_positions = np.arange(len(pair_starts))
         word_positions = []
     codes = (cp[pair_starts].astype(np.uint64) << _SHIFT) | cp[pair_starts + 1]
-    # Okurigana bridges (取り扱い → 取扱) take the position of the bigram of their first kanji.
-    bridges = [(m.start(), (ord(m.group(1)) << 21) | ord(m.group(3))) for m in BRIDGE_RE.finditer(s)]
-    if bridges:
-        at, bridge_codes = zip(*bridges, strict=True)
-        codes = np.concatenate([codes, np.array(bridge_codes, dtype=np.uint64)])
-        bridge_positions = pair_positions[np.searchsorted(pair_starts, np.array(at))]
-        pair_positions = np.concatenate([pair_positions, bridge_positions])
     terms: list[str] = []
     freqs: list[int] = []
     values: list[bytes] = []

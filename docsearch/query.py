@@ -14,8 +14,14 @@ Query plan (why it is fast): an unquoted word becomes an AND of bigram-field ter
 overlapping bigram, plus boundary tokens where letters/digits touch Japanese (令和8 → 和8) – which
 whoosh answers by intersecting posting lists with skipping, without reading positions.  Overlapping
 bigrams make false positives rare.  Only a one-character word reads the unigram field.  Synonyms
-(``docsearch.synonyms``) and the okurigana skeleton (取り扱い → 取扱) are applied per word; each word
-is matched within one field at a time (title OR body), with the caller's boosts.
+(``docsearch.synonyms``) and the curated okurigana spellings (``docsearch.okurigana``: 取り扱い →
+also 取扱い, 取扱) widen each word; each word is matched within one field at a time (title OR
+body), with the caller's boosts.
+
+Literal matches first: the spelling as typed is the first form of every word, and
+``literal_queries`` returns, per word, the query of that spelling alone.  The ranking
+(``docsearch.matching.run_query``) puts documents that contain more words as written before those
+found only through a synonym or another okurigana spelling, whatever their BM25 scores.
 
 Abuse limits: a query longer than ``max_chars``, with more than ``max_clauses`` words, or expanding
 to more than ``max_terms`` index terms raises ``QueryTooComplex`` before any search work is done;
@@ -32,8 +38,8 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from docsearch.analyzer import UNIGRAM_SUFFIX, WordTerms, normalize, word_terms
+from docsearch.okurigana import get_okurigana
 from docsearch.synonyms import SynonymTable, get_synonyms
-from docsearch.variants import okurigana_skeleton
 
 MAX_CHARS = 500
 MAX_CLAUSES = 32
@@ -109,11 +115,13 @@ def split_user_query(
 
 
 def clause_forms(clause: Clause, synonyms: SynonymTable) -> list[str]:
-    """Return the normalised spellings searched for a clause: itself, synonyms, okurigana skeletons."""
+    """Return the normalised spellings searched for a clause: as typed first, then its synonyms and
+    the curated okurigana spellings of each (never a spelling made by stripping kana)."""
     norm = normalize(clause.text)
     if clause.phrase:
         return [norm]
-    forms = [okurigana_skeleton(alt) for alt in synonyms.expand(norm)]
+    okurigana = get_okurigana()
+    forms = [form for alt in synonyms.expand(norm) for form in okurigana.expand(alt)]
     return list(dict.fromkeys(forms))
 
 
@@ -176,6 +184,54 @@ def parse_user_query(
     Raises ``QueryTooComplex`` (abuse limits) or ``EmptyQuery`` (nothing to search for); both carry a
     Japanese ``message_ja`` for the user.
     """
+    positive, negative = _groups(text, fields, max_terms, max_chars, max_clauses, phrase, synonyms, False)
+    if not positive:
+        if negative:
+            raise EmptyQuery("除外する語（-）だけでは検索できません。探したい語も入力してください。")
+        raise EmptyQuery("検索語を入力してください。")
+    result = positive[0] if len(positive) == 1 else wq.And(positive)
+    if negative:
+        result = wq.AndNot(result, _any(negative))
+    return result
+
+
+def literal_queries(
+    text: str,
+    fields: Sequence[str] | Mapping[str, float],
+    *,
+    max_chars: int = MAX_CHARS,
+    max_clauses: int = MAX_CLAUSES,
+    phrase: bool = True,
+    synonyms: SynonymTable | None = None,
+) -> list[wq.Query]:
+    """Return, per positive word (or OR-group) of the query, the query of its spelling as typed.
+
+    Empty when no word has another spelling (a synonym or an okurigana form): then every match
+    contains the query as written and there is nothing to rank first.  Call it after
+    ``parse_user_query`` accepted the text (the same limits apply; it raises the same errors).
+    """
+    table = synonyms if synonyms is not None else get_synonyms()
+    groups = split_user_query(text, max_chars=max_chars, max_clauses=max_clauses)
+    widened = any(
+        len(clause_forms(clause, table)) > 1 for group in groups if not group[0].negated for clause in group
+    )
+    if not widened:
+        return []
+    positive, _ = _groups(text, fields, MAX_TERMS * 4, max_chars, max_clauses, phrase, table, True)
+    return positive
+
+
+def _groups(
+    text: str,
+    fields: Sequence[str] | Mapping[str, float],
+    max_terms: int,
+    max_chars: int,
+    max_clauses: int,
+    phrase: bool,
+    synonyms: SynonymTable | None,
+    as_typed: bool,
+) -> tuple[list[wq.Query], list[wq.Query]]:
+    """Return the positive and the negative group queries; ``as_typed`` keeps only the first form."""
     boosts = dict(fields) if isinstance(fields, Mapping) else dict.fromkeys(fields, 1.0)
     if not boosts:
         raise ValueError("parse_user_query needs at least one field")
@@ -186,7 +242,8 @@ def parse_user_query(
     for group in split_user_query(text, max_chars=max_chars, max_clauses=max_clauses):
         alternatives: list[wq.Query] = []
         for clause in group:
-            for form in clause_forms(clause, table):
+            forms = clause_forms(clause, table)
+            for form in forms[:1] if as_typed else forms:
                 terms = word_terms(form)
                 if terms.empty:
                     continue  # e.g. "*" or "?": punctuation only
@@ -198,14 +255,7 @@ def parse_user_query(
                     raise QueryTooComplex("検索条件が複雑すぎます。語の数や長さを減らしてください。")
         if alternatives:
             (negative if group[0].negated else positive).append(_any(alternatives))
-    if not positive:
-        if negative:
-            raise EmptyQuery("除外する語（-）だけでは検索できません。探したい語も入力してください。")
-        raise EmptyQuery("検索語を入力してください。")
-    result = positive[0] if len(positive) == 1 else wq.And(positive)
-    if negative:
-        result = wq.AndNot(result, _any(negative))
-    return result
+    return positive, negative
 
 
 def highlight_terms(
@@ -214,8 +264,8 @@ def highlight_terms(
     """Return the normalised pieces of text a snippet should mark for this query, longest first.
 
     Pieces are the runs of letters, digits and Japanese in each positive word or phrase, in its
-    synonyms and in its okurigana skeleton (the snippet matcher tolerates okurigana between
-    kanji).  Excluded words are not marked.  Returns ``[]`` for a query that cannot be parsed (never raises).
+    synonyms and in its curated okurigana spellings.  Excluded words are not marked.  Returns
+    ``[]`` for a query that cannot be parsed (never raises).
     """
     table = synonyms if synonyms is not None else get_synonyms()
     try:

@@ -389,6 +389,48 @@ def list_classifications() -> list[Classification]:
     return list(db.session().execute(select(Classification).order_by(Classification.code)).scalars())
 
 
+def classification_level(item: Classification) -> int:
+    """1 for a 大分類, 2 for a 中分類, 3 for a 小分類 (by which names the row has)."""
+    return 3 if item.minor else 2 if item.middle else 1
+
+
+def classifications_json(items: list[Classification]) -> list[dict[str, Any]]:
+    """The public shape of the 文書分類 table: ``{"code", "name", "level", "parent", "retention_years"}``.
+
+    ``name`` is the row's own name (小分類 of a 小分類 …); ``parent`` the code of the row one level up
+    with the same names above (or null); ``retention_years`` the default 保存年限, "permanent" for 永年,
+    and null for a 大分類 or 中分類 that has entries under it and no 保存年限 of its own (a heading:
+    documents are filed under its 小分類).
+    """
+    headings = {(c.major, c.middle): c.code for c in items if classification_level(c) < 3}
+    parents: set[str] = set()
+    out = []
+    for c in items:
+        level = classification_level(c)
+        parent = None
+        if level == 3:
+            parent = headings.get((c.major, c.middle)) or headings.get((c.major, None))
+        elif level == 2:
+            parent = headings.get((c.major, None))
+        out.append(
+            {
+                "code": c.code,
+                "name": c.minor or c.middle or c.major,
+                "level": level,
+                "parent": parent,
+                "retention_years": c.default_retention_years
+                if c.default_retention_years is not None
+                else "permanent",
+            }
+        )
+        if parent:
+            parents.add(parent)
+    for entry in out:  # a heading without a 保存年限 of its own has none to default to
+        if entry["code"] in parents and entry["retention_years"] == "permanent" and entry["level"] < 3:
+            entry["retention_years"] = None
+    return out
+
+
 def import_classifications(actor: User | None, data: bytes) -> int:
     """Load or update classifications from CSV (code, major, middle, minor, retention_years); commit.
 

@@ -7,6 +7,8 @@ snippets are all computed over what the caller may open, and nothing else.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,15 +18,24 @@ from whoosh import query as wq
 
 from approvals import indexing as approval_reads
 from chat import indexing as chat_reads
+from docsearch import grouping
 from docsearch.errors import DocumentError
 from docsearch.indexer import ready_index
 from docsearch.matching import SearchTimeout, acl_query, run_query
 from docsearch.models import Document
 from docsearch.permissions import approval_acl, message_acl, search_tokens
-from docsearch.query import EmptyQuery, QueryError, QueryTooComplex, parse_user_query
+from docsearch.query import (
+    EmptyQuery,
+    QueryError,
+    QueryTooComplex,
+    literal_queries,
+    parse_user_query,
+    split_user_query,
+)
 from docsearch.snippet import snippet
 from docsearch.sources import STATUS_LABELS
 from docsearch.synonyms import get_synonyms
+from docsearch.variants import ITAIJI, ITAIJI_TARGETS
 from workspace import calendar, db
 from workspace.models import User
 
@@ -32,6 +43,7 @@ TYPES = ("document", "approval", "message")
 FIELDS = {"title": 2.0, "body": 1.0}
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
+_SPACES_RE = re.compile(r"\s+")
 
 
 @dataclass
@@ -45,6 +57,8 @@ class Hit:
     score: float
     url: str
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The text the snippet was cut from (not part of the JSON).
+    text: str = field(default="", repr=False)
 
     def json(self) -> dict[str, Any]:
         """The documented result shape (plus the extra fields of its type)."""
@@ -66,10 +80,17 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    #: The offset of the next page (rows of one 決裁 merged into one hit use up several), or None.
+    next_offset: int | None = None
 
     def json(self) -> dict[str, Any]:
         """The documented response body of GET /api/v1/search."""
-        return {"total": self.total, "results": [h.json() for h in self.hits], "facets": self.facets}
+        return {
+            "total": self.total,
+            "results": [h.json() for h in self.hits],
+            "facets": self.facets,
+            "next_offset": self.next_offset,
+        }
 
 
 def permission_query(user: User) -> wq.Query:
@@ -136,6 +157,7 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
     synonyms = get_synonyms(current_app.config.get("SEARCH_SYNONYMS") or None)
     try:
         user_query = parse_user_query(text, FIELDS, synonyms=synonyms)
+        literal = literal_queries(text, FIELDS, synonyms=synonyms)
     except QueryTooComplex as error:
         raise DocumentError(422, error.message_ja, "query_too_complex") from None
     except EmptyQuery as error:
@@ -153,21 +175,139 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
             user_query,
             tokens,
             filters,
-            limit=limit,
+            # More rows than shown: the rows of one 決裁 (request, record, attachments) become one hit.
+            limit=min(limit * 2, MAX_LIMIT * 2),
             offset=offset,
             sort=sort,
             time_limit=float(current_app.config.get("SEARCH_TIME_LIMIT", 5.0)),
+            literal=literal,
         )
     except SearchTimeout:
         raise DocumentError(
             503, "検索に時間がかかりすぎました。語を増やすか条件で絞り込んでください。", "search_timeout"
         ) from None
-    hits = _hits(found.page, text, synonyms, tokens)
-    return SearchResult(total=found.total, hits=hits, facets=found.facets)
+    filings = _page_filings(found.page)
+    hits = _as_written_first(_hits(found.page, text, synonyms, tokens, filings), found, text)
+    shown, merged, used = _one_hit_per_decision(hits, filings, user, tokens, limit)
+    facets = found.facets
+    for hit in merged:  # counted as the hit they were merged into
+        for name, value in (
+            ("type", hit.type),
+            ("fiscal_year", hit.extra.get("fiscal_year")),
+            ("department", hit.extra.get("department")),
+        ):
+            counts = facets.get(name, {})
+            key = str(value) if value is not None else None
+            if key in counts:
+                counts[key] -= 1
+                if counts[key] <= 0:
+                    del counts[key]
+    total = max(found.total - len(merged), len(shown))
+    consumed = offset + (used if used < len(hits) else len(found.page))
+    next_offset = consumed if consumed < found.total else None
+    return SearchResult(total=total, hits=shown, facets=facets, next_offset=next_offset)
+
+
+def _page_filings(page: list[tuple[str, float, dict[str, Any]]]) -> grouping.Filings:
+    ids: dict[str, list[int]] = {"document": [], "approval": []}
+    for key, _, _ in page:
+        kind, _, raw_id = key.partition(":")
+        if kind in ids:
+            ids[kind].append(int(raw_id))
+    return grouping.filings_for(ids["document"], ids["approval"])
+
+
+def _one_hit_per_decision(
+    hits: list[Hit], filings: grouping.Filings, user: User, tokens: set[str], limit: int
+) -> tuple[list[Hit], list[Hit], int]:
+    """Merge the rows of one request into one hit; return (the first ``limit`` hits, the rows merged
+    away, how many rows of ``hits`` were used).
+
+    The merged hit is the request's own row when it is on the page (else its filed record, else the
+    best-ranked attachment), at the place of the best-ranked row of the group, with its own snippet
+    (or, when its text lacks the words, that of a row of the group which has them), and
+    ``filed`` links to the record and each attachment (``approval`` too, on a document's row).
+    """
+    groups: dict[int, list[Hit]] = {}
+    order: list[Hit | int] = []  # a hit of its own, or the request id of a group
+    used = 0
+    for hit in hits:
+        request_id = grouping.group_key(hit.type, hit.id, filings)
+        if request_id is None:
+            if len(order) >= limit:
+                break
+            order.append(hit)
+        elif request_id in groups:
+            groups[request_id].append(hit)
+        else:
+            if len(order) >= limit:
+                break
+            groups[request_id] = [hit]
+            order.append(request_id)
+        used += 1
+    shown: list[Hit] = []
+    merged: list[Hit] = []
+    for item in order:
+        if isinstance(item, Hit):
+            shown.append(item)
+            continue
+        members = groups[item]
+        own = next((h for h in members if h.type == "approval"), None) or next(
+            (h for h in members if h.type == "document" and filings.is_record(h.id)), members[0]
+        )
+        if "<mark>" not in own.snippet:  # the words are in another row of the group only
+            own.snippet = next((h.snippet for h in members if "<mark>" in h.snippet), own.snippet)
+        own.extra["filed"] = grouping.filed_links(item, filings, user)
+        if own.type == "document":
+            own.extra["approval"] = grouping.approval_link(item, filings, tokens)
+        shown.append(own)
+        merged.extend(h for h in members if h is not own)
+    return shown, merged, used
+
+
+def _written_words(text: str) -> list[str]:
+    """Return the query's positive words as typed (NFKC, case-folded) when 旧字体 folding touches
+    them, else ``[]``: the index folds 國 and 国 alike, so only the stored text can tell them apart."""
+    try:
+        groups = split_user_query(text)
+    except QueryError:
+        return []
+    words = [_fold_width(c.text) for g in groups if not g[0].negated for c in g]
+    if not any(ch in ITAIJI or ch in ITAIJI_TARGETS for word in words for ch in word):
+        return []
+    return [w for w in words if w]
+
+
+def _fold_width(text: str) -> str:
+    return _SPACES_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _as_written_first(hits: list[Hit], found: Any, text: str) -> list[Hit]:
+    """Order the page so that, among rows with as many words as written (``found.literal``), those
+    whose stored text has the query's 旧字体 or 新字体 exactly as typed come first (stable otherwise).
+
+    The index cannot do this itself (it folds 國 to 国 in documents and queries alike), so it is done
+    on the page, whose titles and bodies are at hand.
+    """
+    words = _written_words(text)
+    if not words:
+        return hits
+    literal = found.literal or [0] * len(found.page)
+    tiers = {key: n for (key, _, _), n in zip(found.page, literal, strict=True)}
+
+    def rank(hit: Hit) -> tuple[int, int]:
+        raw = _fold_width(hit.title + "\n" + hit.text)
+        return (-tiers.get(f"{hit.type}:{hit.id}", 0), -sum(w in raw for w in words))
+
+    return sorted(hits, key=rank)
 
 
 def _hits(
-    page: list[tuple[str, float, dict[str, Any]]], text: str, synonyms: Any, tokens: set[str]
+    page: list[tuple[str, float, dict[str, Any]]],
+    text: str,
+    synonyms: Any,
+    tokens: set[str],
+    filings: grouping.Filings,
 ) -> list[Hit]:
     """Turn index hits into result rows; titles and snippets come from the database.
 
@@ -196,6 +336,7 @@ def _hits(
         extra: dict[str, Any] = {
             "fiscal_year": int(stored["fiscal_year"]) if stored.get("fiscal_year") else None,
             "department": stored.get("department") or None,
+            "date": _iso_day(stored.get("date")),
         }
         if kind == "document":
             doc = docs.get(object_id)
@@ -203,6 +344,11 @@ def _hits(
                 continue
             version = doc.current_version
             body = version.file.text if version else ""
+            request = filings.requests.get(filings.request_of_document.get(object_id, 0))
+            if request is not None and filings.is_record(object_id):
+                # The filed 起案用紙's text begins with the form's printed labels (件名, 起案者,
+                # 決裁欄 …); the snippet is cut from the request's body, which the record prints.
+                body = request.body
             title, url = stored.get("title", ""), f"/documents/{object_id}"
             extra["document_number"] = doc.document_number
         elif kind == "approval":
@@ -233,9 +379,18 @@ def _hits(
                 score=round(float(score), 4),
                 url=url,
                 extra=extra,
+                text=body,
             )
         )
     return hits
+
+
+def _iso_day(yyyymmdd: Any) -> str | None:
+    """The index's yyyymmdd date as YYYY-MM-DD (None when missing)."""
+    if not yyyymmdd:
+        return None
+    digits = f"{int(yyyymmdd):08d}"
+    return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
 
 
 def _channel_label(message: chat_reads.IndexableMessage) -> str:

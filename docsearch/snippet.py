@@ -4,7 +4,7 @@ whoosh's highlighter works on analyzed tokens and their character offsets; bigra
 and normalisation changes offsets (NFKC, removed long-vowel marks …), so it cannot mark Japanese
 matches properly.  Instead the stored text is normalised with an offset map
 (``analyzer.normalize_with_offsets``), the query's pieces (``query.highlight_terms``) are found in
-the normalised text – tolerating okurigana between two kanji, as the index does – and the spans are
+the normalised text – each curated okurigana spelling is a piece of its own – and the spans are
 mapped back to the original text.  Everything is HTML-escaped except the ``<mark>`` tags we add.
 """
 
@@ -16,21 +16,15 @@ import re
 from docsearch.analyzer import normalize_with_offsets
 from docsearch.query import highlight_terms
 from docsearch.synonyms import SynonymTable
-from docsearch.variants import HAN, HIRAGANA
 
-_HAN_RE = re.compile(rf"[{HAN}]")
 _LATIN_EDGE = "0-9a-z"
 _SPACES_RE = re.compile(r"\s+")
 ELLIPSIS = "…"
 
 
 def _piece_pattern(piece: str) -> str:
-    parts = []
-    for i, c in enumerate(piece):
-        parts.append(re.escape(c))
-        if i + 1 < len(piece) and _HAN_RE.match(c) and _HAN_RE.match(piece[i + 1]):
-            parts.append(f"[{HIRAGANA}]{{0,2}}")  # 取扱 also marks 取り扱
-    pattern = "".join(parts)
+    # Okurigana spellings are pieces of their own (``query.highlight_terms``): no kana is skipped.
+    pattern = re.escape(piece)
     if piece[0].isascii() and piece[0].isalnum():
         pattern = f"(?<![{_LATIN_EDGE}])" + pattern
     if piece[-1].isascii() and piece[-1].isalnum():

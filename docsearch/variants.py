@@ -14,11 +14,9 @@ document text and the query text go through the same folding (see ``docsearch.an
 * **Katakana spellings**: ヴァ/ヴィ/ヴ… → バ/ビ/ブ…, ウィ/ウェ/ウォ → ウイ/ウエ/ウオ, ヶ/ヵ → ケ/カ,
   and the 中黒 between katakana words is dropped (デジタル・トランスフォーメーション).
 * **Counters**: 1か月 / 1カ月 / 1ヶ月 / 1箇月 → 1か月 (after a numeral only).
-* **Okurigana** (取り扱い / 取扱い / 取扱) cannot be folded by rewriting the text without destroying
-  other words, so it is handled structurally: the index adds a *bridge* bigram that skips a short
-  okurigana between two kanji (取り扱い also yields 取扱), and the query side reduces a word to its
-  kanji *skeleton* (``okurigana_skeleton``: 取り扱い → 取扱).  Short hiragana runs that start like a
-  particle (の, を, は, が …) are not okurigana and are never skipped, so 個人情報の保護 stays exact.
+* **Okurigana** (取り扱い / 取扱い / 取扱) is not folded here: stripping kana joins words that differ
+  (手当 and 手当て), so only the curated spellings of ``docsearch.okurigana`` are joined, at query
+  time.
 """
 
 from __future__ import annotations
@@ -51,6 +49,8 @@ _ITAIJI_PAIRS = (
     "鎭鎮 閱閲 陷陥 隸隷 雙双 霸覇 顯顕 飜翻 驗験 鷄鶏 麪麺 黨党 齒歯 龜亀"
 )
 ITAIJI: dict[str, str] = {pair[0]: pair[1] for pair in _ITAIJI_PAIRS.split() if pair[0] != pair[1]}
+#: The 新字体 the table folds to (a query written with one may mean a document written with its 旧字体).
+ITAIJI_TARGETS: frozenset[str] = frozenset(ITAIJI.values())
 
 # Katakana that NFKC leaves alone but that the same word is spelled with.
 _KANA_CHARS: dict[str, str] = {"ヶ": "ケ", "ヵ": "カ", "ヰ": "イ", "ヱ": "エ"}
@@ -88,37 +88,3 @@ REGEX_FOLDS: tuple[tuple[re.Pattern[str], object, str], ...] = (
     (_KANA_SPELLING_RE, lambda m: _KANA_SPELLING[m.group()], "ヴウ"),
     (_COUNTER_RE, "か", "かカケ箇"),
 )
-
-# --- okurigana ------------------------------------------------------------------------------------
-# Hiragana that begin a particle rather than an okurigana; a run starting with one is never skipped,
-# so 情報の保護 does not bridge to 報保 and 村長が決裁 does not bridge to 長決.
-_PARTICLE_STARTS = "のをはがへでにともやか"
-_OKURIGANA = rf"[{HIRAGANA}]{{1,2}}"
-# Lookahead so that overlapping bridges are all found (申し込み書 → 申込 and 込書).
-BRIDGE_RE = re.compile(rf"(?=([{HAN}])(?![{_PARTICLE_STARTS}])({_OKURIGANA})([{HAN}]))")
-_INNER_OKURIGANA_RE = re.compile(rf"(?<=[{HAN}])(?![{_PARTICLE_STARTS}]){_OKURIGANA}(?=[{HAN}])")
-_TRAILING_OKURIGANA_RE = re.compile(rf"(?<=[{HAN}])(?![{_PARTICLE_STARTS}]){_OKURIGANA}$")
-_HAN_RE = re.compile(rf"[{HAN}]")
-
-
-def okurigana_bridges(run: str) -> list[tuple[int, str]]:
-    """Return ``(offset, bigram)`` for each kanji pair separated only by a short okurigana in ``run``.
-
-    ``run`` is normalised CJK text; ``offset`` is the index of the first kanji.  取り扱い規程 gives
-    ``[(0, "取扱"), (2, "扱規")]``, which is what lets the query skeleton 取扱規程 find it.
-    """
-    return [(m.start(), m.group(1) + m.group(3)) for m in BRIDGE_RE.finditer(run)]
-
-
-def okurigana_skeleton(word: str) -> str:
-    """Return ``word`` (normalised) with okurigana removed: 取り扱い → 取扱, 申し込み書 → 申込書.
-
-    Short hiragana runs between two kanji are removed; a short trailing one is removed only when
-    at least two kanji remain (取扱い → 取扱, but 見る stays 見る, since a lone 見 would match
-    every document with that character).  Particles are kept (個人情報の保護 is unchanged).
-    """
-    skeleton = _INNER_OKURIGANA_RE.sub("", word)
-    trimmed = _TRAILING_OKURIGANA_RE.sub("", skeleton)
-    if trimmed != skeleton and len(_HAN_RE.findall(trimmed)) >= 2:
-        skeleton = trimmed
-    return skeleton

@@ -19,7 +19,7 @@ from docsearch.models import RETENTION_YEARS, VISIBILITY_LABELS
 from docsearch.permissions import can_edit, can_view, is_records
 from workspace import calendar, directory
 
-bp = Blueprint("docsearch", __name__)
+bp = Blueprint("docsearch", __name__, static_folder="static", static_url_path="/docsearch/static")
 PER_PAGE = 50
 
 
@@ -35,8 +35,15 @@ def _common() -> dict[str, Any]:
         "visibilities": VISIBILITY_LABELS,
         "retention_choices": RETENTION_YEARS,
         "this_year": calendar.fiscal_year(calendar.today()),
+        "fiscal_years": _fiscal_years(calendar.fiscal_year(calendar.today())),
         "is_records": is_records(current_user),
     }
+
+
+def _fiscal_years(this_year: int) -> list[tuple[int, str]]:
+    """The 年度 a document is registered under, newest first: next year back to 30 years ago
+    (保存年限 30年 records are still registered), as 令和8年度（2026年度）."""
+    return [(year, calendar.fiscal_year_label(year)) for year in range(this_year + 1, this_year - 31, -1)]
 
 
 @bp.get("/documents")
@@ -151,8 +158,31 @@ def search_page() -> Any:
             error = failure.message
     names = {d.code: d.name for d in directory.list_departments()}
     return render_template(
-        "docsearch/search.html", args=args, result=result, error=error, department_names=names
+        "docsearch/search.html",
+        args=args,
+        result=result,
+        error=error,
+        department_names=names,
+        fiscal_years=_fiscal_years(calendar.fiscal_year(calendar.today())),
+        nendo=_nendo,
+        day=_day,
     ), (200 if error is None else 400)
+
+
+def _nendo(value: Any) -> str:
+    """令和8年度（2026年度） for a 年度 facet or filter value ('2026'); the value itself if not a year."""
+    try:
+        return calendar.fiscal_year_label(int(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _day(iso: str) -> str:
+    """令和8年12月3日 for a hit's YYYY-MM-DD date."""
+    try:
+        return calendar.wareki(dt.date.fromisoformat(iso))
+    except (TypeError, ValueError):
+        return ""
 
 
 @bp.get("/documents/retention")

@@ -18,7 +18,7 @@ from docsearch.analyzer import (
 from docsearch.postings import field_values, text_fields
 from docsearch.query import parse_user_query
 from docsearch.synonyms import SynonymTable, get_synonyms, load_synonyms
-from docsearch.variants import ITAIJI, okurigana_skeleton
+from docsearch.variants import ITAIJI
 
 
 def make_index(tmp_path, docs: dict[str, str], *, phrase: bool = True):
@@ -142,9 +142,11 @@ def test_okurigana_folding_works_inside_longer_compounds(tmp_path):
     assert search_ids(ix, "申し込み書") == {"1", "2"}
 
 
-def test_particles_are_not_treated_as_okurigana():
-    assert okurigana_skeleton("個人情報の保護") == "個人情報の保護"
+def test_no_kana_is_skipped_when_indexing():
+    """Is 取り扱い indexed only as written (no 取扱 bridge), so that only curated spellings join?"""
     assert "報保" not in [t for t, _ in bigram_tokens("個人情報の保護")]
+    assert "取扱" not in [t for t, _ in bigram_tokens("個人情報の取り扱い")]
+    assert "引出" not in [t for t, _ in bigram_tokens("預金の引き出し")]
 
 
 @pytest.mark.parametrize(

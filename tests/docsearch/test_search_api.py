@@ -114,7 +114,7 @@ def test_result_shape_and_highlighted_snippet(
     assert "<mark>予算</mark>" in hit["snippet"]
     assert hit["url"] == f"/documents/{corpus['pdf']}"
     assert isinstance(hit["score"], float)
-    assert set(body) == {"total", "results", "facets"}
+    assert set(body) == {"total", "results", "facets", "next_offset"}
 
 
 def test_fiscal_year_and_department_filters(

@@ -24,7 +24,7 @@ def test_records_clerk_registers_searches_and_opens_pdf(
     page.fill("#title", "令和8年度 一般会計予算書")
     page.set_input_files("#file", str(pdf))
     page.select_option("#department_code", "01")
-    page.fill("#fiscal_year", "2026")
+    page.select_option("#fiscal_year", "2026")
     page.select_option("#visibility", "secret")
     page.click("form.card button[type=submit]")
     page.wait_for_selector("#pdf-preview")
@@ -32,7 +32,7 @@ def test_records_clerk_registers_searches_and_opens_pdf(
 
     page.goto(base + "/search")
     page.get_by_label("検索", exact=True).fill("予算")
-    page.fill("#s-year", "2026")
+    page.select_option("#s-year", "2026")
     page.click("form[role=search] button[type=submit]")
     page.wait_for_selector("#results li")
     assert page.inner_text("#result-count").startswith("1件")
