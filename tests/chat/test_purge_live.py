@@ -65,7 +65,7 @@ def test_open_chat_page_drops_purged_messages_live(
     expect(items.filter(has_text=OLD_OTHER)).to_have_count(1)
     expect(items.filter(has_text=RECENT)).to_have_count(1)
     expect(items).to_have_count(3)
-    page.wait_for_function("window.workspace && window.workspace.socket.connected")
+    page.wait_for_function("() => Boolean(window.workspace && window.workspace.socket.connected)")
     # A reload (or a navigation) would lose this mark, so its survival proves the page stayed open.
     page.evaluate("() => { window.__openBeforePurge = true; }")
     url_before = page.url

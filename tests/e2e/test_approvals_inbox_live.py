@@ -24,7 +24,7 @@ def test_new_item_appears_in_the_open_inbox_without_reload(
     page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/approvals/")
     assert "処理を待っている起案はありません。" in page.locator("#inbox-pending").inner_text()
-    page.wait_for_function("window.workspace && window.workspace.socket.connected")
+    page.wait_for_function("() => Boolean(window.workspace && window.workspace.socket.connected)")
 
     token = requests.post(
         f"{live_server.url}/api/v1/auth/token", json={"username": "yamada", "password": PASSWORD}, timeout=10

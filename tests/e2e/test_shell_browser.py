@@ -27,7 +27,7 @@ def test_sign_in_by_keyboard_and_see_my_department(live_server, page):
     assert "令和" in page.locator("main").inner_text()
     assert axe_violations(page) == []
     # The page's Socket.IO client connects to our own server only.
-    page.wait_for_function("window.workspace && window.workspace.socket && window.workspace.socket.connected")
+    page.wait_for_function("() => Boolean(window.workspace && window.workspace.socket?.connected)")
     assert outside == []
 
 
@@ -72,7 +72,7 @@ def test_notification_badge_is_fed_by_the_hub(app, village, tmp_path, redis_url,
         header = page.get_by_role("banner")
         assert header.get_by_role("link", name="通知", exact=True).is_visible()
         assert page.locator("#notice-count").is_hidden()
-        page.wait_for_function("window.workspace && window.workspace.socket.connected")
+        page.wait_for_function("() => Boolean(window.workspace && window.workspace.socket.connected)")
         emitter = make_app(app.config["DATABASE_URL"], tmp_path / "emitter", REDIS_URL=redis_url)
         with emitter.app_context():
             notifications.notify([village["yamada"].id], "approval", "approval:1:v1", "備品購入", "/")

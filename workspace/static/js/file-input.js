@@ -15,8 +15,8 @@
     status.className = "file-status";
     status.id = (input.id || "file") + "-chosen";
     status.setAttribute("aria-live", "polite");
-    var label = input.labels && input.labels[0] ? input.labels[0].textContent.trim() : "";
-    if (label) { button.setAttribute("aria-label", label + "：" + button.textContent); }
+    // The field's visible <label> stays the input's (and is read just before the button); the button
+    // is named by its own words, so "get by label" still finds the one input.
     button.setAttribute("aria-describedby", [status.id, input.getAttribute("aria-describedby") || ""].join(" ").trim());
     function show() {
       var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
