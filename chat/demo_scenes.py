@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from workspace import demo as village
+
 
 @dataclass(frozen=True)
 class Line:
@@ -98,6 +100,18 @@ DEPARTMENT_TOPICS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
+def surname(username: str) -> str:
+    """Return a demo person's 姓 (加藤 for kato): people write 「加藤さん」, never a login ID."""
+    for _code, _name, _prefix, staff in village.VILLAGE:
+        for login, display_name, _title, _section in staff:
+            if login == username:
+                return display_name.split()[0]
+    for login, display_name, _title in village.EXECUTIVES:
+        if login == username:
+            return display_name.split()[0]
+    return "管理" if username == "admin" else username
+
+
 def department_scenes(
     topics: tuple[tuple[str, ...], str, str], staff: list[tuple[str, str]], rng: random.Random
 ) -> list[Scene]:
@@ -157,7 +171,7 @@ def department_scenes(
             14,
             L(
                 head,
-                f"本日は午後から{meeting}のため不在にします。急ぎの件は{chief}さんに相談してください。",
+                f"本日は午後から{meeting}のため不在にします。急ぎの件は{surname(chief)}さんに相談してください。",
                 reactions=((w, "👍"), (w2, "👍"), (chief, "🙇")),
             ),
             L(w2, "承知しました。お気をつけて。", reply=False),
@@ -209,7 +223,7 @@ def department_scenes(
             2,
             L(
                 w2,
-                f"明日は年休をいただきます。{t[0]}の件は{w}さんに引き継いでいます。よろしくお願いします。",
+                f"明日は年休をいただきます。{t[0]}の件は{surname(w)}さんに引き継いでいます。よろしくお願いします。",
                 reactions=((head, "👍"), (w, "✅")),
             ),
             minute=400,

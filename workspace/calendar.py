@@ -103,15 +103,20 @@ def fiscal_year(value: dt.date) -> int:
     return value.year if value.month >= 4 else value.year - 1
 
 
-def fiscal_year_label(year: int) -> str:
-    """Return 令和8年度（2026年度） for 2026.
+def fiscal_year_wareki(year: int) -> str:
+    """Return 令和8年度 for 2026 (a table cell; fiscal_year_label adds the 西暦).
 
     The era of a 年度 is the one in force on 31 December: 2019年度 is officially 令和元年度 (the era
     changed in May), while 1988年度 stayed 昭和63年度 (平成 began in January 1989).
     """
     name, era_year = era(dt.date(year, 12, 31))
     year_text = "元" if era_year == 1 else str(era_year)
-    return f"{name}{year_text}年度（{year}年度）"
+    return f"{name}{year_text}年度"
+
+
+def fiscal_year_label(year: int) -> str:
+    """Return 令和8年度（2026年度） for 2026."""
+    return f"{fiscal_year_wareki(year)}（{year}年度）"
 
 
 def fiscal_year_bounds(year: int) -> tuple[dt.date, dt.date]:

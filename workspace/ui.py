@@ -51,6 +51,20 @@ def datetime_filter(value: dt.datetime | str | None) -> str:
     return f"{calendar.wareki(local.date())} {local:%H:%M}"
 
 
+def nendo_filter(year: int | str | None) -> str:
+    """{{ doc.fiscal_year|nendo }} → 令和8年度 (where the 西暦 is not wanted beside it)."""
+    if year in (None, ""):
+        return ""
+    return calendar.fiscal_year_wareki(int(year))
+
+
+def nendo_both_filter(year: int | str | None) -> str:
+    """{{ doc.fiscal_year|nendo_both }} → 令和8年度（2026年度）."""
+    if year in (None, ""):
+        return ""
+    return calendar.fiscal_year_label(int(year))
+
+
 def nav_url(key: str) -> str:
     """The URL of a capability's page, or its 'not built yet' page."""
     from flask import current_app, url_for
@@ -95,7 +109,13 @@ def strict_templates(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Register filters and globals used by templates/base.html."""
     app.session_interface = SessionInterface()
-    app.jinja_env.filters.update(wareki=wareki_filter, wareki_both=both_filter, jst=datetime_filter)
+    app.jinja_env.filters.update(
+        wareki=wareki_filter,
+        wareki_both=both_filter,
+        jst=datetime_filter,
+        nendo=nendo_filter,
+        nendo_both=nendo_both_filter,
+    )
     if app.testing or app.debug or app.config.get("STRICT_TEMPLATES"):
         strict_templates(app)
 

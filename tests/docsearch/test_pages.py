@@ -82,3 +82,23 @@ def test_retention_page_is_for_records_staff(client: Any, people: dict[str, Any]
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/documents").get_data(as_text=True))})
     login(client, "kiroku")
     assert client.get("/documents/retention").status_code == 200
+
+
+def test_nendo_reads_in_wareki_on_the_list_detail_and_filter(
+    client: Any, people: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    """Do the 文書 list and detail say 令和7年度 (2025 beside it on the detail), never a bare 2025年度?"""
+    import re
+
+    body = "本文".encode()
+    created = upload(client, tokens["yamada"], body, "memo.txt", title="年度の表示", fiscal_year=2025)
+    assert created.status_code == 201, created.get_json()
+    login(client, "yamada")
+    listing = re.sub(r"<[^>]+>", " ", client.get("/documents").get_data(as_text=True))
+    row = listing[listing.index("年度の表示") :]
+    assert "令和7年度" in row.split("\n")[0] + row[:200]
+    assert not re.search(r"(?<![（\d])2025年度", listing)
+    detail = client.get(f"/documents/{created.get_json()['id']}").get_data(as_text=True)
+    assert "令和7年度（2025年度）" in detail
+    filtered = client.get("/documents?fiscal_year=2025").get_data(as_text=True)
+    assert '<option value="2025" selected>令和7年度（2025年度）</option>' in filtered

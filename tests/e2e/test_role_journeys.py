@@ -112,11 +112,13 @@ ENGLISH = re.compile(
     r"\b(Choose File|No file chosen|Submit|Cancel|Delete|Edit|Error|None|null|undefined|NaN)\b"
 )
 ISO_DATE = re.compile(r"\b20\d\d-\d\d-\d\d(T\d\d:\d\d)?")
+# A 年度 in 西暦 alone (令和8年度（2026年度） is right; 2026年度 on its own is not).
+BARE_NENDO = re.compile(r"(?<![（\d])20\d\d年度")
 
 
 def _check_page(page: Any, path: str, problems: list[str]) -> None:
     text = page.locator("body").inner_text()
-    for pattern, what in ((ENGLISH, "English"), (ISO_DATE, "an ISO date")):
+    for pattern, what in ((ENGLISH, "English"), (ISO_DATE, "an ISO date"), (BARE_NENDO, "a 西暦 年度")):
         match = pattern.search(text)
         if match:
             problems.append(f"{path}: shows {what}: {match.group(0)!r}")

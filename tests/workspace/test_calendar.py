@@ -53,6 +53,7 @@ def test_isoformat_uses_japan_offset():
 
 
 def test_fiscal_year_label():
+    assert calendar.fiscal_year_wareki(2026) == "令和8年度"
     assert calendar.fiscal_year_label(2026) == "令和8年度（2026年度）"
     assert calendar.fiscal_year_label(2019) == "令和元年度（2019年度）"
 
