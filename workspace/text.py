@@ -36,6 +36,7 @@ _REFUSED_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONT
 # Refused in a single-line name: all of the above, tab and newline, and the bidi marks.
 _REFUSED_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}{_BIDI_MARKS}{_SURROGATES}]")
 _SPACES = re.compile(r"\s+")
+_INVISIBLE = re.compile(f"[{_BIDI_CONTROLS}{_BIDI_MARKS}{_SURROGATES}]")
 _DISPLAY = re.compile(f"[{_BIDI_CONTROLS}]")
 
 
@@ -77,7 +78,9 @@ def strip_line(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = _REFUSED_LINE.sub(" ", value)
+    # Controls and separators stood between words (a tab, a newline): a space. Bidi characters and
+    # surrogates stood for nothing: removed.
+    text = _REFUSED_LINE.sub(" ", _INVISIBLE.sub("", value))
     text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
     return text or None
 
