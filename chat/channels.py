@@ -173,7 +173,8 @@ def _resolve_members(usernames: Any) -> list[User]:
         person = directory.get_user(username)
         if person is None or not person.active:
             raise ChatError(422, f"ユーザー「{username[:64]}」は見つかりません。", "unknown_user")
-        found.append(person)
+        if person not in found:  # yamada and YAMADA are one person (user names ignore case)
+            found.append(person)
     return found
 
 
