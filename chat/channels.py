@@ -173,7 +173,9 @@ def _resolve_members(usernames: Any) -> list[User]:
         person = directory.get_user(username)
         if person is None or not person.active:
             raise ChatError(422, f"ユーザー「{username[:64]}」は見つかりません。", "unknown_user")
-        if person not in found:  # yamada and YAMADA are one person (user names ignore case)
+        # yamada and YAMADA are one person (user names ignore case). By id: Flask-Login's UserMixin
+        # makes two users "equal" when their get_id() (the sign-in key, None here) is.
+        if all(p.id != person.id for p in found):
             found.append(person)
     return found
 
