@@ -25,12 +25,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from approvals import absence, attachments, inbox, machine, notices, numbering, route_store
 from approvals import effects as fx
 from approvals.directory_adapter import DbDirectory, person_of
-from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound
+from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound, clean
 from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
 from approvals.routes import MAX_AMOUNT, RouteTemplate, apply_consult_choice
 from approvals.state import RequestState, new_request, route_user_ids
-from workspace import audit, calendar, db, realtime, signals
+from workspace import audit, calendar, db, realtime, signals, text
 from workspace.models import User
 
 MAX_TITLE = 200
@@ -68,7 +68,7 @@ def _optional_text(data: dict[str, Any], key: str, max_len: int, label: str) -> 
         return None
     if not isinstance(value, str) or len(value) > max_len:
         raise Invalid(f"{label}は{max_len}文字以内の文字列で入力してください。", field=key)
-    return value.strip() or None
+    return clean(text.clean_line, value, label, key).strip() or None
 
 
 def parse_amount(value: Any) -> int | None:
@@ -95,9 +95,12 @@ def parse_draft(data: dict[str, Any]) -> DraftInput:
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         raise Invalid("件名を入力してください。", field="title")
+    title = clean(text.clean_line, title, "件名", "title")
     if len(title) > MAX_TITLE:
         raise Invalid(f"件名は{MAX_TITLE}文字以内で入力してください。", field="title")
     body = data.get("body") or ""
+    if isinstance(body, str):
+        body = clean(text.clean_text, body, "本文", "body")
     if not isinstance(body, str) or len(body) > MAX_BODY:
         raise Invalid(f"本文は{MAX_BODY}文字以内で入力してください。", field="body")
     retention = data.get("retention_years")
@@ -366,6 +369,8 @@ def _apply(
     """Run the machine, translating its errors into service errors (403 / 409 / 422)."""
     if comment is not None and not isinstance(comment, str):
         raise Invalid("コメントは文字列で入力してください。", field="comment")
+    if comment is not None:
+        comment = clean(text.clean_text, comment, "コメント", "comment")
     if to_step is not None and (isinstance(to_step, bool) or not isinstance(to_step, int)):
         raise Invalid("差戻し先（to_step）はステップ番号で指定してください。", field="to_step")
     try:

@@ -56,6 +56,7 @@ def create_token() -> Any:
         201: {description: 'the token (shown once) and the user'}
         400: {description: body is not a JSON object}
         401: {description: bad credentials (same body whether the user exists or not)}
+        422: {description: 'the token name is refused (over 100 characters, control or bidi characters)'}
         429: {description: too many failures for this account or address}
         503: {description: the directory is unreachable}
     """

@@ -10,7 +10,7 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import select, update
 
-from workspace import audit, db, signals
+from workspace import audit, db, signals, text
 from workspace.directory import USERNAME_MAX, apply_entry, get_user
 from workspace.models import ApiToken, User, UserSession, utcnow
 from workspace.security import digest, has_control_chars, new_secret, printable, verify_password
@@ -167,8 +167,8 @@ TOKEN_PREFIX = "wst_"  # noqa: S105 - a public marker, not a secret
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for user and commit; return (row, secret). The secret is never stored."""
-    name = (name or "").strip() or "API"
-    if len(name) > 100 or has_control_chars(name):
+    name = text.clean_line(name or "", "トークンの名前").strip() or "API"  # TextRefused is a ValueError
+    if len(name) > 100:
         raise ValueError("トークンの名前は100文字以内で入力してください。")
     secret = new_secret(TOKEN_PREFIX)
     days = int(current_app.config["TOKEN_DAYS"])

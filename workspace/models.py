@@ -6,7 +6,18 @@ import datetime as dt
 import re
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -118,6 +129,10 @@ class User(UserMixin, Base):
     def family_name(self) -> str:
         """The family name for seals: the display name up to the first space (half or full width)."""
         return re.split(r"[\s\u3000]+", self.display_name.strip(), maxsplit=1)[0]
+
+
+# User names are unique regardless of case (migration 0004_username_nocase; directory.get_user).
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class UserRole(Base):
