@@ -8,6 +8,7 @@ import re
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -230,3 +231,18 @@ class LiveSocket(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_id: Mapped[int | None] = mapped_column(Integer)
     connected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AccessEpoch(Base):
+    """One counter, raised in the same transaction as any change to who may hear what.
+
+    Every server process compares it with the value it last saw, before it delivers a room event and
+    every few seconds, and re-checks its own sockets when it moved (workspace.live_access). So a
+    change made anywhere — a CLI command, a directory sync, another process — reaches the open
+    sockets of this process even without a message queue between them.
+    """
+
+    __tablename__ = "access_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

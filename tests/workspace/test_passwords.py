@@ -115,12 +115,13 @@ def test_the_migration_reports_existing_clashes_and_changes_nothing(tmp_path: Pa
     with app.app_context():
         migrate.upgrade(app)
         command.downgrade(cfg, "0003_notifications")  # as the old code left the database
-        directory.add_local_user("pwtest2", "試験 一", PASSWORD)
-        db.session().execute(
-            sa.text("INSERT INTO users (username, display_name, source, active, created_at, updated_at)"
-                    " VALUES ('PWTEST2', '試験 二', 'local', 1, :t, :t)"),
-            {"t": "2026-12-03 00:00:00"},
-        )
+        # Written as the old code wrote them (today's code expects today's schema).
+        for name, display in (("pwtest2", "試験 一"), ("PWTEST2", "試験 二")):
+            db.session().execute(
+                sa.text("INSERT INTO users (username, display_name, source, active, created_at, updated_at)"
+                        " VALUES (:u, :d, 'local', 1, :t, :t)"),
+                {"u": name, "d": display, "t": "2026-12-03 00:00:00"},
+            )
         db.session().commit()
         runner = app.test_cli_runner()
         refused = runner.invoke(args=["init"])
