@@ -30,7 +30,6 @@ def download_response(request_id: int, attachment_id: int) -> Response:
     # Never rendered inline, never re-sniffed: a file is only ever saved, whatever it contains.
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -108,6 +108,5 @@ def export_chat() -> Any:
             "Content-Disposition": f'attachment; filename="chat-export-{name}.csv"'
             if name.isascii()
             else 'attachment; filename="chat-export.csv"',
-            "Cache-Control": "no-store",
         },
     )

@@ -79,7 +79,6 @@ def _send(path: Any, mime_type: str, download_name: str, *, as_attachment: bool)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Even opened directly, the file runs nothing and reaches nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 

@@ -98,7 +98,6 @@ def file_response(doc: Document, version_number: int | None = None, *, inline: b
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

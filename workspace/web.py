@@ -179,9 +179,21 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if is_api_request() or (current_user and current_user.is_authenticated):
-        response.headers.setdefault("Cache-Control", "no-store")
+    if _is_private():
+        # Not setdefault: send_file writes its own Cache-Control (no-cache, which lets a shared or disk
+        # cache keep the bytes), and a download of someone's file must never be stored anywhere.
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _is_private() -> bool:
+    """True for an answer that carries what only the signed-in caller may see (every API answer too).
+
+    Static assets are the same for everyone and keep their own caching."""
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    return is_api_request() or bool(current_user and current_user.is_authenticated)
 
 
 def _handle_http(error: HTTPException) -> Any:
