@@ -198,11 +198,15 @@ def _is_private() -> bool:
 
 def _handle_http(error: HTTPException) -> Any:
     status = error.code or 500
+    # The exception's own headers are part of the answer (Allow on 405, Retry-After on 429/503,
+    # WWW-Authenticate on 401); only its HTML Content-Type gives way to ours.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if is_api_request():
-        return error_response(status)
-    return render_template(
-        "error.html", status=status, message=_MESSAGES.get(status, "エラーが発生しました。")
-    ), status
+        response = error_response(status)
+        response.headers.extend(headers)
+        return response
+    message = _MESSAGES.get(status, "エラーが発生しました。")
+    return render_template("error.html", status=status, message=message), status, headers
 
 
 def _handle_api_error(error: ApiError) -> Any:
