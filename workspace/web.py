@@ -127,7 +127,13 @@ def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return error_response(401)
         return view(*args, **kwargs)
 
+    wrapper.login_required = True  # type: ignore[attr-defined]  # read by the OpenAPI document (401)
     return wrapper
+
+
+def login_is_required(view: Callable[..., Any]) -> bool:
+    """True when view (or a view it wraps) answers 401 to an anonymous caller."""
+    return bool(getattr(view, "login_required", False))
 
 
 def json_body() -> dict[str, Any]:
