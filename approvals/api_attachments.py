@@ -54,7 +54,7 @@ def add_attachment(request_id: int) -> Any:
         404: {description: not found}
         409: {description: 'already submitted (changes only after a 差戻し to the drafter)'}
         413: {description: 'over APPROVALS_ATTACHMENT_MAX_BYTES (default 20 MiB)'}
-        415: {description: a type that cannot be attached, or an extension that contradicts the content}
+        415: {description: 'a type that cannot be attached, or an extension that contradicts the content'}
         422: {description: empty file or too many attachments}
     """
     upload = request.files.get("file")
@@ -98,7 +98,7 @@ def download_attachment(request_id: int, attachment_id: int) -> Any:
         - {name: attachment_id, in: path, required: true, schema: {type: integer}}
       responses:
         200: {description: the file}
-        404: {description: not found, or the caller may not see the request}
+        404: {description: 'not found, or the caller may not see the request'}
     """
     return download_response(request_id, attachment_id)
 

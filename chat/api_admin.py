@@ -37,8 +37,8 @@ def update_channel(channel_id: int) -> Any:
                 retention_days: {type: integer, minimum: 1, maximum: 36500, nullable: true}
       responses:
         200: {description: '{"id", "name", "kind", "unread", "retention_days"}'}
-        400: {description: body is not a JSON object, or retention_days is missing}
-        403: {description: not an administrator (for every id, existing or not)}
+        400: {description: 'body is not a JSON object, or retention_days is missing'}
+        403: {description: 'not an administrator (for every id, existing or not)'}
         404: {description: no such channel}
         422: {description: retention_days not an integer from 1 to 36500 nor null}
     """

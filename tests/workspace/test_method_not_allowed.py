@@ -26,7 +26,7 @@ def _allowed_by_path(app: Any) -> dict[str, set[str]]:
     return allowed
 
 
-def test_a_wrong_method_on_every_api_route_is_405_json_with_allow(app: Any, client: Any, village: Any) -> None:
+def test_a_wrong_method_on_every_api_route_is_405_json_with_allow(app: Any, client: Any, village: Any) -> None:  # noqa: E501
     headers = {"Authorization": f"Bearer {api_token(client, 'yamada')}"}
     checked = 0
     for path, methods in sorted(_allowed_by_path(app).items()):

@@ -50,9 +50,8 @@ def stored(client: Any, org: dict[str, Any]) -> dict[str, Any]:
     )
     assert chat.status_code == 201, chat.get_json()
     chat_id = chat.get_json()["id"]
-    posted = client.post(
-        f"/api/v1/channels/{channel}/messages", json={"body": "写真", "attachment_ids": [chat_id]}, headers=yamada
-    )
+    message = {"body": "写真", "attachment_ids": [chat_id]}
+    posted = client.post(f"/api/v1/channels/{channel}/messages", json=message, headers=yamada)
     assert posted.status_code == 201, posted.get_json()
     document = client.post(
         "/api/v1/documents",
