@@ -401,7 +401,9 @@ def pdf(request_id: int) -> Any:
       tags: [approvals]
       parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
       responses:
-        200: {description: application/pdf}
+        200:
+          description: the PDF, as an attachment
+          content: {application/pdf: {schema: {type: string, format: binary}}}
         404: {description: not found}
         503: {description: the PDF renderer or signing keys are not available}
     """

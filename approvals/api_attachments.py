@@ -97,7 +97,9 @@ def download_attachment(request_id: int, attachment_id: int) -> Any:
         - {name: request_id, in: path, required: true, schema: {type: integer}}
         - {name: attachment_id, in: path, required: true, schema: {type: integer}}
       responses:
-        200: {description: the file}
+        200:
+          description: the file, with the Content-Type sniffed at upload
+          content: {'*/*': {schema: {type: string, format: binary}}}
         404: {description: 'not found, or the caller may not see the request'}
     """
     return download_response(request_id, attachment_id)

@@ -222,9 +222,12 @@ def list_messages(channel_id: int) -> Any:
         Deleted messages keep their place with an empty body and "deleted": true.
       tags: [chat]
       parameters:
-        - {name: after, in: query, schema: {type: integer}}
-        - {name: before, in: query, schema: {type: integer}}
-        - {name: limit, in: query, schema: {type: integer, default: 50, maximum: 200}}
+        - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
+        - name: limit
+          in: query
+          description: more than 200 counts as 200, 0 as 1
+          schema: {type: integer, default: 50, minimum: 0, maximum: 9223372036854775807}
       responses:
         200:
           description: >-
@@ -274,9 +277,11 @@ def post_message(channel_id: int) -> Any:
           application/json:
             schema:
               type: object
+              anyOf: [{required: [body]}, {required: [attachment_ids]}]
               properties:
                 body:
                   type: string
+                  pattern: '\\S'
                   description: >-
                     plain text; at most CHAT_MAX_LENGTH (default 4000) characters. Required unless
                     attachment_ids is given.
@@ -387,7 +392,11 @@ def edit_message(message_id: int) -> Any:
         required: true
         content:
           application/json:
-            schema: {type: object, required: [body], properties: {body: {type: string}}}
+            schema:
+              type: object
+              required: [body]
+              properties:
+                body: {type: string, minLength: 1, pattern: '\\S', description: at most CHAT_MAX_LENGTH}
       responses:
         200: {description: 'the message, with edited_at set'}
         400: {description: body missing or not a string}

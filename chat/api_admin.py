@@ -85,6 +85,9 @@ def export_chat() -> Any:
             [{"previous_body", "edited_at", "editor"}], "attachments": [{"id", "filename", "size",
             "mime_type", "sha256"}]}]}; csv: text/csv (UTF-8 with BOM), one row per message, sent as
             a file
+          content:
+            application/json: {schema: {type: object}}
+            text/csv: {schema: {type: string}}
         400: {description: 'neither or both of channel_id and username, a bad date or format'}
         403: {description: not an administrator}
         404: {description: no such channel or user}

@@ -92,7 +92,9 @@ def download_attachment(attachment_id: int) -> Any:
       summary: The file, served as an attachment (Content-Disposition attachment, nosniff)
       tags: [chat]
       responses:
-        200: {description: 'the bytes, with the sniffed Content-Type'}
+        200:
+          description: the bytes, with the sniffed Content-Type
+          content: {'*/*': {schema: {type: string, format: binary}}}
         404:
           description: >-
             no such attachment, not a member of its channel (of any kind), its message deleted,
@@ -113,7 +115,11 @@ def attachment_thumbnail(attachment_id: int) -> Any:
       summary: A small PNG or JPEG made by the server from an image attachment (inline, nosniff)
       tags: [chat]
       responses:
-        200: {description: 'image/png or image/jpeg, at most 320×320'}
+        200:
+          description: at most 320×320
+          content:
+            image/png: {schema: {type: string, format: binary}}
+            image/jpeg: {schema: {type: string, format: binary}}
         404: {description: 'as for the download, or the attachment is not an image'}
     """
     attachment = attachments.for_download(_me(), attachment_id)

@@ -10,8 +10,10 @@ that it costs well under a minute per database; `WORKSPACE_SCHEMATHESIS_EXAMPLES
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -23,7 +25,7 @@ from tests.approvals import test_service_support as support
 from tests.chat.conftest import isolated
 from tests.conftest import DB_BACKEND, PASSWORD
 from tests.docsearch.samples import pdf_bytes
-from workspace import auth, db, directory
+from workspace import auth, calendar, db, directory
 from workspace.openapi import build_spec, path_parameters
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -71,6 +73,8 @@ REFUSED_BY_RULE = {
     "POST /api/v1/channels/{channel_id}/attachments": "the content must be a kind chat accepts (sniffed)",
     "POST /api/v1/approvals/{request_id}/attachments": "the content must be a kind 決裁 accepts (sniffed)",
     "GET /api/v1/search": "q must hold a word, not only symbols (code empty_query)",
+    "POST /api/v1/approvals/{request_id}/actions": "to_step must name an earlier step of the route",
+    "POST /api/v1/channels/{channel_id}/messages": "attachment_ids must be my unsent uploads in the channel",
 }
 # TEMPORARY, until helper "input"'s branch (bounded ids, checked JSON) is merged: a 5xx caused by an
 # integer beyond the id columns or a lone surrogate in the request is that branch's finding (issue 11,
@@ -147,7 +151,47 @@ def lived_in(app: Any, client: Any, org: dict[str, Any]) -> dict[str, Any]:
         "/api/v1/approvals", json={"route": "general", "title": "備品購入", "amount": 1000}, headers=headers
     )
     assert draft.status_code == 201, draft.get_json()
-    return {"user": kiroku, "token": token}
+    request_id = draft.get_json()["id"]
+    approval_file = client.post(
+        f"/api/v1/approvals/{request_id}/attachments",
+        data={"file": (io.BytesIO(b"a,b\n1,2\n"), "data.csv")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert approval_file.status_code == 201, approval_file.get_json()
+    chat_file = client.post(
+        f"/api/v1/channels/{channel}/attachments",
+        data={"file": (io.BytesIO("メモ".encode()), "memo.txt")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert chat_file.status_code == 201, chat_file.get_json()
+    today = calendar.today()
+    absence = client.post(
+        "/api/v1/approvals/absences",
+        json={"deputy": "sato", "from": str(today), "until": str(today + dt.timedelta(days=2))},
+        headers=headers,
+    )
+    assert absence.status_code == 201, absence.get_json()
+    rows = {
+        "channel_id": channel,
+        "message_id": first.get_json()["id"],
+        "doc_id": document.get_json()["id"],
+        "request_id": request_id,
+        "absence_id": absence.get_json()["id"],
+        "key": "general",
+        "emoji": "👍",
+        "approval attachment_id": approval_file.get_json()["id"],
+        "chat attachment_id": chat_file.get_json()["id"],
+    }
+    return {"user": kiroku, "token": token, "rows": rows}
+
+
+def _real_rows(operation: Any, rows: dict[str, Any]) -> dict[str, Any]:
+    """The path parameters of operation filled with rows that exist (so 2xx answers are checked too)."""
+    names = re.findall(r"{(\w+)}", operation.path)
+    kind = "approval " if operation.path.startswith("/api/v1/approvals/") else "chat "
+    return {name: rows.get(name, rows.get(kind + name)) for name in names}
 
 
 def _not_set(body: Any) -> bool:
@@ -176,10 +220,14 @@ def _describe(operation: Any, mode: Any, case: Any, response: Any, failure: Any)
     return f"{found}\n  {failure.message}\n  {said}"
 
 
-def _run(operation: Any, mode: Any, headers_for: Any, failures: list[str], counts: Counter) -> None:
-    """Call operation with EXAMPLES generated cases of mode; collect failures instead of stopping."""
+def _run(
+    operation: Any, mode: Any, headers_for: Any, failures: list[str], counts: Counter, rows: Any = None
+) -> None:
+    """Call operation with EXAMPLES generated cases of mode (on rows that exist when rows are given);
+    collect failures instead of stopping at the first."""
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=rows)
 
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=strategy)
     @settings(
         max_examples=EXAMPLES,
         derandomize=True,
@@ -211,8 +259,10 @@ def test_the_api_conforms_to_its_openapi_document(app: Any, lived_in: dict[str, 
     counts: Counter = Counter()
     started = time.monotonic()
     operations = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    # Reads first and deletions last, so that the rows the real-row runs use are still there.
+    order = {"get": 0, "post": 1, "put": 1, "patch": 1, "delete": 2}
+    found = sorted((r.ok() for r in schema.get_all_operations()), key=lambda o: order[o.method.lower()])
+    for operation in found:
         operations += 1
         if (operation.method.upper(), operation.path) in REVOKES_CALLER:
             headers_for = lambda: _bearer(_token(user))  # noqa: E731
@@ -220,6 +270,9 @@ def test_the_api_conforms_to_its_openapi_document(app: Any, lived_in: dict[str, 
             headers_for = lambda: _bearer(lived_in["token"])  # noqa: E731
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _run(operation, mode, headers_for, failures, counts)
+        if "{" in operation.path:
+            rows = _real_rows(operation, lived_in["rows"])
+            _run(operation, GenerationMode.POSITIVE, headers_for, failures, counts, rows)
     # Shown with -s (and in the report of a failure): what ran, how long it took, what was waived.
     elapsed = time.monotonic() - started
     print(f"schemathesis {schemathesis.__version__}: {operations} operations in {elapsed:.1f} s")
