@@ -326,7 +326,7 @@ def act(request_id: int) -> Any:
       responses:
         200: {description: the request after the action}
         403: {description: 'the caller may see the request (e.g. an admin) but has no part in this action'}
-        404: {description: not found, or not visible to the caller (the same answer)}
+        404: {description: 'not found, or not visible to the caller (the same answer)'}
         409: {description: 'already acted, not yet due, or finished; error.request holds the current state'}
         422: {description: unknown action or bad to_step / comment}
     """
