@@ -520,6 +520,7 @@ def act(
     """
     if not isinstance(action, str) or not action:
         raise Invalid("操作（action）を指定してください。", field="action")
+    _check_comment(comment)
     at = _now(at)
     if action == "submit":
         return submit(actor, request_id, at)
@@ -527,6 +528,12 @@ def act(
     row = _lock(request_id, actor, absences)
     transition = _apply(row, state_of(row), action, actor, at, absences, comment, to_step)
     return _commit(row, transition, actor, action, at, absences)
+
+
+def _check_comment(comment: Any) -> None:
+    """Refuse (Invalid) a comment that is not text or is longer than the machine keeps."""
+    if comment is not None and (not isinstance(comment, str) or len(comment) > machine.MAX_COMMENT):
+        raise Invalid(f"コメントは{machine.MAX_COMMENT}文字以内の文字列で入力してください。", field="comment")
 
 
 def bulk(actor: User, ids: Any, action: Any = "approve", comment: Any = None) -> list[dict[str, Any]]:
@@ -541,6 +548,7 @@ def bulk(actor: User, ids: Any, action: Any = "approve", comment: Any = None) ->
         raise Invalid("ids は整数の配列で指定してください。", field="ids")
     if action not in BULK_ACTIONS:
         raise Invalid("一括処理できる操作は承認・代決・後閲・供覧確認だけです。", field="action")
+    _check_comment(comment)  # once for all: the same comment would otherwise fail every item alike
     results: list[dict[str, Any]] = []
     for request_id in dict.fromkeys(ids):  # once per id, in the given order
         try:
