@@ -17,14 +17,17 @@ requests from one address) the two buckets become one: configure ``TRUSTED_PROXI
 from __future__ import annotations
 
 import datetime as dt
+import time
 
-from flask import Response, current_app, request
+from flask import Response, current_app, flash, render_template, request
+from flask_limiter import RequestLimit
 from sqlalchemy import func, select
 
 from workspace import auth, db
 from workspace.extensions import limiter
 from workspace.models import User, UserSession, utcnow
 from workspace.security import printable
+from workspace.web import is_api_request
 
 
 def _username() -> str:
@@ -73,13 +76,32 @@ def failed_sign_in(response: Response) -> bool:
     return response.status_code == 401
 
 
-def audit_breach(limit: object) -> None:
-    """Record that a sign-in was throttled."""
+THROTTLED = (
+    "ログインの失敗が続いたため、しばらくログインを受け付けていません。"
+    "{minutes}分ほど待ってから、もう一度お試しください。"
+)
+
+
+def audit_breach(limit: RequestLimit) -> Response | None:
+    """Record that a sign-in was throttled; the form answers with itself and a plain message.
+
+    The API keeps the documented JSON 429 (returning None lets the error handler write it).
+    """
     auth.audit_denied(
         "signin.throttled",
         actor=printable(_username(), 64) or None,
-        reason=str(getattr(limit, "limit", "")),
+        reason=str(limit.limit),
     )
+    minutes = max(1, round(limit.limit.get_expiry() / 60))
+    seconds = max(1, limit.reset_at - int(time.time()))
+    if is_api_request():
+        return None
+    from workspace.views import LoginForm  # the view module imports this one
+
+    flash(THROTTLED.format(minutes=minutes), "error")
+    form = LoginForm(formdata=None, data={"username": printable(_username(), 64)})
+    page = render_template("workspace/login.html", form=form)
+    return Response(page, status=429, headers={"Retry-After": str(seconds)})
 
 
 # One limit of each kind for both doors (the form and the token endpoint), applied to both views.

@@ -203,6 +203,8 @@ def _is_private() -> bool:
 
 
 def _handle_http(error: HTTPException) -> Any:
+    if error.response is not None:
+        return error.response  # a complete answer chosen where it was raised (the throttled sign-in form)
     status = error.code or 500
     # The exception's own headers are part of the answer (Allow on 405, Retry-After on 429/503,
     # WWW-Authenticate on 401); only its HTML Content-Type gives way to ours.

@@ -86,3 +86,18 @@ def test_the_known_address_bucket_can_be_turned_off(app, village, app_config):
 @pytest.fixture
 def app_config(request):
     return getattr(request, "param", {})
+
+
+def test_a_throttled_form_shows_the_form_again_with_a_plain_message(app, village):
+    client = app.test_client()
+    for i in range(5):
+        _form(client, "yamada", f"guess-{i}")
+    response = _form(client, "yamada", PASSWORD)
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    html = response.get_data(as_text=True)
+    assert "ログインの失敗が続いたため" in html and "5分ほど待ってから" in html
+    assert 'id="username"' in html and 'id="password"' in html  # not a dead end
+    # The API keeps its documented JSON body.
+    api = _api(client, "yamada", PASSWORD)
+    assert api.status_code == 429 and api.get_json()["error"]["code"] == "throttled"
