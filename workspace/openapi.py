@@ -19,7 +19,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import Blueprint, Flask, current_app, jsonify
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import IntegerConverter, Rule, parse_converter_args
 from werkzeug.routing.converters import NumberConverter
 
 from workspace.web import API_PREFIX, login_is_required
@@ -50,13 +50,23 @@ _WHY = {
 }
 
 
+_PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>.*?)\))?:)?(?P<name>\w+)>")
+
+
 def path_parameters(rule: Rule) -> list[dict[str, Any]]:
-    """The path parameters of rule, in URL order, typed by their converters."""
-    names = re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule.rule)
-    return [
-        {"name": name, "in": "path", "required": True, "schema": _converter_schema(rule._converters[name])}
-        for name in names
-    ]
+    """The path parameters of rule, in URL order, typed by their converters.
+
+    Read from the rule's text and the map's converter classes (public API), the way the router
+    builds them, rather than from the Rule's private converter table.
+    """
+    params = []
+    for match in _PLACEHOLDER.finditer(rule.rule):
+        converter_class = rule.map.converters[match["converter"] or "default"]
+        args, kwargs = parse_converter_args(match["args"]) if match["args"] else ((), {})
+        converter = converter_class(rule.map, *args, **kwargs)
+        params.append({"name": match["name"], "in": "path", "required": True,
+                       "schema": _converter_schema(converter)})
+    return params
 
 
 def _converter_schema(converter: Any) -> dict[str, Any]:
