@@ -10,7 +10,7 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import select, update
 
-from workspace import audit, db, signals, text
+from workspace import audit, db, live_access, signals, text
 from workspace.directory import USERNAME_MAX, apply_entry, get_user
 from workspace.models import ApiToken, User, UserSession, utcnow
 from workspace.security import digest, has_control_chars, new_secret, printable, verify_password
@@ -148,6 +148,7 @@ def close_session(key: str | None, *, actor: str | None) -> None:
         db.session().execute(
             update(UserSession).where(UserSession.key_hash == digest(key)).values(revoked_at=utcnow())
         )
+        live_access.changed(db.session())  # open sockets of this session end too
     audit.record("signout", actor=actor)
     db.session().commit()
 

@@ -8,7 +8,8 @@ single-process deployment without Redis, where a CLI command reaches nobody.
 
 - Writing: models register the attributes that matter (``watch``). A flush that touches one raises
   the one-row counter ``access_epoch`` in the same transaction (``INSERT … ON CONFLICT``), so the
-  counter moves exactly when such a change commits, whoever commits it.
+  counter moves exactly when such a change commits, whoever commits it; a bulk UPDATE (ending
+  sessions) calls ``changed()`` itself.
 - Serving: each process remembers its own sockets (sid → user, token). ``recheck()`` reads the
   counter; when it moved, it re-reads those users, tokens and memberships in one snapshot and
   disconnects sockets whose person is gone or disabled (or whose token is dead) and moves the rest
@@ -28,7 +29,7 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from workspace import db
-from workspace.models import AccessEpoch, ApiToken, User
+from workspace.models import AccessEpoch, ApiToken, User, UserSession
 
 # prefix of the rooms a policy owns → fn(read session, user ids) → {user_id: rooms allowed}
 RoomPolicy = Callable[[Session, list[int]], dict[int, set[str]]]
@@ -77,6 +78,12 @@ def _bump_on_access_change(sess: Session, _context: Any, _instances: Any) -> Non
 
 watch(User, "active", "department_id", "section_id")
 watch(ApiToken, "revoked_at", "expires_at")
+watch(UserSession, "revoked_at", "expires_at")
+
+
+def changed(sess: Session) -> None:
+    """Raise the counter in sess's transaction, for a bulk UPDATE the flush hook cannot see."""
+    sess.connection().execute(_BUMP)
 
 
 # --- the serving side -----------------------------------------------------------------------------
@@ -86,7 +93,7 @@ class _Sockets:
     """The sockets this process holds, and the counter value they were last checked against."""
 
     def __init__(self) -> None:
-        self.by_sid: dict[str, tuple[int, int | None]] = {}
+        self.by_sid: dict[str, tuple[int, int | None, str | None]] = {}
         self.epoch: int | None = None
         self.lock = threading.Lock()  # gevent-patched under `workspace serve`: cooperative
         self.poller = False
@@ -96,11 +103,12 @@ def _state(app: Flask) -> _Sockets:
     return app.extensions.setdefault("live_access", _Sockets())
 
 
-def remember(sid: str, user_id: int, token_id: int | None) -> None:
-    """Note a socket this process accepted (and start the background re-check once per process)."""
+def remember(sid: str, user_id: int, token_id: int | None, session_hash: str | None = None) -> None:
+    """Note a socket this process accepted — by token, or by the browser session whose key hashes to
+    session_hash — and start the background re-check once per process."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     state = _state(app)
-    state.by_sid[sid] = (user_id, token_id)
+    state.by_sid[sid] = (user_id, token_id, session_hash)
     interval = float(app.config["SOCKET_RECHECK_SECONDS"])
     if interval > 0 and not state.poller:
         state.poller = True
@@ -145,14 +153,18 @@ def recheck(*, force: bool = False) -> int:
             if epoch == state.epoch and not force:
                 return 0
             sockets = dict(state.by_sid)
-            user_ids = sorted({user_id for user_id, _ in sockets.values()})
+            user_ids = sorted({user_id for user_id, _, _ in sockets.values()})
             active = dict(sess.execute(select(User.id, User.active).where(User.id.in_(user_ids))).all())
-            token_ids = sorted({t for _, t in sockets.values() if t is not None})
-            live_tokens = _live_tokens(sess, token_ids)
+            live_tokens = _live_tokens(sess, sorted({t for _, t, _ in sockets.values() if t is not None}))
+            live_sessions = _live_sessions(sess, sorted({h for _, _, h in sockets.values() if h is not None}))
             allowed = {prefix: policy(sess, user_ids) for prefix, policy in _policies.items()}
         ended = []
-        for sid, (user_id, token_id) in sockets.items():
-            if not active.get(user_id) or (token_id is not None and token_id not in live_tokens):
+        for sid, (user_id, token_id, session_hash) in sockets.items():
+            if (
+                not active.get(user_id)
+                or (token_id is not None and token_id not in live_tokens)
+                or (session_hash is not None and session_hash not in live_sessions)
+            ):
                 _silence(sid)
                 ended.append(sid)
             else:
@@ -175,6 +187,18 @@ def _live_tokens(sess: Session, token_ids: list[int]) -> set[int]:
         )
     ).all()
     return {tid for tid, expires in rows if expires is None or _aware(expires) > now}
+
+
+def _live_sessions(sess: Session, hashes: list[str]) -> set[str]:
+    if not hashes:
+        return set()
+    now = dt.datetime.now(dt.UTC)
+    rows = sess.execute(
+        select(UserSession.key_hash, UserSession.expires_at).where(
+            UserSession.key_hash.in_(hashes), UserSession.revoked_at.is_(None)
+        )
+    ).all()
+    return {key_hash for key_hash, expires in rows if _aware(expires) > now}
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

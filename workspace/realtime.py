@@ -19,7 +19,7 @@ from flask_socketio import SocketIO, join_room
 from workspace import auth, db, live_access, signals, sockets
 from workspace.config import csv_list
 from workspace.models import User
-from workspace.security import printable
+from workspace.security import digest, printable
 
 socketio = SocketIO()
 
@@ -74,7 +74,8 @@ def _on_connect(auth_data: Any = None) -> bool:
     session["socket_token_id"] = token_id
     join_room(user_room(user.id))
     sockets.remember(request.sid, user.id, token_id)
-    live_access.remember(request.sid, user.id, token_id)
+    key = None if token_id is not None else getattr(user, "login_key", None)
+    live_access.remember(request.sid, user.id, token_id, digest(key) if key else None)
     signals.socket_connected.send(current_app._get_current_object(), user_id=user.id, sid=request.sid)
     return True
 

@@ -3,6 +3,8 @@ and a server re-checks its own sockets before it delivers when another process m
 
 from __future__ import annotations
 
+import contextvars
+
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -94,3 +96,26 @@ def test_a_membership_changed_elsewhere_moves_the_socket_between_rooms(app, clie
     realtime.emit_to_room(f"chat:channel:{other_channel}", "message:new", {"body": "ようこそ"})
     bodies = [m["args"][0]["body"] for m in ws.get_received() if m["name"] == "message:new"]
     assert bodies == ["ようこそ"] and ws.is_connected()
+
+
+def test_signing_out_ends_the_sockets_of_that_browser_session(app, village):
+    """Sign-out revokes the session with a bulk UPDATE; its sockets end at the next delivery, while
+    a socket of the same person's other session (another PC) stays."""
+    from tests.conftest import csrf_from, login
+
+    desk, other_pc = app.test_client(), app.test_client()
+    login(desk, "yamada")
+    login(other_pc, "yamada")
+    # Each connect in a context of its own, as each real handshake is (the test body's app context
+    # would hand the second handshake the first one's signed-in user).
+    ws_desk = contextvars.Context().run(socketio.test_client, app, flask_test_client=desk)
+    ws_other = contextvars.Context().run(socketio.test_client, app, flask_test_client=other_pc)
+    realtime.emit_to_room("chat:presence", "probe", {"n": 1})
+    assert ws_desk.is_connected() and ws_other.is_connected()
+    start = _epoch()
+    desk.post("/logout", data={"csrf_token": csrf_from(desk.get("/").get_data(as_text=True))})
+    assert _epoch() > start
+    realtime.emit_to_room("chat:presence", "probe", {"n": 2})
+    assert not ws_desk.is_connected()
+    assert ws_other.is_connected()
+    assert [m["args"][0] for m in ws_other.get_received() if m["name"] == "probe"] == [{"n": 1}, {"n": 2}]
