@@ -14,7 +14,7 @@ from flask_login import current_user
 from approvals import absence, editing, inbox, route_store, service
 from approvals.errors import ApprovalError, Conflict, Forbidden
 from approvals.serialize import request_json, route_preview_json
-from workspace import db
+from workspace import db, inputs
 from workspace.extensions import csrf
 from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
 
@@ -34,10 +34,11 @@ def _approval_error(error: ApprovalError) -> Response:
 
 
 def _int_arg(name: str, default: int) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError as exc:
-        raise ApiError(400, f"{name} は整数で指定してください。") from exc
+    value = request.args.get(name)
+    number = default if value is None else inputs.parse_int(value, 0, inputs.ID_MAX)
+    if number is None:
+        raise ApiError(400, f"{name} は0以上の整数（半角数字）で指定してください。")
+    return number
 
 
 # -- route templates ------------------------------------------------------------------------------
