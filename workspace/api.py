@@ -84,7 +84,7 @@ def create_token() -> Any:
     name = data.get("name") if isinstance(data.get("name"), str) else "API"
     try:
         _token, secret = auth.create_token(user, name)
-    except ValueError as error:
+    except auth.TokenNameError as error:  # only this: a bare ValueError showed Python's own text
         raise ApiError(422, str(error)) from error
     return jsonify({"token": secret, "user": user_json(user)}), 201
 

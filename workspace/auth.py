@@ -165,11 +165,15 @@ def _expired(moment: dt.datetime | None) -> bool:
 TOKEN_PREFIX = "wst_"  # noqa: S105 - a public marker, not a secret
 
 
+class TokenNameError(ValueError):
+    """A token name that is refused (the message is Japanese, for the person)."""
+
+
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for user and commit; return (row, secret). The secret is never stored."""
     name = (name or "").strip() or "API"
     if len(name) > 100 or has_control_chars(name):
-        raise ValueError("トークンの名前は100文字以内で入力してください。")
+        raise TokenNameError("トークンの名前は100文字以内で入力してください。")
     secret = new_secret(TOKEN_PREFIX)
     days = int(current_app.config["TOKEN_DAYS"])
     token = ApiToken(

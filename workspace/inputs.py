@@ -37,6 +37,7 @@ _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 TOO_DEEP_MESSAGE = f"JSONの入れ子が深すぎます（{MAX_JSON_DEPTH}段まで）。"
 SURROGATE_MESSAGE = "文字として扱えない値（不正なサロゲート）が含まれています。"
+NUL_MESSAGE = "URLに使用できない文字（NUL）が含まれています。"
 
 
 def parse_int(value: Any, low: int, high: int) -> int | None:
@@ -214,3 +215,17 @@ def init_app(app: Flask) -> None:
     """Install the bounded ``int`` converter (before any blueprint adds a route) and the checked JSON."""
     app.url_map.converters["int"] = IdConverter
     app.json = JsonProvider(app)
+    app.before_request(refuse_nul_in_url)
+
+
+def refuse_nul_in_url() -> None:
+    """Refuse (400) a NUL in a path segment or query value: they are looked up, and PostgreSQL text
+    cannot hold NUL at all (the driver raised). Bodies are the services' to check, field by field."""
+    from flask import request
+
+    from workspace.web import ApiError
+
+    values = [v for _k, vs in request.args.lists() for v in vs]
+    values += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+    if any("\x00" in v for v in values):
+        raise ApiError(400, NUL_MESSAGE, "invalid_text")

@@ -158,7 +158,7 @@ def settings() -> Any:
     if form.validate_on_submit():
         try:
             _token, new_secret = auth.create_token(current_user, form.name.data)
-        except ValueError as error:
+        except auth.TokenNameError as error:
             flash(str(error), "error")
     return _settings_page(form, new_secret=new_secret)
 
