@@ -66,7 +66,8 @@ def create_token() -> Any:
                 name: {type: string, description: a label shown in the settings page}
       responses:
         201: {description: 'the token (shown once) and the user'}
-        400: {description: body is not a JSON object}
+        400: {description: 'body is not a JSON object, is nested deeper than 64 (too_deep) or holds a lone
+          surrogate (invalid_text)'}
         401: {description: bad credentials (same body whether the user exists or not)}
         429: {description: too many failures for this account or address}
         503: {description: the directory is unreachable}

@@ -263,3 +263,11 @@ def test_an_unexpected_error_in_a_socket_event_is_still_acknowledged(
     assert ack == {"ok": False, "error": {"code": "internal", "message": ack["error"]["message"]}}
     assert "a bug" not in ack["error"]["message"]
 
+
+
+def test_the_admin_export_with_a_channel_id_beyond_bigint_is_refused(client: Any, village: Any) -> None:
+    """Administrators only (the fuzz test signs in as 主事): the same parser covers their query too."""
+    headers = _bearer(client, "admin")
+    for value in (str(HUGE), "²"):
+        response = client.get(f"/api/v1/admin/chat/export?channel_id={value}", headers=headers)
+        assert response.status_code == 400, value
