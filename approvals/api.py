@@ -306,8 +306,8 @@ def act(request_id: int) -> Any:
                 to_step: {type: integer, description: 'send_back only: an earlier step (omitted: drafter)'}
       responses:
         200: {description: the request after the action}
-        403: {description: the caller was never on the route}
-        404: {description: not found}
+        403: {description: 'the caller may see the request (e.g. an admin) but has no part in this action'}
+        404: {description: not found, or not visible to the caller (the same answer)}
         409: {description: 'already acted, not yet due, or finished; error.request holds the current state'}
         422: {description: unknown action or bad to_step / comment}
     """

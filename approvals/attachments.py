@@ -119,7 +119,7 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
     staged = store.stage(stream, name)
     created = False
     try:
-        row = _check_editable(actor, _lock(request_id))  # the state may have changed while we read
+        row = _check_editable(actor, _lock(request_id, actor))  # the state may have changed while we read
         count = session.scalar(
             select(func.count())
             .select_from(ApprovalAttachment)
@@ -172,7 +172,7 @@ def remove(actor: User, request_id: int, attachment_id: int) -> None:
 
     session = db.session()
     try:
-        row = _check_editable(actor, _lock(request_id))
+        row = _check_editable(actor, _lock(request_id, actor))
         attachment = session.get(ApprovalAttachment, attachment_id)
         if attachment is None or attachment.request_id != row.id:
             raise NotFound("添付ファイルが見つかりません。")

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 
 from approvals import attachment_store as store
 from approvals import attachments, route_store, service
-from approvals.errors import Conflict, Forbidden, Invalid, NotFound
+from approvals.errors import Conflict, Forbidden, Invalid
 from approvals.models import ApprovalAttachment, ApprovalRequest, ApprovalTask
 from approvals.routes import RouteTemplate
 from workspace import audit, calendar, db
@@ -32,9 +32,7 @@ DRAFT_ONLY_FIELDS = frozenset({"route", "consult_departments"})
 
 def _own_locked(actor: User, request_id: int, what: str) -> ApprovalRequest:
     """Return the locked request if ``actor`` drafted it; 404 when he may not see it, else 403."""
-    row = service._lock(request_id)
-    if not service.can_view(actor, row):
-        raise NotFound("起案が見つかりません。")
+    row = service._lock(request_id, actor)
     if actor.id != row.drafter_id:
         raise Forbidden(f"{what}できるのは起案者だけです。")
     return row

@@ -180,8 +180,12 @@ def get_visible(user: User, request_id: int) -> ApprovalRequest:
     return row
 
 
-def _lock(request_id: int) -> ApprovalRequest:
-    """Return the request row locked for this transaction (fresh from the database)."""
+def _lock(request_id: int, viewer: User, absences: dict[int, int] | None = None) -> ApprovalRequest:
+    """Return the request row locked for this transaction (fresh from the database).
+
+    NotFound unless ``viewer`` may see it: a request that exists but is not theirs answers exactly
+    like one that does not exist, before any other rule can tell them apart (403 vs 404).
+    """
     if inputs.json_id(request_id) is None:  # beyond any id (a bulk list is JSON): names nothing
         raise NotFound("起案が見つかりません。")
     row = (
@@ -195,7 +199,7 @@ def _lock(request_id: int) -> ApprovalRequest:
         .unique()
         .scalar_one_or_none()
     )
-    if row is None:
+    if row is None or not can_view(viewer, row, absences):
         raise NotFound("起案が見つかりません。")
     return row
 
@@ -491,9 +495,7 @@ def create(
 @_rollback_on_error
 def submit(actor: User, request_id: int, at: dt.datetime | None = None) -> ApprovalRequest:
     """起案: resolve and freeze the route of a draft and send it to the first approver; commit."""
-    row = _lock(request_id)
-    if not can_view(actor, row):
-        raise NotFound("起案が見つかりません。")
+    row = _lock(request_id, actor)
     return _submit_locked(row, actor, _now(at))
 
 
@@ -518,8 +520,8 @@ def act(
     at = _now(at)
     if action == "submit":
         return submit(actor, request_id, at)
-    row = _lock(request_id)
     absences = absence.active_map(calendar.to_jst(at).date())
+    row = _lock(request_id, actor, absences)
     transition = _apply(row, state_of(row), action, actor, at, absences, comment, to_step)
     return _commit(row, transition, actor, action, at, absences)
 
@@ -541,8 +543,6 @@ def bulk(actor: User, ids: Any, action: Any = "approve", comment: Any = None) ->
         try:
             row = act(actor, request_id, action, comment=comment)
         except ApprovalError as error:
-            if isinstance(error, Forbidden):  # do not reveal requests the caller has no part in
-                error = NotFound("起案が見つかりません。")
             results.append(
                 {"id": request_id, "ok": False, "error": {"code": error.code, "message": error.message}}
             )

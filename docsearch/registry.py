@@ -339,6 +339,9 @@ def list_for(
     """Return one page of active documents user may see (newest first) and the total count."""
     from sqlalchemy import and_, exists, or_
 
+    if any("\x00" in (text or "") for text in (department_code, classification, visibility, title)):
+        return [], 0  # no stored text holds a NUL (PostgreSQL cannot), so such a filter matches nothing
+
     from workspace.models import Department
 
     query = select(Document).where(Document.status == STATUS_ACTIVE)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_login import current_user
 
-from workspace import auth, inputs, notifications, people
-from workspace.extensions import csrf, limiter
+from workspace import auth, inputs, notifications, people, throttle
+from workspace.extensions import csrf
 from workspace.models import User
-from workspace.throttle import account_key, audit_breach, failed_sign_in
 from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
 
 bp = api_blueprint("core_api", __name__)
@@ -33,19 +32,8 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 @bp.post("/auth/token")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
-    key_func=account_key,
-    deduct_when=failed_sign_in,
-    on_breach=audit_breach,
-    scope="signin-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_ADDRESS"],
-    deduct_when=failed_sign_in,
-    on_breach=audit_breach,
-    scope="signin-address",
-)
+@throttle.per_account
+@throttle.per_address
 def create_token() -> Any:
     """Exchange a username and password for a personal API token.
     ---

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_DAYS": 365,
     "LOGIN_LIMIT_ACCOUNT": "5 per 5 minutes",
     "LOGIN_LIMIT_ADDRESS": "30 per 5 minutes",
+    "KNOWN_ADDRESS_DAYS": 30,  # an address with a recent session of the account has its own sign-in bucket
     "SECTION_CHIEF_TITLES": "係長",
     "DEPARTMENT_HEAD_TITLES": "課長,事務局長,局長",
     "ASYNC_MODE": "threading",

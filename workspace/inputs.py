@@ -215,17 +215,16 @@ def init_app(app: Flask) -> None:
     """Install the bounded ``int`` converter (before any blueprint adds a route) and the checked JSON."""
     app.url_map.converters["int"] = IdConverter
     app.json = JsonProvider(app)
-    app.before_request(refuse_nul_in_url)
+    app.before_request(refuse_nul_in_path)
 
 
-def refuse_nul_in_url() -> None:
-    """Refuse (400) a NUL in a path segment or query value: they are looked up, and PostgreSQL text
-    cannot hold NUL at all (the driver raised). Bodies are the services' to check, field by field."""
+def refuse_nul_in_path() -> None:
+    """Refuse (400) a NUL in a path segment: path values are looked up, and PostgreSQL text cannot hold
+    NUL at all (the driver raised). Query and body values are the services' to check, field by field
+    (``?next=`` of the sign-in page, for one, is cleaned rather than refused)."""
     from flask import request
 
     from workspace.web import ApiError
 
-    values = [v for _k, vs in request.args.lists() for v in vs]
-    values += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
-    if any("\x00" in v for v in values):
+    if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
         raise ApiError(400, NUL_MESSAGE, "invalid_text")

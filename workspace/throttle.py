@@ -1,22 +1,71 @@
-"""Sign-in throttling rules: only failures count, per account and per client address."""
+"""Sign-in throttling rules: only failures count, per account and per client address.
+
+The sign-in form and ``POST /api/v1/auth/token`` share one limit of each kind (Flask-Limiter's
+``shared_limit``): they are two doors to the same password check, so together they allow what one
+allows (5 failures per account and 30 per address in 5 minutes by default).
+
+The lockout trade-off. A limit per account means five wrong passwords from anywhere lock the real
+owner out for the window — a cheap way to stop a colleague working. So failures are counted per
+account *per kind of address*: an address from which this account opened a browser session in the
+last ``KNOWN_ADDRESS_DAYS`` days (its own PC) has its own bucket for that account, and every other
+address shares one bucket. Someone guessing from elsewhere exhausts only the shared bucket; the owner
+at their desk still signs in. Guessing from the owner's own address is still limited to the same five,
+and the per-address limit applies to everyone. Behind a proxy that hides client addresses (all
+requests from one address) the two buckets become one: configure ``TRUSTED_PROXIES``.
+"""
 
 from __future__ import annotations
 
-from flask import Response, request
+import datetime as dt
 
-from workspace import auth
+from flask import Response, current_app, request
+from sqlalchemy import func, select
+
+from workspace import auth, db
+from workspace.extensions import limiter
+from workspace.models import User, UserSession, utcnow
 from workspace.security import printable
 
 
-def account_key() -> str:
-    """The limiter key for the account being tried (form or JSON), case-folded and capped."""
+def _username() -> str:
     username = request.form.get("username")
     if username is None:
         data = request.get_json(silent=True)
         username = data.get("username") if isinstance(data, dict) else None
     if not isinstance(username, str):
         username = ""
-    return "account:" + username.strip().casefold()[:64]
+    return username.strip().casefold()[:64]
+
+
+def known_address(username: str, address: str | None) -> bool:
+    """True when this account opened a browser session from address within KNOWN_ADDRESS_DAYS."""
+    days = int(current_app.config["KNOWN_ADDRESS_DAYS"])
+    if not username or not address or days <= 0 or not auth.plausible_username(username):
+        return False
+    since = utcnow() - dt.timedelta(days=days)
+    found = db.session().execute(
+        select(UserSession.id)
+        .join(User, User.id == UserSession.user_id)
+        .where(
+            func.lower(User.username) == username,
+            UserSession.address == address,
+            UserSession.created_at >= since,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def account_key() -> str:
+    """The limiter key for the account being tried (form or JSON), case-folded and capped.
+
+    A known address of the account gets its own bucket (see the module's docstring).
+    """
+    username = _username()
+    key = "account:" + username
+    if known_address(username, request.remote_addr):
+        key += "@" + (request.remote_addr or "")
+    return key
 
 
 def failed_sign_in(response: Response) -> bool:
@@ -28,6 +77,24 @@ def audit_breach(limit: object) -> None:
     """Record that a sign-in was throttled."""
     auth.audit_denied(
         "signin.throttled",
-        actor=printable(account_key()[8:], 64) or None,
+        actor=printable(_username(), 64) or None,
         reason=str(getattr(limit, "limit", "")),
     )
+
+
+# One limit of each kind for both doors (the form and the token endpoint), applied to both views.
+per_account = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
+    scope="signin-account",
+    key_func=account_key,
+    methods=["POST"],
+    deduct_when=failed_sign_in,
+    on_breach=audit_breach,
+)
+per_address = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_ADDRESS"],
+    scope="signin-address",
+    methods=["POST"],
+    deduct_when=failed_sign_in,
+    on_breach=audit_breach,
+)

@@ -11,10 +11,9 @@ from sqlalchemy import text
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workspace import auth, calendar, db, directory, notifications
-from workspace.extensions import limiter
+from workspace import auth, calendar, db, directory, notifications, throttle
 from workspace.home import is_empty, today_for
-from workspace.throttle import account_key, audit_breach, failed_sign_in
+from workspace.web import same_site_path
 
 bp = Blueprint("workspace", __name__)
 
@@ -37,21 +36,8 @@ class TokenForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
-    key_func=account_key,
-    methods=["POST"],
-    deduct_when=failed_sign_in,
-    on_breach=audit_breach,
-    scope="signin-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_ADDRESS"],
-    methods=["POST"],
-    deduct_when=failed_sign_in,
-    on_breach=audit_breach,
-    scope="signin-address",
-)
+@throttle.per_account
+@throttle.per_address
 def login() -> Any:
     """Show the sign-in form; on success start a fresh session and go where the user was heading."""
     if current_user.is_authenticated:
@@ -69,17 +55,10 @@ def login() -> Any:
             session.clear()
             auth.open_session(user, address=request.remote_addr, user_agent=request.user_agent.string)
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(same_site_path(request.args.get("next")) or url_for("workspace.home"))
     elif request.method == "POST":
         status = 400
     return render_template("workspace/login.html", form=form), status
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths; "//host" and "https://…" would be an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("workspace.home")
 
 
 @bp.post("/logout")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, Response, g, jsonify, render_template, request
 from flask_login import current_user
@@ -134,6 +136,29 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "JSONオブジェクトを送ってください。")
     return data
+
+
+def same_site_path(target: str | None) -> str | None:
+    """Return target when it is a path on this site (for ?next= after sign-in), else None.
+
+    Decided on the parsed URL, the way a browser will read it: control characters (which browsers
+    strip, so "/%09/evil" becomes "//evil", and which cannot go into a Location header) and
+    backslashes (read as "/") are refused outright; then no scheme, no host, a leading "/" that is
+    not "//" — also after percent-decoding and NFKC (full-width and other look-alike slashes).
+    """
+    if not target or len(target) > 2000:
+        return None
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in target):
+        return None
+    for form in {target, unquote(target), unicodedata.normalize("NFKC", unquote(target))}:
+        if "\\" in form or not form.startswith("/") or form.startswith("//"):
+            return None
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in form):
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
 
 
 # --- headers and error pages -------------------------------------------------------------------

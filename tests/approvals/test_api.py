@@ -120,11 +120,13 @@ def test_not_json_is_400(client: Any, tokens: dict) -> None:
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_request"
 
 
-def test_actions_403_409_422(client: Any, tokens: dict) -> None:
-    """Do actions answer 200, 403 for strangers, 409 with the current state, and 422 for nonsense?"""
+def test_actions_404_403_409_422(client: Any, tokens: dict) -> None:
+    """Do actions answer 200, 404 for strangers, 403 for a viewer with no turn, 409 with the current
+    state, and 422 for nonsense?"""
     request_id = _create(client, tokens["yamada"]).get_json()["id"]
     url = f"/api/v1/approvals/{request_id}/actions"
-    assert client.post(url, json={"action": "approve"}, headers=tokens["tanaka"]).status_code == 403
+    assert client.post(url, json={"action": "approve"}, headers=tokens["tanaka"]).status_code == 404
+    assert client.post(url, json={"action": "approve"}, headers=tokens["admin"]).status_code == 403
     early = client.post(url, json={"action": "approve"}, headers=tokens["sato"])
     assert early.status_code == 409 and "順番" in early.get_json()["error"]["message"]
     ok = client.post(url, json={"action": "approve", "comment": "了"}, headers=tokens["suzuki"])
