@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from approvals.errors import Forbidden, Invalid, NotFound
+from approvals.errors import Forbidden, Invalid, NotFound, clean
 from approvals.models import Absence
-from workspace import audit, calendar, db, directory, inputs
+from workspace import audit, calendar, db, directory, inputs, text
 from workspace.models import User
 
 MAX_DAYS = 366
@@ -75,6 +75,8 @@ def register(actor: User, data: dict[str, Any]) -> Absence:
     if ends < calendar.today():
         raise Invalid("終了日が過去の日付です。", field="until")
     note = data.get("note")
+    if isinstance(note, str):
+        note = clean(text.clean_text, note, "備考", "note")
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
         raise Invalid(f"備考は{MAX_NOTE}文字以内で入力してください。", field="note")
     absence = Absence(

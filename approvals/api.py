@@ -71,7 +71,13 @@ def create_route() -> Any:
         required: true
         content:
           application/json:
-            schema: {type: object, required: [key, name, steps]}
+            schema:
+              type: object
+              required: [key, name, steps]
+              properties:
+                key: {type: string, pattern: '^[a-z0-9_-]{1,40}$'}
+                name: {type: string, minLength: 1, pattern: '\\S'}
+                steps: {type: array, minItems: 1, items: {type: object}}
       responses:
         201: {description: '{"id", "key", "version"}'}
         400: {description: not a JSON object}
@@ -149,13 +155,15 @@ def create_request() -> Any:
             schema:
               type: object
               required: [route, title]
+              additionalProperties: false
               properties:
                 route: {type: string, description: route template key}
-                title: {type: string, maxLength: 200}
-                body: {type: string}
-                amount: {type: integer, minimum: 0}
+                title: {type: string, minLength: 1, maxLength: 200, pattern: '\\S'}
+                body: {type: string, maxLength: 20000}
+                amount: {type: integer, minimum: 0, maximum: 9223372036854775807}
                 classification: {type: string}
                 retention_years: {type: integer, enum: [1, 3, 5, 10, 30], nullable: true}
+                consult_departments: {type: array, items: {type: string}, description: 合議 課 codes}
                 submit: {type: boolean}
       responses:
         201: {description: 'the request: {"id", "status", "document_number", "steps": [...]}'}
@@ -201,8 +209,11 @@ def update_request(request_id: int) -> Any:
           application/json:
             schema:
               type: object
+              additionalProperties: false
               properties:
-                title: {type: string, maxLength: 200}
+                route: {type: string, description: 'draft only: another route template key'}
+                consult_departments: {type: array, items: {type: string}, description: draft only}
+                title: {type: string, minLength: 1, maxLength: 200, pattern: '\\S'}
                 body: {type: string, maxLength: 20000}
                 amount: {type: integer, minimum: 0, nullable: true}
                 classification: {type: string, nullable: true}
@@ -251,7 +262,10 @@ def copy_request(request_id: int) -> Any:
       requestBody:
         content:
           application/json:
-            schema: {type: object, properties: {attachments: {type: boolean, default: false}}}
+            schema:
+              type: object
+              additionalProperties: false
+              properties: {attachments: {type: boolean, default: false}}
       responses:
         201: {description: the new draft}
         404: {description: 'not found, or the caller may not see it'}
@@ -274,7 +288,7 @@ def submit_request(request_id: int) -> Any:
       tags: [approvals]
       parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
       responses:
-        200: {description: the request, in_progress}
+        200: {description: 'the request, in_progress'}
         403: {description: not the drafter}
         404: {description: not found}
         409: {description: 'already submitted; error.request holds the current state'}
@@ -301,13 +315,16 @@ def act(request_id: int) -> Any:
               type: object
               required: [action]
               properties:
-                action: {type: string}
+                action:
+                  type: string
+                  enum: [submit, approve, send_back, reject, pull_back, withdraw, resubmit, deputy_approve,
+                    acknowledge, pull_up, read]
                 comment: {type: string, maxLength: 2000}
                 to_step: {type: integer, description: 'send_back only: an earlier step (omitted: drafter)'}
       responses:
         200: {description: the request after the action}
         403: {description: 'the caller may see the request (e.g. an admin) but has no part in this action'}
-        404: {description: not found, or not visible to the caller (the same answer)}
+        404: {description: 'not found, or not visible to the caller (the same answer)'}
         409: {description: 'already acted, not yet due, or finished; error.request holds the current state'}
         422: {description: unknown action or bad to_step / comment}
     """
@@ -334,9 +351,13 @@ def bulk() -> Any:
               type: object
               required: [ids]
               properties:
-                ids: {type: array, items: {type: integer}, maxItems: 100}
-                action: {type: string, default: approve}
-                comment: {type: string}
+                ids:
+                  type: array
+                  minItems: 1
+                  maxItems: 100
+                  items: {type: integer, description: 'an id that names nothing gets ok: false'}
+                action: {type: string, enum: [approve, deputy_approve, acknowledge, read], default: approve}
+                comment: {type: string, maxLength: 2000}
       responses:
         200: {description: '{"results": [{"id", "ok", "status"} | {"id", "ok": false, "error"}]}'}
         422: {description: bad ids or an action that cannot be bulk-applied}
@@ -355,8 +376,13 @@ def get_inbox() -> Any:
       summary: 未処理 / 起案中 / 後閲 / 供覧 / 処理済み, newest first, with totals
       tags: [approvals]
       parameters:
-        - {name: limit, in: query, schema: {type: integer, default: 50, maximum: 200}}
-        - {name: offset, in: query, schema: {type: integer, default: 0}}
+        - name: limit
+          in: query
+          description: each list's length; more than 200 counts as 200, 0 as 1
+          schema: {type: integer, default: 50, minimum: 0, maximum: 9223372036854775807}
+        - name: offset
+          in: query
+          schema: {type: integer, default: 0, minimum: 0, maximum: 9223372036854775807}
       responses:
         200: {description: '{"pending", "in_progress", "post_review", "circulate", "done", "counts"}'}
     """
@@ -373,7 +399,9 @@ def pdf(request_id: int) -> Any:
       tags: [approvals]
       parameters: [{name: request_id, in: path, required: true, schema: {type: integer}}]
       responses:
-        200: {description: application/pdf}
+        200:
+          description: the PDF, as an attachment
+          content: {application/pdf: {schema: {type: string, format: binary}}}
         404: {description: not found}
         503: {description: the PDF renderer or signing keys are not available}
     """

@@ -30,7 +30,6 @@ def download_response(request_id: int, attachment_id: int) -> Response:
     # Never rendered inline, never re-sniffed: a file is only ever saved, whatever it contains.
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -55,7 +54,7 @@ def add_attachment(request_id: int) -> Any:
         404: {description: not found}
         409: {description: 'already submitted (changes only after a 差戻し to the drafter)'}
         413: {description: 'over APPROVALS_ATTACHMENT_MAX_BYTES (default 20 MiB)'}
-        415: {description: a type that cannot be attached, or an extension that contradicts the content}
+        415: {description: 'a type that cannot be attached, or an extension that contradicts the content'}
         422: {description: empty file or too many attachments}
     """
     upload = request.files.get("file")
@@ -98,8 +97,10 @@ def download_attachment(request_id: int, attachment_id: int) -> Any:
         - {name: request_id, in: path, required: true, schema: {type: integer}}
         - {name: attachment_id, in: path, required: true, schema: {type: integer}}
       responses:
-        200: {description: the file}
-        404: {description: not found, or the caller may not see the request}
+        200:
+          description: the file, with the Content-Type sniffed at upload
+          content: {'*/*': {schema: {type: string, format: binary}}}
+        404: {description: 'not found, or the caller may not see the request'}
     """
     return download_response(request_id, attachment_id)
 

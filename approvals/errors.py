@@ -6,7 +6,10 @@ flashed message (pages). Messages are Japanese and safe to show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from workspace.text import TextRefused
 
 
 class ApprovalError(Exception):
@@ -56,3 +59,12 @@ class Invalid(ApprovalError):
 
     status = 422
     code = "invalid"
+
+
+def clean(rule: Callable[[str, str], str], value: str, label: str, field: str) -> str:
+    """Apply the shared text rule (workspace/text.py: clean_line or clean_text) to one field;
+    raise :class:`Invalid` naming ``field`` with the rule's Japanese message."""
+    try:
+        return rule(value, label)
+    except TextRefused as error:
+        raise Invalid(str(error), field=field) from None

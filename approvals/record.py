@@ -32,6 +32,7 @@ from approvals.state import (
 )
 from workspace import audit, calendar, db, signals
 from workspace.models import User
+from workspace.text import for_display as shown  # names stored before the text rule, neutralised
 
 
 class Unavailable(ApprovalError):
@@ -86,8 +87,9 @@ def stamp_boxes(state: RequestState) -> list[Box]:
             imprint, mark = None, None
             if slot.status in (SLOT_APPROVED, DEPUTY_APPROVED):
                 actor = users.get(slot.acted_by or person.id)
-                seal_name = actor.display_name if actor else person.display_name
-                seal_dept = actor.department.name if actor and actor.department else person.department_name
+                seal_name = shown(actor.display_name if actor else person.display_name)
+                dept = actor.department.name if actor and actor.department else person.department_name
+                seal_dept = shown(dept)
                 if slot.status == DEPUTY_APPROVED:
                     mark = "後閲済" if (person.id, step.index) in acknowledged else "代決"
                 imprint = SealImprint(seal_dept or "", _acted_on(slot.acted_at), family_name(seal_name), mark)
@@ -101,8 +103,8 @@ def stamp_boxes(state: RequestState) -> list[Box]:
                 Box(
                     step.index,
                     person.id,
-                    role,
-                    person.display_name,
+                    shown(role),
+                    shown(person.display_name),
                     imprint,
                     mark,
                     1 if step.kind == "consult" else 0,
@@ -122,18 +124,18 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
     names = {}
     if actor_ids:
         found = db.session().execute(select(User.id, User.display_name).where(User.id.in_(actor_ids)))
-        names = {user_id: name for user_id, name in found}
+        names = {user_id: shown(name) for user_id, name in found}
     decide = state.steps[-1] if state.steps else None
     return pdf.RecordSheet(
         request_id=row.id,
         document_number=row.document_number,
-        title=row.title,
-        body=row.body,
+        title=shown(row.title),
+        body=shown(row.body),
         drafted_on=calendar.to_jst(row.submitted_at or row.created_at).date(),
         decided_on=calendar.to_jst(row.decided_at).date() if row.decided_at else None,
-        drafter_name=row.drafter.display_name,
-        drafter_department=row.department.name,
-        classification=row.classification,
+        drafter_name=shown(row.drafter.display_name),
+        drafter_department=shown(row.department.name),
+        classification=shown(row.classification),
         retention_years=row.retention_years,
         authority_label=(decide.label if decide and decide.label else "決裁"),
         amount=row.amount,
@@ -146,7 +148,7 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
                 dt.datetime.fromisoformat(h.at),
                 names.get(h.actor_id, "?"),
                 history_label(h, state),
-                h.comment,
+                shown(h.comment),
             )
             for h in state.history
         ],

@@ -49,6 +49,7 @@ from approvals.resolution import (
     UnresolvableApprover,
     resolve_route,
 )
+from workspace.text import TextRefused, clean_line
 
 __all__ = [
     "AuthorityRule",
@@ -191,7 +192,10 @@ def _text(value: Any, path: str, *, max_len: int = MAX_TEXT, what: str = "値") 
         raise _fail(f"{what}は空でない文字列で指定してください。", path)
     if len(value) > max_len:
         raise _fail(f"{what}は{max_len}文字以内で指定してください。", path)
-    return value
+    try:
+        return clean_line(value, what)  # names, titles and codes shown on pages and the 起案用紙
+    except TextRefused as error:
+        raise _fail(str(error), path) from None
 
 
 def _check_keys(data: dict[str, Any], allowed: frozenset[str], path: str) -> None:

@@ -25,12 +25,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from approvals import absence, attachments, inbox, machine, notices, numbering, route_store
 from approvals import effects as fx
 from approvals.directory_adapter import DbDirectory, person_of
-from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound
+from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound, clean
 from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
 from approvals.routes import MAX_AMOUNT, RouteTemplate, apply_consult_choice
 from approvals.state import RequestState, new_request, route_user_ids
-from workspace import audit, calendar, db, inputs, realtime, signals
+from workspace import audit, calendar, db, inputs, realtime, signals, text
 from workspace.models import User
 
 MAX_TITLE = 200
@@ -68,7 +68,7 @@ def _optional_text(data: dict[str, Any], key: str, max_len: int, label: str) -> 
         return None
     if not isinstance(value, str) or len(value) > max_len:
         raise Invalid(f"{label}は{max_len}文字以内の文字列で入力してください。", field=key)
-    return value.strip() or None
+    return clean(text.clean_line, value, label, key).strip() or None
 
 
 def parse_amount(value: Any) -> int | None:
@@ -95,9 +95,12 @@ def parse_draft(data: dict[str, Any]) -> DraftInput:
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         raise Invalid("件名を入力してください。", field="title")
+    title = clean(text.clean_line, title, "件名", "title")
     if len(title) > MAX_TITLE:
         raise Invalid(f"件名は{MAX_TITLE}文字以内で入力してください。", field="title")
     body = data.get("body") or ""
+    if isinstance(body, str):
+        body = clean(text.clean_text, body, "本文", "body")
     if not isinstance(body, str) or len(body) > MAX_BODY:
         raise Invalid(f"本文は{MAX_BODY}文字以内で入力してください。", field="body")
     retention = data.get("retention_years")
@@ -368,6 +371,8 @@ def _apply(
     """Run the machine, translating its errors into service errors (403 / 409 / 422)."""
     if comment is not None and not isinstance(comment, str):
         raise Invalid("コメントは文字列で入力してください。", field="comment")
+    if comment is not None:
+        comment = clean(text.clean_text, comment, "コメント", "comment")
     if to_step is not None and not inputs.is_json_int(to_step):
         raise Invalid("差戻し先（to_step）はステップ番号で指定してください。", field="to_step")
     try:
@@ -517,6 +522,7 @@ def act(
     """
     if not isinstance(action, str) or not action:
         raise Invalid("操作（action）を指定してください。", field="action")
+    _check_comment(comment)
     at = _now(at)
     if action == "submit":
         return submit(actor, request_id, at)
@@ -524,6 +530,12 @@ def act(
     row = _lock(request_id, actor, absences)
     transition = _apply(row, state_of(row), action, actor, at, absences, comment, to_step)
     return _commit(row, transition, actor, action, at, absences)
+
+
+def _check_comment(comment: Any) -> None:
+    """Refuse (Invalid) a comment that is not text or is longer than the machine keeps."""
+    if comment is not None and (not isinstance(comment, str) or len(comment) > machine.MAX_COMMENT):
+        raise Invalid(f"コメントは{machine.MAX_COMMENT}文字以内の文字列で入力してください。", field="comment")
 
 
 def bulk(actor: User, ids: Any, action: Any = "approve", comment: Any = None) -> list[dict[str, Any]]:
@@ -538,6 +550,7 @@ def bulk(actor: User, ids: Any, action: Any = "approve", comment: Any = None) ->
         raise Invalid("ids は整数の配列で指定してください。", field="ids")
     if action not in BULK_ACTIONS:
         raise Invalid("一括処理できる操作は承認・代決・後閲・供覧確認だけです。", field="action")
+    _check_comment(comment)  # once for all: the same comment would otherwise fail every item alike
     results: list[dict[str, Any]] = []
     for request_id in dict.fromkeys(ids):  # once per id, in the given order
         try:

@@ -53,10 +53,14 @@ def list_channels() -> Any:
           description: >-
             {"channels": [{"id", "name", "kind": department|public|private|direct, "description", "unread"}]};
             with scope=joinable each also has "member_count"
+        400: {description: 'scope is neither mine nor joinable'}
         401: {description: not signed in}
     """
     me = _me()
-    if request.args.get("scope") == "joinable":
+    scope = request.args.get("scope", "mine")
+    if scope not in ("mine", "joinable"):  # a typo must not silently list something else
+        raise ChatError(400, "scope は mine か joinable を指定してください。", "bad_request")
+    if scope == "joinable":
         joinable = channels.list_joinable(me)
         counts = channels.member_counts([c.id for c in joinable])
         found = [{**channels.channel_json(c, me), "member_count": counts.get(c.id, 0)} for c in joinable]
@@ -79,16 +83,24 @@ def create_channel() -> Any:
         content:
           application/json:
             schema:
-              type: object
-              required: [kind]
-              properties:
-                name: {type: string, maxLength: 80, description: required for public and private}
-                kind: {type: string, enum: [public, private, direct]}
-                description: {type: string, maxLength: 250, description: 説明 of a public or private channel}
-                members:
-                  type: array
-                  items: {type: string}
-                  description: usernames to add (a direct message has at most 20 people, the creator included)
+              oneOf:
+                - type: object
+                  required: [kind, name]
+                  properties:
+                    kind: {type: string, enum: [public, private]}
+                    name: {type: string, minLength: 1, maxLength: 80, pattern: '\\S'}
+                    description: {type: string, maxLength: 250, description: 説明 of the channel}
+                    members: {type: array, items: {type: string}, description: usernames to add}
+                - type: object
+                  required: [kind, members]
+                  properties:
+                    kind: {type: string, enum: [direct]}
+                    members:
+                      type: array
+                      minItems: 1
+                      maxItems: 19
+                      items: {type: string}
+                      description: the other people (at most 20 with the creator)
       responses:
         201: {description: 'the channel {"id", "name", "kind", "description", "unread"}'}
         200: {description: 'a direct message between the same people already existed; it is returned'}
@@ -120,7 +132,7 @@ def get_channel(channel_id: int) -> Any:
             {"id", "name", "kind", "unread", "last_read_id", "retention_days" (null = kept forever),
             "members": [{"username", "display_name", "last_read_id"}]}
         403: {description: a department or public channel I have not joined}
-        404: {description: no such channel, or a private channel I am not in}
+        404: {description: 'no such channel, or a private channel I am not in'}
     """
     me = _me()
     channel, member = channels.require_member(me, channel_id)
@@ -188,8 +200,8 @@ def invite_members(channel_id: int) -> Any:
                 members: {type: array, items: {type: string}}
       responses:
         200: {description: '{"added": [usernames]}'}
-        403: {description: not a member, or a department channel / direct message}
-        404: {description: no such channel, or a private channel I am not in}
+        403: {description: 'not a member, or a department channel / direct message'}
+        404: {description: 'no such channel, or a private channel I am not in'}
         422: {description: unknown username}
     """
     added = channels.invite(_me(), channel_id, json_body().get("members"))
@@ -210,9 +222,12 @@ def list_messages(channel_id: int) -> Any:
         Deleted messages keep their place with an empty body and "deleted": true.
       tags: [chat]
       parameters:
-        - {name: after, in: query, schema: {type: integer}}
-        - {name: before, in: query, schema: {type: integer}}
-        - {name: limit, in: query, schema: {type: integer, default: 50, maximum: 200}}
+        - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
+        - name: limit
+          in: query
+          description: more than 200 counts as 200, 0 as 1
+          schema: {type: integer, default: 50, minimum: 0, maximum: 9223372036854775807}
       responses:
         200:
           description: >-
@@ -220,9 +235,9 @@ def list_messages(channel_id: int) -> Any:
             "reactions": [{"emoji", "count", "users": [usernames]}]. Replies are included (with
             thread_id); a client draws in the timeline only those with thread_id null or
             also_in_channel true, and shows "reply_count" on their parents.
-        400: {description: after, before or limit is not a non-negative integer}
+        400: {description: 'after, before or limit is not a non-negative integer'}
         403: {description: a department or public channel I have not joined}
-        404: {description: no such channel, or a private channel I am not in}
+        404: {description: 'no such channel, or a private channel I am not in'}
     """
     me = _me()
     rows = messages.history(
@@ -262,9 +277,11 @@ def post_message(channel_id: int) -> Any:
           application/json:
             schema:
               type: object
+              anyOf: [{required: [body]}, {required: [attachment_ids]}]
               properties:
                 body:
                   type: string
+                  pattern: '\\S'
                   description: >-
                     plain text; at most CHAT_MAX_LENGTH (default 4000) characters. Required unless
                     attachment_ids is given.
@@ -301,7 +318,7 @@ def post_message(channel_id: int) -> Any:
             not a JSON object, body not a string, bad client_msg_id or thread_id type,
             also_in_channel not a boolean
         403: {description: not a member of this department or public channel (code not_member)}
-        404: {description: no such channel, or a private channel I am not in}
+        404: {description: 'no such channel, or a private channel I am not in'}
         413: {description: body longer than the limit (code too_long)}
         422:
           description: >-
@@ -375,12 +392,16 @@ def edit_message(message_id: int) -> Any:
         required: true
         content:
           application/json:
-            schema: {type: object, required: [body], properties: {body: {type: string}}}
+            schema:
+              type: object
+              required: [body]
+              properties:
+                body: {type: string, minLength: 1, pattern: '\\S', description: at most CHAT_MAX_LENGTH}
       responses:
-        200: {description: the message, with edited_at set}
+        200: {description: 'the message, with edited_at set'}
         400: {description: body missing or not a string}
         403: {description: not my message (code not_author)}
-        404: {description: no such message, or in a private channel I am not in}
+        404: {description: 'no such message, or in a private channel I am not in'}
         409:
           description: >-
             deleted (code deleted) or past the edit lock (code locked, CHAT_EDIT_LOCK_MINUTES)
@@ -403,7 +424,7 @@ def delete_message(message_id: int) -> Any:
       responses:
         204: {description: deleted}
         403: {description: not my message (code not_author)}
-        404: {description: no such message, or in a private channel I am not in}
+        404: {description: 'no such message, or in a private channel I am not in'}
         409: {description: already deleted (code deleted) or past the lock (code locked)}
     """
     messages.delete(_me(), message_id)
@@ -421,7 +442,7 @@ def message_history(message_id: int) -> Any:
       tags: [chat]
       responses:
         200: {description: '{"edits": [{"previous_body", "edited_at"}]}'}
-        404: {description: no such message, or in a private channel I am not in}
+        404: {description: 'no such message, or in a private channel I am not in'}
         409: {description: the message is deleted}
     """
     edits = messages.edit_history(_me(), message_id)
@@ -457,7 +478,7 @@ def mark_read(channel_id: int) -> Any:
         200: {description: '{"channel_id", "last_read_id", "unread"}'}
         400: {description: last_read_id missing or not a non-negative integer}
         403: {description: not a member}
-        404: {description: no such channel, or a private channel I am not in}
+        404: {description: 'no such channel, or a private channel I am not in'}
     """
     return jsonify(reads.mark_read(_me(), channel_id, json_body().get("last_read_id")))
 
@@ -476,7 +497,7 @@ def message_readers(message_id: int) -> Any:
           description: >-
             {"read": [{"username", "display_name", "read_at"}], "unread": [{"username", "display_name"}]}
         403: {description: not a member}
-        404: {description: no such message, or in a private channel I am not in}
+        404: {description: 'no such message, or in a private channel I am not in'}
     """
     return jsonify(reads.readers(_me(), message_id))
 

@@ -37,8 +37,8 @@ def update_channel(channel_id: int) -> Any:
                 retention_days: {type: integer, minimum: 1, maximum: 36500, nullable: true}
       responses:
         200: {description: '{"id", "name", "kind", "unread", "retention_days"}'}
-        400: {description: body is not a JSON object, or retention_days is missing}
-        403: {description: not an administrator (for every id, existing or not)}
+        400: {description: 'body is not a JSON object, or retention_days is missing'}
+        403: {description: 'not an administrator (for every id, existing or not)'}
         404: {description: no such channel}
         422: {description: retention_days not an integer from 1 to 36500 nor null}
     """
@@ -85,6 +85,9 @@ def export_chat() -> Any:
             [{"previous_body", "edited_at", "editor"}], "attachments": [{"id", "filename", "size",
             "mime_type", "sha256"}]}]}; csv: text/csv (UTF-8 with BOM), one row per message, sent as
             a file
+          content:
+            application/json: {schema: {type: object}}
+            text/csv: {schema: {type: string}}
         400: {description: 'neither or both of channel_id and username, a bad date or format'}
         403: {description: not an administrator}
         404: {description: no such channel or user}
@@ -108,6 +111,5 @@ def export_chat() -> Any:
             "Content-Disposition": f'attachment; filename="chat-export-{name}.csv"'
             if name.isascii()
             else 'attachment; filename="chat-export.csv"',
-            "Cache-Control": "no-store",
         },
     )

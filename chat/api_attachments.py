@@ -45,7 +45,7 @@ def upload_attachment(channel_id: int) -> Any:
             {"id", "filename", "size", "mime_type", "width", "height", "url", "thumbnail_url"}
         400: {description: no file part (code no_file)}
         403: {description: not a member of this department or public channel (code not_member)}
-        404: {description: no such channel, or a private channel I am not in}
+        404: {description: 'no such channel, or a private channel I am not in'}
         413: {description: larger than CHAT_ATTACHMENT_MAX_BYTES (code too_large)}
         415:
           description: >-
@@ -79,7 +79,6 @@ def _send(path: Any, mime_type: str, download_name: str, *, as_attachment: bool)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Even opened directly, the file runs nothing and reaches nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
@@ -93,7 +92,9 @@ def download_attachment(attachment_id: int) -> Any:
       summary: The file, served as an attachment (Content-Disposition attachment, nosniff)
       tags: [chat]
       responses:
-        200: {description: the bytes, with the sniffed Content-Type}
+        200:
+          description: the bytes, with the sniffed Content-Type
+          content: {'*/*': {schema: {type: string, format: binary}}}
         404:
           description: >-
             no such attachment, not a member of its channel (of any kind), its message deleted,
@@ -114,8 +115,12 @@ def attachment_thumbnail(attachment_id: int) -> Any:
       summary: A small PNG or JPEG made by the server from an image attachment (inline, nosniff)
       tags: [chat]
       responses:
-        200: {description: image/png or image/jpeg, at most 320×320}
-        404: {description: as for the download, or the attachment is not an image}
+        200:
+          description: at most 320×320
+          content:
+            image/png: {schema: {type: string, format: binary}}
+            image/jpeg: {schema: {type: string, format: binary}}
+        404: {description: 'as for the download, or the attachment is not an image'}
     """
     attachment = attachments.for_download(_me(), attachment_id)
     if attachment.thumbnail_sha256 is None:

@@ -36,9 +36,9 @@ def find_members(channel_id: int) -> Any:
           description: >-
             {"users": [{"username", "display_name", "display_name_kana", "department": {"code", "name"},
             "title", "mention"}]}
-        400: {description: limit is not an integer from 1 to 50, or q is too long}
+        400: {description: 'limit is not an integer from 1 to 50, or q is too long'}
         403: {description: a department or public channel I have not joined}
-        404: {description: no such channel, or a private channel I am not in}
+        404: {description: 'no such channel, or a private channel I am not in'}
     """
     try:
         limit = people.parse_limit(request.args.get("limit"))

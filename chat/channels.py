@@ -7,7 +7,7 @@ channels are known to every member of staff, so a non-member is told 403 instead
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import current_app
@@ -18,7 +18,7 @@ from sqlalchemy.orm import lazyload
 from chat import rooms
 from chat.errors import ChatError, not_found
 from chat.models import Channel, Member, Message
-from workspace import audit, db, directory, inputs
+from workspace import audit, db, directory, inputs, text
 from workspace.models import Department, User
 
 NAME_MAX = 80
@@ -173,14 +173,24 @@ def _resolve_members(usernames: Any) -> list[User]:
         person = directory.get_user(username)
         if person is None or not person.active:
             raise ChatError(422, f"ユーザー「{username[:64]}」は見つかりません。", "unknown_user")
-        found.append(person)
+        # yamada and YAMADA are one person (user names ignore case). By id: Flask-Login's UserMixin
+        # makes two users "equal" when their get_id() (the sign-in key, None here) is.
+        if all(p.id != person.id for p in found):
+            found.append(person)
     return found
+
+
+def _clean(rule: Callable[[str, str], str], value: str, label: str) -> str:
+    try:
+        return rule(value, label)
+    except text.TextRefused as error:
+        raise ChatError(422, str(error), "invalid") from None
 
 
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ChatError(422, "チャンネル名を入力してください。", "invalid")
-    name = " ".join(name.split())  # no newlines or tabs in a name shown in a list
+    name = " ".join(_clean(text.clean_line, name, "チャンネル名").split())
     if len(name) > NAME_MAX:
         raise ChatError(422, f"チャンネル名は{NAME_MAX}文字以内にしてください。", "invalid")
     return name
@@ -191,7 +201,8 @@ def _check_description(description: Any) -> str:
         return ""
     if not isinstance(description, str):
         raise ChatError(400, "description は文字列で指定してください。", "bad_request")
-    description = " ".join(description.split())
+    # Typed in a textarea, shown on one line in the channel list: newlines become spaces.
+    description = " ".join(_clean(text.clean_text, description, "説明").split())
     if len(description) > DESCRIPTION_MAX:
         raise ChatError(422, f"説明は{DESCRIPTION_MAX}文字以内にしてください。", "invalid")
     return description

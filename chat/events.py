@@ -10,11 +10,11 @@ import threading
 import time
 from typing import Any
 
-from flask_socketio import emit
+from flask import request
 
 from chat import channels, messages, rooms
 from chat.errors import ChatError, config_int
-from workspace import db
+from workspace import db, realtime
 from workspace.realtime import socket_user, socketio
 
 PRESENCE_STATES = ("online", "away")
@@ -77,11 +77,11 @@ def on_typing(data: Any = None) -> dict[str, Any]:
         if now - _typing_seen.get((user.id, channel.id), -1e9) < interval:
             return {"ok": True, "throttled": True}
         _typing_seen[(user.id, channel.id)] = now
-    emit(
+    realtime.emit_to_room(
+        rooms.channel_room(channel.id),
         "typing",
         {"channel_id": channel.id, "username": user.username, "display_name": user.display_name},
-        to=rooms.channel_room(channel.id),
-        include_self=False,
+        skip_sid=request.sid,
     )
     return {"ok": True}
 
@@ -94,7 +94,7 @@ def on_presence(data: Any = None) -> dict[str, Any]:
     status = data.get("status") if isinstance(data, dict) else None
     if status not in PRESENCE_STATES:
         return _error(400, "status は online か away です。", "bad_request")
-    emit("presence", {"username": user.username, "status": status}, to=rooms.PRESENCE_ROOM)
+    realtime.emit_to_room(rooms.PRESENCE_ROOM, "presence", {"username": user.username, "status": status})
     return {"ok": True}
 
 

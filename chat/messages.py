@@ -22,6 +22,7 @@ from chat.models import Channel, Member, Message, MessageEdit, ReadMark
 from workspace import audit, calendar, db, inputs, realtime, signals
 from workspace.extensions import limiter
 from workspace.models import User, utcnow
+from workspace.text import TextRefused, clean_text
 
 DEFAULT_MAX_LENGTH = 4000
 DEFAULT_EDIT_LOCK_MINUTES = 30
@@ -104,7 +105,12 @@ def check_body(body: Any, *, allow_empty: bool = False) -> str:
         body = ""
     if not isinstance(body, str):
         raise ChatError(400, "body は文字列で指定してください。", "bad_request")
-    body = _CONTROLS.sub("", body).strip()
+    # Stray controls from a paste are dropped as before; what the shared rule refuses (bidi
+    # overrides, lone surrogates) is refused, and the rest is NFC like every other text.
+    try:
+        body = clean_text(_CONTROLS.sub("", body), "メッセージ").strip()
+    except TextRefused as error:
+        raise ChatError(422, str(error), "invalid") from None
     if not body and not allow_empty:
         raise ChatError(422, "メッセージを入力してください。", "empty")
     limit = config_int("CHAT_MAX_LENGTH", DEFAULT_MAX_LENGTH)

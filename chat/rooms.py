@@ -13,9 +13,10 @@ from typing import Any
 from flask import current_app
 from flask_socketio import join_room
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from chat.models import Member
-from workspace import db
+from workspace import db, live_access, realtime
 from workspace.models import LiveSocket, User
 from workspace.realtime import socketio
 
@@ -25,6 +26,21 @@ PRESENCE_ROOM = "chat:presence"
 def channel_room(channel_id: int) -> str:
     """The room of one channel; only members' sockets are ever put in it."""
     return f"chat:channel:{channel_id}"
+
+
+def allowed_rooms(sess: Session, user_ids: list[int]) -> dict[int, set[str]]:
+    """The channel rooms each user may be in: those of their memberships (for live_access)."""
+    allowed: dict[int, set[str]] = {}
+    rows = sess.execute(select(Member.user_id, Member.channel_id).where(Member.user_id.in_(user_ids)))
+    for user_id, channel_id in rows:
+        allowed.setdefault(user_id, set()).add(channel_room(channel_id))
+    return allowed
+
+
+# A membership added or removed by any process re-checks every server's sockets (read marks,
+# which change members' other columns all day, do not).
+live_access.watch(Member, "channel_id", "user_id")
+live_access.room_policy("chat:channel:", allowed_rooms)
 
 
 def on_socket_connected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> None:
@@ -54,7 +70,7 @@ def on_socket_disconnected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> 
         username = session.execute(select(User.username).where(User.id == user_id)).scalar_one_or_none()
         session.commit()  # end the read at once (SQLite: every transaction holds the write lock)
         if remaining is None and username is not None:
-            socketio.emit("presence", {"username": username, "status": "offline"}, to=PRESENCE_ROOM)
+            realtime.emit_to_room(PRESENCE_ROOM, "presence", {"username": username, "status": "offline"})
     except Exception:
         # A disconnect must never fail because of chat; the next page load shows the truth anyway.
         db.session().rollback()

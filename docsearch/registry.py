@@ -36,6 +36,7 @@ from docsearch.models import (
 from docsearch.permissions import can_edit, can_register_for, can_view, is_records
 from workspace import audit, calendar, db, directory, inputs
 from workspace.models import User
+from workspace.text import TextRefused, clean_line
 
 _PERMANENT = {"", "permanent", "永年", "none", "null"}
 _VISIBILITY_ALIASES = {label: key for key, label in VISIBILITY_LABELS.items()}
@@ -64,10 +65,19 @@ def _text(data: dict[str, Any], key: str, limit: int, label: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
-    value = str(value).strip()
+    value = _clean_line(str(value), label).strip()
     if len(value) > limit:
         raise DocumentError(422, f"{label}は{limit}文字以内で入力してください。")
     return value or None
+
+
+def _clean_line(value: str, label: str) -> str:
+    # The shared rule for names and titles (workspace/text.py): the form, the API, the CSV import
+    # and the 文書分類 table all pass through here.
+    try:
+        return clean_line(value, label)
+    except TextRefused as error:
+        raise DocumentError(422, str(error)) from None
 
 
 def parse_retention(value: Any) -> int | None:
@@ -121,7 +131,8 @@ def parse_input(data: dict[str, Any]) -> DocumentInput:
         raise DocumentError(422, "収受日は YYYY-MM-DD の形式で入力してください。") from None
     tags_raw = data.get("tags") or ""
     tags = tags_raw if isinstance(tags_raw, list) else str(tags_raw).replace("、", ",").split(",")
-    tags = list(dict.fromkeys(t.strip()[:50] for t in tags if t and t.strip()))[:30]
+    tags = [_clean_line(str(t), "タグ") for t in tags if t]
+    tags = list(dict.fromkeys(t.strip()[:50] for t in tags if t.strip()))[:30]
     return DocumentInput(
         title=title,
         department_id=department.id,
@@ -430,6 +441,9 @@ def classifications_json(items: list[Classification]) -> list[dict[str, Any]]:
     return out
 
 
+_CLASSIFICATION_COLUMNS = (("code", "コード"), ("major", "大分類"), ("middle", "中分類"), ("minor", "小分類"))
+
+
 def import_classifications(actor: User | None, data: bytes) -> int:
     """Load or update classifications from CSV (code, major, middle, minor, retention_years); commit.
 
@@ -442,8 +456,14 @@ def import_classifications(actor: User | None, data: bytes) -> int:
     session = db.session()
     count = 0
     for number, row in enumerate(reader, start=2):
-        code = (row.get("code") or "").strip()
-        major = (row.get("major") or "").strip()
+        try:
+            code, major, middle, minor = (
+                _clean_line(row.get(key) or "", label).strip()
+                for key, label in _CLASSIFICATION_COLUMNS
+            )
+        except DocumentError as error:
+            session.rollback()
+            raise DocumentError(422, f"{number}行目: {error.message}") from None
         if not code or not major:
             session.rollback()
             raise DocumentError(422, f"{number}行目: code と major は必須です。")
@@ -457,8 +477,8 @@ def import_classifications(actor: User | None, data: bytes) -> int:
             item = Classification(code=code, major=major)
             session.add(item)
         item.major = major
-        item.middle = (row.get("middle") or "").strip() or None
-        item.minor = (row.get("minor") or "").strip() or None
+        item.middle = middle or None
+        item.minor = minor or None
         item.default_retention_years = retention
         count += 1
     audit.record("classification.import", actor=actor.username if actor else "cli", detail={"rows": count})

@@ -60,6 +60,8 @@ def _get(doc_id: int) -> Document:
 
 def checked_reason(reason: str | None) -> str:
     """Return the stripped reason of a 廃棄 or 延長; raise 422 when it is empty or too long."""
+    if reason is not None and not isinstance(reason, str):
+        raise DocumentError(422, "理由は文字列で入力してください。")
     reason = (reason or "").strip()
     if not reason:
         raise DocumentError(422, "理由を入力してください。")

@@ -124,6 +124,9 @@ def make_app(database_url: str, data_dir: Path, **overrides: Any) -> Any:
         # A cheap argon2 profile keeps the suite fast; production uses the library's defaults.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 8192,
+        # No background re-check thread per test app (it would outlive the test's database);
+        # delivery still re-checks, and the real servers of the tests use the default.
+        "SOCKET_RECHECK_SECONDS": 0,
     }
     config.update(overrides)
     application = create_app(config)

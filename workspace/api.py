@@ -57,6 +57,7 @@ def create_token() -> Any:
         400: {description: 'body is not a JSON object, is nested deeper than 64 (too_deep) or holds a lone
           surrogate (invalid_text)'}
         401: {description: bad credentials (same body whether the user exists or not)}
+        422: {description: 'the token name is refused (over 100 characters, control or bidi characters)'}
         429: {description: too many failures for this account or address}
         503: {description: the directory is unreachable}
     """
@@ -159,7 +160,7 @@ def find_users() -> Any:
           description: >-
             {"users": [{"username", "display_name", "display_name_kana", "department": {"code", "name"}
             or null, "title"}]}
-        400: {description: limit is not an integer from 1 to 50, or q is longer than 100 characters}
+        400: {description: 'limit is not an integer from 1 to 50, or q is longer than 100 characters'}
         401: {description: not signed in}
     """
     try:
@@ -219,8 +220,12 @@ def read_notifications() -> Any:
               oneOf:
                 - type: object
                   required: [ids]
+                  not: {required: [all]}
                   properties: {ids: {type: array, maxItems: 500, items: {type: integer}}}
-                - {type: object, required: [all], properties: {all: {type: boolean, enum: [true]}}}
+                - type: object
+                  required: [all]
+                  not: {required: [ids]}
+                  properties: {all: {type: boolean, enum: [true]}}
       responses:
         204: {description: 'done; ids that are not mine (or do not exist) are ignored, so nobody learns
           that notices of others exist; already read ones stay as they were'}

@@ -10,7 +10,7 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import select, update
 
-from workspace import audit, db, signals
+from workspace import audit, db, signals, text
 from workspace.directory import USERNAME_MAX, apply_entry, get_user
 from workspace.models import ApiToken, User, UserSession, utcnow
 from workspace.security import digest, has_control_chars, new_secret, printable, verify_password
@@ -171,8 +171,11 @@ class TokenNameError(ValueError):
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for user and commit; return (row, secret). The secret is never stored."""
-    name = (name or "").strip() or "API"
-    if len(name) > 100 or has_control_chars(name):
+    try:
+        name = text.clean_line(name or "", "トークンの名前").strip() or "API"
+    except text.TextRefused as error:
+        raise TokenNameError(str(error)) from None
+    if len(name) > 100:
         raise TokenNameError("トークンの名前は100文字以内で入力してください。")
     secret = new_secret(TOKEN_PREFIX)
     days = int(current_app.config["TOKEN_DAYS"])

@@ -43,8 +43,16 @@ def _fail(message: str) -> None:
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the database schema (safe to run again)."""
-    migrate.upgrade(current_app._get_current_object())
+    _upgrade(current_app._get_current_object())
     click.echo(f"database ready: {_redacted(current_app.config['DATABASE_URL'])}")
+
+
+def _upgrade(app: Flask) -> None:
+    """Upgrade the schema; a migration that refuses (data only the operator may change) ends the command."""
+    try:
+        migrate.upgrade(app)
+    except migrate.UpgradeRefused as error:
+        _fail(str(error))
 
 
 def _redacted(url: str) -> str:
@@ -82,7 +90,7 @@ def _serve(host: str, port: int, *, debug: bool = False) -> None:
         )
     from workspace.realtime import socketio
 
-    migrate.upgrade(app)
+    _upgrade(app)
     if app.config["DIRECTORY"] == "ldap":
         socketio.start_background_task(_sync_forever, app)
     _stop_on_signals(socketio, app.config["SHUTDOWN_GRACE_SECONDS"])
@@ -136,7 +144,7 @@ def demo_command(host: str, port: int, no_serve: bool, empty: bool) -> None:
     from workspace import demo
 
     app = current_app._get_current_object()
-    migrate.upgrade(app)
+    _upgrade(app)
     if app.config["DIRECTORY"] != "local":
         _fail("the demo uses local accounts: unset WORKSPACE_DIRECTORY or set it to local")
     started = time.monotonic()
@@ -256,6 +264,22 @@ def users_update(
     except directory.DirectoryInputError as error:
         _fail(str(error))
     click.echo(f"updated {username}")
+
+
+@users.command("rename")
+@click.argument("old")
+@click.argument("new")
+@with_appcontext
+def users_rename(old: str, new: str) -> None:
+    """Give an account a new user name (e.g. one of two that differ only in case).
+
+    OLD must match exactly. Route templates that name the person by user name must be updated too.
+    """
+    try:
+        directory.rename_user(old, new, actor="cli")
+    except directory.DirectoryInputError as error:
+        _fail(str(error))
+    click.echo(f"renamed {old} to {new}")
 
 
 @users.command("disable")

@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "SECTION_CHIEF_TITLES": "係長",
     "DEPARTMENT_HEAD_TITLES": "課長,事務局長,局長",
     "ASYNC_MODE": "threading",
+    # Seconds between a server's re-checks of its live sockets against access changes made elsewhere
+    # (workspace.live_access); delivery re-checks first anyway. 0 = only at delivery.
+    "SOCKET_RECHECK_SECONDS": 2.0,
     "SHUTDOWN_GRACE_SECONDS": 5.0,  # `workspace serve` on SIGTERM: how long requests in flight may finish
     "ARGON2_TIME_COST": 0,  # 0 = argon2-cffi's default
     "ARGON2_MEMORY_KIB": 0,  # 0 = argon2-cffi's default (64 MiB)  # `workspace serve` switches to gevent

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from workspace import audit, db, directory, security, signals
 from workspace.models import User
 
-DEMO_PASSWORD = "demo-2026"  # noqa: S105 - the printed demo password
+DEMO_PASSWORD = "demo-2026-mura"  # noqa: S105 - the printed demo password
 
 # (code, name, prefix, [(username, display name, title, section code or None)])
 VILLAGE: list[tuple[str, str, str, list[tuple[str, str, str, str | None]]]] = [

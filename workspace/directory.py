@@ -7,19 +7,21 @@ exists once a sync has run.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from workspace import audit, db, people, signals
+from workspace import audit, db, passwords, people, signals, text
 from workspace.config import csv_list
 from workspace.models import Department, SyncRun, User, UserRole, UserSession, utcnow
-from workspace.security import hash_password
+from workspace.security import hash_password, printable
 
 USERNAME_MAX = 64
+DISPLAY_NAME_MAX = 100  # the column's width
 
 
 class DirectoryInputError(ValueError):
@@ -39,6 +41,10 @@ def ensure_department(
 ) -> Department:
     """Return the department with code, creating it or updating its name and parent (no commit)."""
     if not code or not name:
+        raise DirectoryInputError("課のコードと名前は必須です。")
+    name = _clean_line(name, "課・係の名前").strip()
+    prefix = _clean_line(prefix, "略称").strip() if prefix else prefix
+    if not name:
         raise DirectoryInputError("課のコードと名前は必須です。")
     dept = get_department(code)
     if dept is None:
@@ -66,6 +72,7 @@ def set_department_prefix(code: str, prefix: str, actor: str) -> Department:
     dept = get_department(code)
     if dept is None:
         raise DirectoryInputError("その課は登録されていません。")
+    prefix = _clean_line(prefix or "", "略称").strip()
     if not prefix or len(prefix) > 8:
         raise DirectoryInputError("略称は1〜8文字で入力してください。")
     dept.prefix = prefix
@@ -78,8 +85,17 @@ def set_department_prefix(code: str, prefix: str, actor: str) -> Department:
 
 
 def get_user(username: str) -> User | None:
-    """Return the user with username (active or not), or None."""
-    return db.session().execute(select(User).where(User.username == username)).unique().scalar_one_or_none()
+    """Return the user with username (active or not), or None; case does not matter.
+
+    User names are unique regardless of case (the unique index on lower(username), migration
+    0004_username_nocase), as in the directory (LDAP and AD match uid / sAMAccountName without
+    case): ``Yamada`` signs in, is mentioned and is chosen as ``yamada``. SQL's lower() on both sides,
+    so the comparison is the index's own on SQLite and PostgreSQL alike.
+    """
+    if not isinstance(username, str):
+        return None  # lower() of a number would be an SQL error on PostgreSQL, not "no such user"
+    query = select(User).where(func.lower(User.username) == func.lower(username))
+    return db.session().execute(query).unique().scalar_one_or_none()
 
 
 def get_user_by_id(user_id: int) -> User | None:
@@ -126,13 +142,14 @@ def add_local_user(
     hashed once, not once per account: each hash costs a noticeable part of a second by design).
     """
     _check_username(username)
-    if not display_name:
-        raise DirectoryInputError("氏名は必須です。")
+    display_name = _check_display_name(display_name)
+    title, mail = _optional_line(title, "役職"), _optional_line(mail, "メールアドレス")
     kana = _check_kana(display_name_kana)
-    if len(password) < 8:
-        raise DirectoryInputError("パスワードは8文字以上にしてください。")
+    _check_password(password, username)
     if get_user(username) is not None:
-        raise DirectoryInputError("そのユーザー名はすでに使われています。")
+        raise DirectoryInputError(
+            "そのユーザー名はすでに使われています（大文字と小文字の違いだけでは別の名前になりません）。"
+        )
     user = User(
         username=username,
         display_name=display_name,
@@ -152,6 +169,40 @@ def add_local_user(
         current_app._get_current_object(), user_id=user.id, created=True, department_changed=True
     )
     return user
+
+
+def _clean_line(value: str, label: str) -> str:
+    # The shared rule for names (workspace/text.py), in the one place local directory data is written.
+    try:
+        return text.clean_line(value, label)
+    except text.TextRefused as error:
+        raise DirectoryInputError(str(error)) from None
+
+
+def _check_display_name(value: str | None) -> str:
+    name = _clean_line(value or "", "氏名").strip()
+    if not name:
+        raise DirectoryInputError("氏名は必須です。")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise DirectoryInputError(f"氏名は{DISPLAY_NAME_MAX}文字以内で入力してください。")
+    return name
+
+
+def _optional_line(value: str | None, label: str) -> str | None:
+    return (_clean_line(value, label).strip() or None) if value else None
+
+
+def _check_password(password: str, username: str) -> None:
+    try:
+        passwords.check(password, username)
+    except passwords.WeakPassword as error:
+        raise DirectoryInputError(str(error)) from None
+
+
+def _check_local_password(user: User) -> None:
+    if user.source != "local":
+        # Directory people sign in with the directory's password; a local one would never be asked.
+        raise DirectoryInputError("ディレクトリの職員のパスワードはディレクトリで変更してください。")
 
 
 def _check_kana(value: str | None) -> str | None:
@@ -201,17 +252,17 @@ def update_local_user(
         _check_local(user)
         user.display_name_kana = _check_kana(display_name_kana)
     if password is not None:
-        if len(password) < 8:
-            raise DirectoryInputError("パスワードは8文字以上にしてください。")
+        _check_local_password(user)
+        _check_password(password, user.username)
         user.password_hash = hash_password(password)
     if display_name:
-        user.display_name = display_name
+        user.display_name = _check_display_name(display_name)
     if department_code is not None:
         department, _ = _resolve_units(department_code, None)
         moved = department is not user.department
         user.department, user.section = department, None
     if title is not None:
-        user.title = title or None
+        user.title = _optional_line(title, "役職")
     if roles is not None:
         _set_roles(user, roles)
     audit.record(
@@ -228,6 +279,28 @@ def update_local_user(
     signals.user_changed.send(
         current_app._get_current_object(), user_id=user.id, created=False, department_changed=moved
     )
+    return user
+
+
+def rename_user(old: str, new: str, *, actor: str) -> User:
+    """Give the account named exactly ``old`` the user name ``new`` and commit.
+
+    Exact, not case-insensitive: this is how an operator settles two names that differ only in case
+    (migration 0004_username_nocase lists them), where a case-insensitive lookup would find both.
+    Sessions, tokens and records refer to the id and stay valid.
+    """
+    user = db.session().execute(select(User).where(User.username == old)).unique().scalar_one_or_none()
+    if user is None:
+        raise DirectoryInputError("そのユーザーは登録されていません。")
+    _check_username(new)
+    others = select(User.id).where(func.lower(User.username) == func.lower(new), User.id != user.id)
+    if db.session().execute(others).first() is not None:
+        raise DirectoryInputError(
+            "そのユーザー名はすでに使われています（大文字と小文字の違いだけでは別の名前になりません）。"
+        )
+    user.username = new
+    audit.record("user.rename", actor=actor, target=new, detail={"from": old})
+    db.session().commit()
     return user
 
 
@@ -286,6 +359,7 @@ def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.Dire
 
     A user this call deactivates is remembered in session.info["deactivated_ids"] for the sync's report.
     """
+    entry = _safe_entry(entry)
     department = section = None
     if entry.department_code and entry.department_name:
         department = ensure_department(entry.department_code, entry.department_name)
@@ -313,6 +387,32 @@ def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.Dire
         user.active = False
     db.session().flush()
     return user, created, moved
+
+
+_ENTRY_TEXT = ("display_name", "display_name_kana", "title", "mail", "department_name", "section_name")
+
+
+def _safe_entry(entry):  # entry: workspace.ldap.DirectoryEntry
+    """Return entry with its human-readable attributes made safe by the shared text rule.
+
+    The directory is the truth for its people and not ours to refuse: a record whose 氏名 holds a
+    bidi override or a control character is still imported (refusing it would lock a colleague out
+    for one odd attribute), with those characters removed (workspace.text.strip_line) — never shown
+    raw. The operator is told in the log, so the directory itself can be corrected.
+    """
+    changes = {}
+    for name in _ENTRY_TEXT:
+        value = getattr(entry, name, None)
+        if value is not None and not text.is_clean_line(value):
+            changes[name] = text.strip_line(value)
+    if not changes:
+        return entry
+    current_app.logger.warning(
+        "directory entry %s: characters the text rule refuses were removed from %s",
+        printable(entry.username, 64),
+        ", ".join(sorted(changes)),
+    )
+    return dataclasses.replace(entry, **changes)
 
 
 def _kana_from_directory(value: str | None) -> str | None:

@@ -17,6 +17,13 @@ VERSION_DIRS = [
 ]
 
 
+class UpgradeRefused(RuntimeError):
+    """A migration found data it must not change on its own (its message tells the operator what to do).
+
+    Raised inside the migration's transaction, so nothing of that upgrade is applied.
+    """
+
+
 def alembic_config(app: Flask) -> Config:
     """Return an Alembic config bound to app's database."""
     cfg = Config()

@@ -6,7 +6,19 @@ import datetime as dt
 import re
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -120,6 +132,10 @@ class User(UserMixin, Base):
         return re.split(r"[\s\u3000]+", self.display_name.strip(), maxsplit=1)[0]
 
 
+# User names are unique regardless of case (migration 0004_username_nocase; directory.get_user).
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
 class UserRole(Base):
     """One role held by one user; roles come from LDAP groups or `workspace users`."""
 
@@ -215,3 +231,18 @@ class LiveSocket(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_id: Mapped[int | None] = mapped_column(Integer)
     connected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AccessEpoch(Base):
+    """One counter, raised in the same transaction as any change to who may hear what.
+
+    Every server process compares it with the value it last saw, before it delivers a room event and
+    every few seconds, and re-checks its own sockets when it moved (workspace.live_access). So a
+    change made anywhere — a CLI command, a directory sync, another process — reaches the open
+    sockets of this process even without a message queue between them.
+    """
+
+    __tablename__ = "access_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -17,7 +17,7 @@ from flask import Flask, current_app, request, session
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
-from workspace import auth, db, inputs, signals, sockets
+from workspace import auth, db, inputs, live_access, signals, sockets
 from workspace.config import csv_list
 from workspace.models import User
 from workspace.security import printable
@@ -119,6 +119,7 @@ def _on_connect(auth_data: Any = None) -> bool:
     session["socket_token_id"] = token_id
     join_room(user_room(user.id))
     sockets.remember(request.sid, user.id, token_id)
+    live_access.remember(request.sid, user.id, token_id)
     signals.socket_connected.send(current_app._get_current_object(), user_id=user.id, sid=request.sid)
     return True
 
@@ -133,6 +134,7 @@ def _authenticate(auth_data: Any) -> tuple[User | None, int | None]:
 
 
 def _on_disconnect(*_args: Any) -> None:
+    live_access.forget(request.sid)
     sockets.forget(request.sid)
     user_id = session.get("socket_user_id")
     if user_id is not None:
@@ -172,8 +174,10 @@ def user_room(user_id: int) -> str:
 def notify(user_ids: Iterable[int], event: str, payload: dict[str, Any]) -> None:
     """Emit event to every socket of each user (in any process when Redis is configured).
 
-    Call it after the data it describes is committed (see notify_on_commit).
+    Call it after the data it describes is committed (see notify_on_commit). This process's
+    sockets are re-checked first when access changed anywhere (workspace.live_access).
     """
+    live_access.recheck()
     for user_id in set(user_ids):
         socketio.emit(event, payload, to=user_room(user_id))
 
@@ -184,9 +188,14 @@ def notify_on_commit(user_ids: Iterable[int], event: str, payload: dict[str, Any
     db.on_commit(lambda: notify(ids, event, payload))
 
 
-def emit_to_room(room: str, event: str, payload: dict[str, Any]) -> None:
-    """Emit event to a server-chosen room (a chat channel, a department)."""
-    socketio.emit(event, payload, to=room)
+def emit_to_room(room: str, event: str, payload: dict[str, Any], *, skip_sid: str | None = None) -> None:
+    """Emit event to a server-chosen room (a chat channel, a department), optionally not to skip_sid.
+
+    This process's sockets are re-checked first when access changed anywhere, so a person disabled
+    or moved by another process (a CLI command) hears nothing more from the room.
+    """
+    live_access.recheck()
+    socketio.emit(event, payload, to=room, skip_sid=skip_sid)
 
 
 def disconnect_user(user_id: int) -> int:

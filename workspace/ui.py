@@ -9,7 +9,7 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import StrictUndefined
 
-from workspace import calendar
+from workspace import calendar, text
 
 NAV = (
     ("chat", "チャット"),
@@ -116,6 +116,9 @@ def init_app(app: Flask) -> None:
         nendo=nendo_filter,
         nendo_both=nendo_both_filter,
     )
+    # Every {{ … }} of every page: a bidi override stored before the text rule (workspace/text.py)
+    # shows as U+FFFD instead of turning the rest of the line around. One hook, so no template forgets.
+    app.jinja_env.finalize = text.for_display
     if app.testing or app.debug or app.config.get("STRICT_TEMPLATES"):
         strict_templates(app)
 

@@ -139,6 +139,7 @@ def settings() -> Any:
             _token, new_secret = auth.create_token(current_user, form.name.data)
         except auth.TokenNameError as error:
             flash(str(error), "error")
+            return _settings_page(form, status=422)
     return _settings_page(form, new_secret=new_secret)
 
 

@@ -127,7 +127,13 @@ def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return error_response(401)
         return view(*args, **kwargs)
 
+    wrapper.login_required = True  # type: ignore[attr-defined]  # read by the OpenAPI document (401)
     return wrapper
+
+
+def login_is_required(view: Callable[..., Any]) -> bool:
+    """True when view (or a view it wraps) answers 401 to an anonymous caller."""
+    return bool(getattr(view, "login_required", False))
 
 
 def json_body() -> dict[str, Any]:
@@ -179,18 +185,34 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if is_api_request() or (current_user and current_user.is_authenticated):
-        response.headers.setdefault("Cache-Control", "no-store")
+    if _is_private():
+        # Not setdefault: send_file writes its own Cache-Control (no-cache, which lets a shared or disk
+        # cache keep the bytes), and a download of someone's file must never be stored anywhere.
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _is_private() -> bool:
+    """True for an answer that carries what only the signed-in caller may see (every API answer too).
+
+    Static assets are the same for everyone and keep their own caching."""
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    return is_api_request() or bool(current_user and current_user.is_authenticated)
 
 
 def _handle_http(error: HTTPException) -> Any:
     status = error.code or 500
+    # The exception's own headers are part of the answer (Allow on 405, Retry-After on 429/503,
+    # WWW-Authenticate on 401); only its HTML Content-Type gives way to ours.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if is_api_request():
-        return error_response(status)
-    return render_template(
-        "error.html", status=status, message=_MESSAGES.get(status, "エラーが発生しました。")
-    ), status
+        response = error_response(status)
+        response.headers.extend(headers)
+        return response
+    message = _MESSAGES.get(status, "エラーが発生しました。")
+    return render_template("error.html", status=status, message=message), status, headers
 
 
 def _handle_api_error(error: ApiError) -> Any:

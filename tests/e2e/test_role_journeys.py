@@ -29,7 +29,7 @@ from tests.conftest import DB_BACKEND, PG_ADMIN_URL, LiveServer, axe_violations,
 from workspace import ROOT
 
 SHOTS = Path(ROOT) / "screenshots" / "journeys"
-DEMO_PASSWORD = "demo-2026"
+DEMO_PASSWORD = "demo-2026-mura"
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 # (role, login): one person of each kind in the demo village.
 ROLES = {

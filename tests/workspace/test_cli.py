@@ -93,7 +93,7 @@ def test_demo_creates_the_village(app):
     } <= names
     titles = set(db.session().execute(select(User.title)).scalars())
     assert {"村長", "副村長", "課長", "係長", "主事"} <= titles
-    assert "demo-2026" in result.output and "soncho" in result.output
+    assert "demo-2026-mura" in result.output and "soncho" in result.output
     # Running it again adds nobody.
     count = len(db.session().execute(select(User)).unique().scalars().all())
     app.test_cli_runner().invoke(args=["demo", "--empty", "--no-serve"])

@@ -24,7 +24,7 @@ from workspace import calendar, db
 from workspace.db import Base
 from workspace.models import User
 
-PASSWORD = "demo-2026"
+PASSWORD = "demo-2026-mura"
 
 
 @pytest.fixture(scope="module")

@@ -151,3 +151,37 @@ def test_active_directory_style_works_by_configuration(app, client, app_config):
     )
     assert disabled.status_code == 401
     assert f"{AD.user_count} entries" in _sync(app).output
+
+
+def test_directory_sync_by_the_cli_ends_a_vanished_persons_live_socket(app, slapd_reset, tmp_path):
+    """`workspace directory sync` run as its own process (no Redis) reaches the server's open sockets."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.chat.test_live_access_cli import Listener, _wait_for
+    from tests.conftest import ROOT, LiveServer, free_port, server_env
+
+    _sync(app)
+    env = server_env(app, **{f"WORKSPACE_{k}": v for k, v in slapd_reset.config().items()})
+    server = LiveServer(env, free_port(), tmp_path / "server.log")
+    try:
+        token = requests.post(
+            server.url + "/api/v1/auth/token",
+            json={"username": "tanaka.misaki", "password": VILLAGE.password("tanaka.misaki")},
+            timeout=10,
+        ).json()["token"]
+        listener = Listener(server.url, token)
+        dn = directory.get_user("tanaka.misaki").ldap_dn
+        db.session().commit()
+        slapd_reset.modify(f"dn: {dn}\nchangetype: delete\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "workspace", "directory", "sync"],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0 and "1 deactivated" in done.stdout + done.stderr, done.stderr
+        assert _wait_for(lambda: listener.ended), "the removed person's socket stayed open"
+        listener.close()
+    finally:
+        server.stop()

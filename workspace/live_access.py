@@ -1,0 +1,221 @@
+"""The server's own guarantee that a live socket hears only what its person may hear now.
+
+A change to who may hear what (an account disabled, a 課 changed, a token revoked, a channel
+membership added or removed) can be committed by any process: a web worker, a CLI command, the
+directory sync. The process that made it moves the sockets it can reach (directly, or through
+Redis when there is one); this module makes the guarantee hold when it cannot — the default
+single-process deployment without Redis, where a CLI command reaches nobody.
+
+- Writing: models register the attributes that matter (``watch``). A flush that touches one raises
+  the one-row counter ``access_epoch`` in the same transaction (``INSERT … ON CONFLICT``), so the
+  counter moves exactly when such a change commits, whoever commits it.
+- Serving: each process remembers its own sockets (sid → user, token). ``recheck()`` reads the
+  counter; when it moved, it re-reads those users, tokens and memberships in one snapshot and
+  disconnects sockets whose person is gone or disabled (or whose token is dead) and moves the rest
+  to exactly the rooms the domains' policies allow. It runs before every room event this process
+  emits (realtime.emit_to_room / notify) and every ``SOCKET_RECHECK_SECONDS`` in the background.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session
+
+from workspace import db
+from workspace.models import AccessEpoch, ApiToken, User
+
+# prefix of the rooms a policy owns → fn(read session, user ids) → {user_id: rooms allowed}
+RoomPolicy = Callable[[Session, list[int]], dict[int, set[str]]]
+
+_watched: dict[type, tuple[str, ...] | None] = {}
+_policies: dict[str, RoomPolicy] = {}
+
+_BUMP = text(
+    "INSERT INTO access_epoch (id, value) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET value = access_epoch.value + 1"
+)
+
+
+def watch(model: type, *attributes: str) -> None:
+    """Raise the counter when a ``model`` row is added or deleted, or (if given) one of ``attributes``
+    changes; with no attributes any change of the row counts."""
+    _watched[model] = attributes or None
+
+
+def room_policy(prefix: str, policy: RoomPolicy) -> None:
+    """Declare that rooms starting with ``prefix`` are exactly those ``policy`` allows each user."""
+    _policies[prefix] = policy
+
+
+def _touches_access(sess: Session) -> bool:
+    for obj in sess.new | sess.deleted:
+        if type(obj) in _watched:
+            return True
+    for obj in sess.dirty:
+        if type(obj) not in _watched:
+            continue
+        attributes = _watched[type(obj)]
+        state = inspect(obj)
+        names = attributes if attributes is not None else [a.key for a in state.mapper.column_attrs]
+        if any(state.attrs[name].history.has_changes() for name in names):
+            return True
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_access_change(sess: Session, _context: Any, _instances: Any) -> None:
+    if _watched and _touches_access(sess):
+        # Core on the session's connection: no autoflush, and the same transaction as the change.
+        sess.connection().execute(_BUMP)
+
+
+watch(User, "active", "department_id", "section_id")
+watch(ApiToken, "revoked_at", "expires_at")
+
+
+# --- the serving side -----------------------------------------------------------------------------
+
+
+class _Sockets:
+    """The sockets this process holds, and the counter value they were last checked against."""
+
+    def __init__(self) -> None:
+        self.by_sid: dict[str, tuple[int, int | None]] = {}
+        self.epoch: int | None = None
+        self.lock = threading.Lock()  # gevent-patched under `workspace serve`: cooperative
+        self.poller = False
+
+
+def _state(app: Flask) -> _Sockets:
+    return app.extensions.setdefault("live_access", _Sockets())
+
+
+def remember(sid: str, user_id: int, token_id: int | None) -> None:
+    """Note a socket this process accepted (and start the background re-check once per process)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    state = _state(app)
+    state.by_sid[sid] = (user_id, token_id)
+    interval = float(app.config["SOCKET_RECHECK_SECONDS"])
+    if interval > 0 and not state.poller:
+        state.poller = True
+        from workspace.realtime import socketio
+
+        socketio.start_background_task(_poll, app, interval)
+
+
+def forget(sid: str) -> None:
+    """Drop a socket that disconnected."""
+    _state(current_app._get_current_object()).by_sid.pop(sid, None)  # type: ignore[attr-defined]
+
+
+def _poll(app: Flask, interval: float) -> None:
+    from workspace.realtime import socketio
+
+    while True:
+        socketio.sleep(interval)
+        try:
+            with app.app_context():
+                recheck()
+        except Exception:  # the next round tries again; delivery still re-checks first
+            app.logger.exception("live sockets: re-check failed")
+
+
+def current_epoch(sess: Session) -> int:
+    """The counter's value (0 before any change)."""
+    return sess.execute(select(AccessEpoch.value).where(AccessEpoch.id == 1)).scalar() or 0
+
+
+def recheck(*, force: bool = False) -> int:
+    """Bring this process's sockets in line with the database if the counter moved; return how many
+    sockets were disconnected. Safe to call from an after-commit callback (it reads through its own
+    read-only session)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    state = _state(app)
+    if not state.by_sid:
+        return 0
+    with state.lock:
+        with db.read_session() as sess:
+            epoch = current_epoch(sess)
+            if epoch == state.epoch and not force:
+                return 0
+            sockets = dict(state.by_sid)
+            user_ids = sorted({user_id for user_id, _ in sockets.values()})
+            active = dict(sess.execute(select(User.id, User.active).where(User.id.in_(user_ids))).all())
+            token_ids = sorted({t for _, t in sockets.values() if t is not None})
+            live_tokens = _live_tokens(sess, token_ids)
+            allowed = {prefix: policy(sess, user_ids) for prefix, policy in _policies.items()}
+        ended = []
+        for sid, (user_id, token_id) in sockets.items():
+            if not active.get(user_id) or (token_id is not None and token_id not in live_tokens):
+                _silence(sid)
+                ended.append(sid)
+            else:
+                _fit_rooms(sid, {prefix: rooms.get(user_id, set()) for prefix, rooms in allowed.items()})
+        state.epoch = epoch
+    # Outside the lock: a disconnect runs the domains' receivers, which emit (presence "offline")
+    # and so come back here. The ended sockets are already out of every room by then.
+    for sid in ended:
+        _end(sid)
+    return len(ended)
+
+
+def _live_tokens(sess: Session, token_ids: list[int]) -> set[int]:
+    if not token_ids:
+        return set()
+    now = dt.datetime.now(dt.UTC)
+    rows = sess.execute(
+        select(ApiToken.id, ApiToken.expires_at).where(
+            ApiToken.id.in_(token_ids), ApiToken.revoked_at.is_(None)
+        )
+    ).all()
+    return {tid for tid, expires in rows if expires is None or _aware(expires) > now}
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _silence(sid: str) -> None:
+    """Take a socket out of every room but its own, so nothing more is delivered to it."""
+    from workspace.realtime import socketio
+
+    try:
+        for room in socketio.server.rooms(sid, namespace="/"):
+            if room != sid:
+                socketio.server.leave_room(sid, room, namespace="/")
+    except Exception:  # already gone
+        current_app.logger.debug("socket %s already gone", sid)
+
+
+def _end(sid: str) -> None:
+    from workspace.realtime import socketio
+
+    try:
+        socketio.emit("session:ended", {}, to=sid)
+        socketio.server.disconnect(sid, namespace="/")
+    except Exception:  # already gone
+        current_app.logger.debug("socket %s already gone", sid)
+    forget(sid)
+
+
+def _fit_rooms(sid: str, allowed: dict[str, set[str]]) -> None:
+    from workspace.realtime import socketio
+
+    try:
+        current = set(socketio.server.rooms(sid, namespace="/"))
+    except Exception:  # gone meanwhile
+        forget(sid)
+        return
+    for prefix, wanted in allowed.items():
+        for room in current:
+            if room.startswith(prefix) and room not in wanted:
+                socketio.server.leave_room(sid, room, namespace="/")
+        for room in wanted - current:
+            socketio.server.enter_room(sid, room, namespace="/")
+
