@@ -13,7 +13,7 @@ from sqlalchemy import delete, or_, select
 
 from approvals.errors import Forbidden, Invalid, NotFound, clean
 from approvals.models import Absence
-from workspace import audit, calendar, db, directory, text
+from workspace import audit, calendar, db, directory, inputs, text
 from workspace.models import User
 
 MAX_DAYS = 366
@@ -103,7 +103,7 @@ def register(actor: User, data: dict[str, Any]) -> Absence:
 def cancel(actor: User, absence_id: int) -> None:
     """Delete an absence (its owner or an admin) and commit; raises :class:`NotFound` otherwise."""
     session = db.session()
-    absence = session.get(Absence, absence_id)
+    absence = session.get(Absence, absence_id) if inputs.json_id(absence_id) else None
     if absence is None or (absence.user_id != actor.id and not actor.has_role("admin")):
         raise NotFound("不在設定が見つかりません。")
     session.execute(delete(Absence).where(Absence.id == absence_id))

@@ -14,7 +14,7 @@ from flask_login import current_user
 from approvals import absence, editing, inbox, route_store, service
 from approvals.errors import ApprovalError, Conflict, Forbidden
 from approvals.serialize import request_json, route_preview_json
-from workspace import db
+from workspace import db, inputs
 from workspace.extensions import csrf
 from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
 
@@ -34,13 +34,11 @@ def _approval_error(error: ApprovalError) -> Response:
 
 
 def _int_arg(name: str, default: int) -> int:
-    # ASCII digits only, within a 64-bit id (helper "input" brings one parser for this; take its version).
     value = request.args.get(name)
-    if value is None:
-        return default
-    if not (value.isascii() and value.isdigit()) or int(value) > 2**63 - 1:
+    number = default if value is None else inputs.parse_int(value, 0, inputs.ID_MAX)
+    if number is None:
         raise ApiError(400, f"{name} は0以上の整数（半角数字）で指定してください。")
-    return int(value)
+    return number
 
 
 # -- route templates ------------------------------------------------------------------------------

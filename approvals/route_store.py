@@ -25,6 +25,8 @@ DEFAULTS_DIR = Path(__file__).resolve().parent / "default_routes"
 
 def latest(key: str) -> RouteTemplateVersion | None:
     """Return the newest version of the template ``key``, or None."""
+    if not isinstance(key, str) or "\x00" in key:  # a form's hostile key: no template has it
+        return None
     return (
         db.session()
         .execute(

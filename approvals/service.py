@@ -30,7 +30,7 @@ from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
 from approvals.routes import MAX_AMOUNT, RouteTemplate, apply_consult_choice
 from approvals.state import RequestState, new_request, route_user_ids
-from workspace import audit, calendar, db, realtime, signals, text
+from workspace import audit, calendar, db, inputs, realtime, signals, text
 from workspace.models import User
 
 MAX_TITLE = 200
@@ -177,7 +177,7 @@ def can_view(user: User, row: ApprovalRequest, absences: dict[int, int] | None =
 
 def get_visible(user: User, request_id: int) -> ApprovalRequest:
     """Return the request if ``user`` may see it; raise :class:`NotFound` otherwise (no existence leak)."""
-    row = db.session().get(ApprovalRequest, request_id)
+    row = db.session().get(ApprovalRequest, request_id) if inputs.json_id(request_id) else None
     if row is None or not can_view(user, row):
         raise NotFound("起案が見つかりません。")
     return row
@@ -189,6 +189,8 @@ def _lock(request_id: int, viewer: User, absences: dict[int, int] | None = None)
     NotFound unless ``viewer`` may see it: a request that exists but is not theirs answers exactly
     like one that does not exist, before any other rule can tell them apart (403 vs 404).
     """
+    if inputs.json_id(request_id) is None:  # beyond any id (a bulk list is JSON): names nothing
+        raise NotFound("起案が見つかりません。")
     row = (
         db.session()
         .execute(
@@ -371,7 +373,7 @@ def _apply(
         raise Invalid("コメントは文字列で入力してください。", field="comment")
     if comment is not None:
         comment = clean(text.clean_text, comment, "コメント", "comment")
-    if to_step is not None and (isinstance(to_step, bool) or not isinstance(to_step, int)):
+    if to_step is not None and not inputs.is_json_int(to_step):
         raise Invalid("差戻し先（to_step）はステップ番号で指定してください。", field="to_step")
     try:
         return machine.apply(
@@ -544,7 +546,7 @@ def bulk(actor: User, ids: Any, action: Any = "approve", comment: Any = None) ->
     """
     if not isinstance(ids, list) or not ids or len(ids) > MAX_BULK:
         raise Invalid(f"ids には1〜{MAX_BULK}件の起案番号を指定してください。", field="ids")
-    if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+    if not all(inputs.is_json_int(i) for i in ids):
         raise Invalid("ids は整数の配列で指定してください。", field="ids")
     if action not in BULK_ACTIONS:
         raise Invalid("一括処理できる操作は承認・代決・後閲・供覧確認だけです。", field="action")

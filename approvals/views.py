@@ -20,7 +20,7 @@ from approvals.errors import ApprovalError
 from approvals.seal import seal_svg
 from approvals.serialize import request_json, route_preview_json
 from approvals.state import RequestState
-from workspace import calendar
+from workspace import calendar, inputs
 
 bp = Blueprint(
     "approvals", __name__, url_prefix="/approvals", static_folder="static", static_url_path="/static"
@@ -87,10 +87,8 @@ def _form_int(name: str) -> int | None:
     value = (request.form.get(name) or "").strip().replace(",", "")
     if not value:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        return -1  # the service refuses it with the proper message
+    number = inputs.parse_int(value, 0, inputs.ID_MAX)  # ASCII digits only: "²" is not a number here
+    return -1 if number is None else number  # the service refuses -1 with the proper message
 
 
 @bp.get("/")
@@ -176,7 +174,8 @@ def route_preview() -> Any:
     raw = (request.args.get("amount") or "").strip().replace(",", "")
     amount: int | None = None
     if raw:
-        amount = int(raw) if raw.isdigit() else -1  # the service refuses -1 with the proper message
+        parsed = inputs.parse_int(raw, 0, inputs.ID_MAX)  # "²" passes isdigit() but is no amount
+        amount = -1 if parsed is None else parsed  # the service refuses -1 with the proper message
     route_key = request.args.get("route")
     context = _preview_context(route_key, amount, choice_from_form(request.args, route_key))
     return render_template("approvals/_route_preview.html", current_step=None, **context)
@@ -347,7 +346,7 @@ def db_get_visible(request_id: int) -> Any:
 @login_required
 def bulk() -> Any:
     """Apply one action (決裁/承認 or 代決) to the checked items of the inbox; report each result."""
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = [i for i in map(inputs.parse_id, request.form.getlist("ids")) if i is not None]
     action = request.form.get("action", "approve")
     if action not in ("approve", "deputy_approve"):
         action = "approve"
@@ -420,7 +419,7 @@ def absences() -> Any:
     if request.method == "POST":
         try:
             if request.form.get("cancel"):
-                absence.cancel(current_user, int(request.form["cancel"]))
+                absence.cancel(current_user, inputs.parse_id(request.form["cancel"]))
                 flash("不在設定を取り消しました。", "info")
             else:
                 data = {k: request.form.get(k) or None for k in ("deputy", "from", "until", "note")}

@@ -18,6 +18,7 @@ from approvals.consult_picker import all_consult_options, choice_from_form
 from approvals.errors import ApprovalError
 from approvals.serialize import request_json
 from approvals.views import _form_int, bp
+from workspace import inputs
 
 
 def _form_values(row: Any) -> dict[str, Any]:
@@ -84,9 +85,9 @@ def _apply_files(row: Any) -> Any:
     """Remove the ticked attachments and add the chosen files; say what happened on the request page."""
     problems = []
     for value in request.form.getlist("remove"):
-        if value.isdigit():
+        if (attachment_id := inputs.parse_id(value)) is not None:
             try:
-                attachments.remove(current_user, row.id, int(value))
+                attachments.remove(current_user, row.id, attachment_id)
             except ApprovalError as exc:
                 problems.append(exc.message)
     for upload in request.files.getlist("attachments"):

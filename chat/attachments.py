@@ -17,7 +17,7 @@ from sqlalchemy import select
 from chat import channels, files, sniff, thumbnails
 from chat.errors import ChatError, not_found
 from chat.models import Attachment, Channel, Message
-from workspace import db
+from workspace import db, inputs
 from workspace.models import User
 from workspace.web import API_PREFIX
 
@@ -114,8 +114,10 @@ def check_ids(value: Any) -> list[int]:
     """Return the attachment ids a message post names (0–10 integers) or raise ChatError 400/422."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+    if not isinstance(value, list) or not all(inputs.is_json_int(i) for i in value):
         raise ChatError(400, "attachment_ids は整数の配列で指定してください。", "bad_request")
+    if inputs.json_ids(value) is None:  # beyond any id: names no upload, like someone else's would
+        raise ChatError(422, "添付ファイルが見つからないか、すでに送信済みです。", "bad_attachment")
     ids = list(dict.fromkeys(value))
     if len(ids) > MAX_PER_MESSAGE:
         raise ChatError(422, f"添付できるファイルは{MAX_PER_MESSAGE}個までです。", "too_many_attachments")

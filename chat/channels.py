@@ -18,7 +18,7 @@ from sqlalchemy.orm import lazyload
 from chat import rooms
 from chat.errors import ChatError, not_found
 from chat.models import Channel, Member, Message
-from workspace import audit, db, directory, text
+from workspace import audit, db, directory, inputs, text
 from workspace.models import Department, User
 
 NAME_MAX = 80
@@ -86,7 +86,7 @@ def accessible(user: User, channel_id: Any) -> tuple[Channel, Member | None]:
     404 when the channel does not exist or is private/direct and the user is not in it;
     a department or public channel is returned with membership None for a non-member.
     """
-    if not isinstance(channel_id, int) or isinstance(channel_id, bool) or channel_id < 1:
+    if inputs.json_id(channel_id) is None:  # not an id, or beyond any id: names nothing
         raise not_found()
     row = db.session().execute(_CHANNEL_AND_MEMBER, {"channel_id": channel_id, "user_id": user.id}).first()
     if row is None:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from chat import files
 from chat.errors import ChatError, not_found
 from chat.models import Channel, Member, Message, MessageEdit
-from workspace import audit, calendar, db
+from workspace import audit, calendar, db, inputs
 from workspace.models import User
 
 FORMATS = ("json", "csv")
@@ -95,10 +95,11 @@ def criteria(channel_id: Any = None, username: Any = None, since: Any = None, un
     session = db.session()
     channel = user = None
     if channel_id not in (None, ""):
-        try:
-            channel = session.get(Channel, int(channel_id))
-        except (TypeError, ValueError):
-            raise ChatError(400, "channel_id は整数で指定してください。", "bad_request") from None
+        # The CLI passes an int, the API the query's text: the one parser takes both, bounded.
+        if inputs.parse_int(channel_id, -inputs.ID_MAX, inputs.ID_MAX) is None:
+            raise ChatError(400, "channel_id は整数で指定してください。", "bad_request")
+        number = inputs.parse_id(channel_id)
+        channel = session.get(Channel, number) if number is not None else None
         if channel is None:
             raise not_found()
     else:

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from chat import attachments, channels, mentions, notices, rooms
 from chat.errors import ChatError, config_int, not_found
 from chat.models import Channel, Member, Message, MessageEdit, ReadMark
-from workspace import audit, calendar, db, realtime, signals
+from workspace import audit, calendar, db, inputs, realtime, signals
 from workspace.extensions import limiter
 from workspace.models import User, utcnow
 from workspace.text import TextRefused, clean_text
@@ -131,9 +131,9 @@ def check_client_msg_id(value: Any) -> str | None:
 def _check_thread(channel: Channel, thread_id: Any) -> int | None:
     if thread_id is None:
         return None
-    if not isinstance(thread_id, int) or isinstance(thread_id, bool):
+    if not inputs.is_json_int(thread_id):
         raise ChatError(400, "thread_id は整数で指定してください。", "bad_request")
-    parent = db.session().get(Message, thread_id)
+    parent = db.session().get(Message, thread_id) if inputs.json_id(thread_id) else None
     if parent is None or parent.channel_id != channel.id or parent.deleted_at is not None:
         raise ChatError(422, "返信先のメッセージが見つかりません。", "bad_thread")
     # Threads are one level deep: a reply to a reply joins the same thread.
@@ -308,7 +308,7 @@ def mentioned_user_ids(channel: Channel, author: User, text: str) -> set[int]:
 
 def get_visible(user: User, message_id: Any) -> tuple[Message, Channel]:
     """Return a message in a channel the user belongs to, or raise 404/403 as channels do."""
-    if not isinstance(message_id, int) or isinstance(message_id, bool):
+    if inputs.json_id(message_id) is None:
         raise not_found()
     message = db.session().get(Message, message_id)
     if message is None:
@@ -386,12 +386,9 @@ def delete(user: User, message_id: Any) -> Message:
 def _page_arg(value: Any, name: str) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ChatError(400, f"{name} は整数で指定してください。", "bad_request") from None
-    if number < 0:
-        raise ChatError(400, f"{name} は0以上で指定してください。", "bad_request")
+    number = inputs.parse_int(value, 0, inputs.ID_MAX)
+    if number is None:
+        raise ChatError(400, f"{name} は0以上の整数（半角数字）で指定してください。", "bad_request")
     return number
 
 

@@ -14,7 +14,7 @@ from chat import channels, notices, rooms
 from chat.errors import ChatError
 from chat.messages import get_visible
 from chat.models import Channel, Member, Message, ReadMark
-from workspace import calendar, db, realtime
+from workspace import calendar, db, inputs, realtime
 from workspace.models import User, utcnow
 
 # A message the channel's timeline shows: not a reply, or a reply also posted to the channel. A reply
@@ -96,7 +96,7 @@ def mark_read(user: User, channel_id: Any, last_read_id: Any) -> dict[str, Any]:
 
     Returns {"channel_id", "last_read_id", "unread"}. Announces read:updated to the channel when it moved.
     """
-    if not isinstance(last_read_id, int) or isinstance(last_read_id, bool) or last_read_id < 0:
+    if inputs.parse_int(last_read_id, 0, inputs.ID_MAX) is None or not inputs.is_json_int(last_read_id):
         raise ChatError(400, "last_read_id は0以上の整数で指定してください。", "bad_request")
     channel, member = channels.require_member(user, channel_id)
     session = db.session()

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from chat import files, rooms
 from chat.errors import ChatError, config_int, not_found
 from chat.models import Attachment, Channel, Message, MessageEdit, Reaction
-from workspace import audit, db, realtime, signals
+from workspace import audit, db, inputs, realtime, signals
 from workspace.models import User, utcnow
 
 RETENTION_MAX_DAYS = 36500  # 100 years; "forever" is None, not a large number
@@ -56,7 +56,7 @@ def set_retention(admin: User, channel_id: Any, days: Any) -> Channel:
     if not admin.has_role("admin"):
         # Refused before any lookup: a non-administrator learns nothing about which ids exist.
         raise ChatError(403, "保存期間を変更できるのは管理者だけです。", "forbidden")
-    if not isinstance(channel_id, int) or isinstance(channel_id, bool):
+    if inputs.json_id(channel_id) is None:
         raise not_found()
     channel = db.session().get(Channel, channel_id)
     if channel is None:

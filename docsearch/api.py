@@ -11,6 +11,7 @@ from flask_login import current_user
 from docsearch import disposal_approval, files, registry, retention, search
 from docsearch.errors import DocumentError
 from docsearch.models import Document
+from workspace import inputs
 from workspace.extensions import csrf
 from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
 
@@ -155,7 +156,7 @@ def get_file(doc_id: int) -> Any:
         503: {description: the stored file is missing (a damaged store)}
     """
     doc = registry.get_for(current_user, doc_id)
-    return file_response(doc, request.args.get("version", type=int))
+    return file_response(doc, request.args.get("version", type=inputs.parse_id))
 
 
 @bp.post("/documents/<int:doc_id>/versions")

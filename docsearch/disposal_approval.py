@@ -28,7 +28,7 @@ from approvals.errors import ApprovalError
 from docsearch.errors import DocumentError
 from docsearch.models import STATUS_ACTIVE, DisposalProposal, Document
 from docsearch.retention import checked_reason, dispose_locked, require_records
-from workspace import audit, calendar, db
+from workspace import audit, calendar, db, inputs
 from workspace.models import User, utcnow
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,9 @@ def _document_ids(value: Any) -> list[int]:
         raise DocumentError(422, f"一度に起案できるのは{MAX_DOCUMENTS}件までです。")
     ids: list[int] = []
     for item in value:
-        if isinstance(item, bool):
+        number = inputs.parse_id(item)  # a JSON number or a form's text; ASCII digits, bounded
+        if number is None:
             raise DocumentError(422, "文書の指定が正しくありません。")
-        try:
-            number = int(item)
-        except (TypeError, ValueError):
-            raise DocumentError(422, "文書の指定が正しくありません。") from None
         if number not in ids:
             ids.append(number)
     return ids

@@ -34,7 +34,7 @@ from docsearch.models import (
     StoredFile,
 )
 from docsearch.permissions import can_edit, can_register_for, can_view, is_records
-from workspace import audit, calendar, db, directory
+from workspace import audit, calendar, db, directory, inputs
 from workspace.models import User
 from workspace.text import TextRefused, clean_line
 
@@ -84,10 +84,7 @@ def parse_retention(value: Any) -> int | None:
     """Return the 保存年限 in years (1, 3, 5, 10, 30) or None for 永年; raise DocumentError(422)."""
     if value is None or (isinstance(value, str) and value.strip().lower() in _PERMANENT):
         return None
-    try:
-        years = int(str(value).strip().removesuffix("年"))
-    except ValueError:
-        years = -1
+    years = inputs.parse_int(str(value).strip().removesuffix("年"), 1, 100)
     if years not in RETENTION_YEARS:
         raise DocumentError(422, "保存年限は 1・3・5・10・30 年または永年（permanent）から選んでください。")
     return years
@@ -102,10 +99,9 @@ def parse_input(data: dict[str, Any]) -> DocumentInput:
     department = directory.get_department(code) if code else None
     if department is None:
         raise DocumentError(422, "担当課（department_code）が登録されていません。")
-    try:
-        fiscal_year = int(str(data.get("fiscal_year", "")).strip().removesuffix("年度"))
-    except ValueError:
-        raise DocumentError(422, "年度は西暦の数字で入力してください（例: 2026）。") from None
+    fiscal_year = inputs.parse_int(str(data.get("fiscal_year", "")).strip().removesuffix("年度"), 0, 9999)
+    if fiscal_year is None:
+        raise DocumentError(422, "年度は西暦の数字（半角）で入力してください（例: 2026）。")
     if not 1900 <= fiscal_year <= 2200:
         raise DocumentError(422, "年度が範囲外です。")
     visibility = _text(data, "visibility", 16, "秘区分") or ""
@@ -353,6 +349,9 @@ def list_for(
 ) -> tuple[list[Document], int]:
     """Return one page of active documents user may see (newest first) and the total count."""
     from sqlalchemy import and_, exists, or_
+
+    if any("\x00" in (text or "") for text in (department_code, classification, visibility, title)):
+        return [], 0  # no stored text holds a NUL (PostgreSQL cannot), so such a filter matches nothing
 
     from workspace.models import Department
 

@@ -36,7 +36,7 @@ from docsearch.snippet import snippet
 from docsearch.sources import STATUS_LABELS
 from docsearch.synonyms import get_synonyms
 from docsearch.variants import ITAIJI, ITAIJI_TARGETS
-from workspace import calendar, db
+from workspace import calendar, db, inputs
 from workspace.models import User
 
 TYPES = ("document", "approval", "message")
@@ -101,10 +101,9 @@ def permission_query(user: User) -> wq.Query:
 def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
     if value in (None, ""):
         return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise DocumentError(400, f"{name} は整数で指定してください。") from None
+    if inputs.parse_int(value, -inputs.ID_MAX, inputs.ID_MAX) is None:
+        raise DocumentError(400, f"{name} は整数（半角数字）で指定してください。")
+    number = int(value)
     if not low <= number <= high:
         raise DocumentError(400, f"{name} は {low}〜{high} の範囲で指定してください。")
     return number

@@ -17,10 +17,11 @@ from docsearch.api import file_response
 from docsearch.errors import DocumentError
 from docsearch.models import RETENTION_YEARS, VISIBILITY_LABELS
 from docsearch.permissions import can_edit, can_view, is_records
-from workspace import calendar, directory
+from workspace import calendar, directory, inputs
 
 bp = Blueprint("docsearch", __name__, static_folder="static", static_url_path="/docsearch/static")
 PER_PAGE = 50
+MAX_PAGE = 100_000  # 5 million rows: far beyond any registry, far below an overflowing OFFSET
 
 
 @bp.app_template_filter("visibility_label")
@@ -51,10 +52,11 @@ def _fiscal_years(this_year: int) -> list[tuple[int, str]]:
 def index() -> Any:
     """The registry list with filters (年度, 課, 分類, 秘区分, 件名)."""
     args = request.args
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    # Bounded like every number from a client: a page beyond MAX_PAGE would overflow the OFFSET.
+    page = args.get("page", type=inputs.bounded(1, MAX_PAGE)) or 1
     docs, total = registry.list_for(
         current_user,
-        fiscal_year=args.get("fiscal_year", type=int),
+        fiscal_year=args.get("fiscal_year", type=inputs.bounded(1900, 2200)),
         department_code=args.get("department") or None,
         classification=args.get("classification") or None,
         visibility=args.get("visibility") or None,
@@ -117,7 +119,7 @@ def _document(doc_id: int) -> Any:
 @login_required
 def download(doc_id: int) -> Any:
     """Download a version's file (?version=N)."""
-    return file_response(_document(doc_id), request.args.get("version", type=int))
+    return file_response(_document(doc_id), request.args.get("version", type=inputs.parse_id))
 
 
 @bp.get("/documents/<int:doc_id>/preview")

@@ -16,13 +16,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     config overrides environment variables (tests pass their temporary data dir here).
     """
-    from workspace import api, auth, cli, db, openapi, realtime, security, ui, views, web
+    from workspace import api, auth, cli, db, inputs, openapi, realtime, security, ui, views, web
     from workspace.config import load_config
     from workspace.extensions import csrf, limiter, login_manager
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
     app.config.from_mapping(load_config(config))
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Japanese stays readable in JSON
+    inputs.init_app(app)  # bounded <int:> ids and checked JSON bodies (Japanese kept readable), first
     if int(app.config["TRUSTED_PROXIES"]) > 0:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

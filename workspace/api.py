@@ -7,7 +7,7 @@ from typing import Any
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from workspace import auth, notifications, people, throttle
+from workspace import auth, inputs, notifications, people, throttle
 from workspace.extensions import csrf
 from workspace.models import User
 from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
@@ -54,7 +54,8 @@ def create_token() -> Any:
                 name: {type: string, description: a label shown in the settings page}
       responses:
         201: {description: 'the token (shown once) and the user'}
-        400: {description: body is not a JSON object}
+        400: {description: 'body is not a JSON object, is nested deeper than 64 (too_deep) or holds a lone
+          surrogate (invalid_text)'}
         401: {description: bad credentials (same body whether the user exists or not)}
         422: {description: 'the token name is refused (over 100 characters, control or bidi characters)'}
         429: {description: too many failures for this account or address}
@@ -73,7 +74,7 @@ def create_token() -> Any:
     name = data.get("name") if isinstance(data.get("name"), str) else "API"
     try:
         _token, secret = auth.create_token(user, name)
-    except ValueError as error:
+    except auth.TokenNameError as error:  # only this: a bare ValueError showed Python's own text
         raise ApiError(422, str(error)) from error
     return jsonify({"token": secret, "user": user_json(user)}), 201
 
@@ -191,10 +192,10 @@ def list_notifications() -> Any:
     unread = request.args.get("unread", "").lower()
     if unread not in _TRUE + _FALSE:
         raise ApiError(400, "unread は 1 か 0 で指定してください。")
-    limit_arg = request.args.get("limit", str(notifications.LIST_DEFAULT))
-    if not limit_arg.isdigit() or not 1 <= int(limit_arg) <= notifications.LIST_MAX:
+    limit = inputs.parse_int(request.args.get("limit", notifications.LIST_DEFAULT), 1, notifications.LIST_MAX)
+    if limit is None:
         raise ApiError(400, f"limit は1から{notifications.LIST_MAX}までの整数で指定してください。")
-    rows = notifications.list_for(current_user, unread_only=unread in _TRUE, limit=int(limit_arg))
+    rows = notifications.list_for(current_user, unread_only=unread in _TRUE, limit=limit)
     return jsonify(
         {
             "notifications": [notifications.notification_json(r) for r in rows],
@@ -240,9 +241,10 @@ def read_notifications() -> Any:
         "all" in data
         or not isinstance(ids, list)
         or len(ids) > notifications.MAX_IDS
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        or not all(inputs.is_json_int(i) for i in ids)
     ):
         most = notifications.MAX_IDS
         raise ApiError(400, f"ids に通知の番号の一覧（{most}件まで）か、all に true を指定してください。")
-    notifications.mark_read(current_user, ids)
+    # Ids beyond any id are ignored like those of others' notices: they name nothing of mine.
+    notifications.mark_read(current_user, [i for i in ids if inputs.json_id(i) is not None])
     return "", 204

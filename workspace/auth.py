@@ -166,11 +166,18 @@ def _expired(moment: dt.datetime | None) -> bool:
 TOKEN_PREFIX = "wst_"  # noqa: S105 - a public marker, not a secret
 
 
+class TokenNameError(ValueError):
+    """A token name that is refused (the message is Japanese, for the person)."""
+
+
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for user and commit; return (row, secret). The secret is never stored."""
-    name = text.clean_line(name or "", "トークンの名前").strip() or "API"  # TextRefused is a ValueError
+    try:
+        name = text.clean_line(name or "", "トークンの名前").strip() or "API"
+    except text.TextRefused as error:
+        raise TokenNameError(str(error)) from None
     if len(name) > 100:
-        raise ValueError("トークンの名前は100文字以内で入力してください。")
+        raise TokenNameError("トークンの名前は100文字以内で入力してください。")
     secret = new_secret(TOKEN_PREFIX)
     days = int(current_app.config["TOKEN_DAYS"])
     token = ApiToken(

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from workspace import db
+from workspace import db, inputs
 from workspace.models import Department, User
 
 LIMIT_DEFAULT = 20
@@ -139,11 +139,8 @@ def parse_limit(value: Any) -> int:
     """Return the limit of a search request (default 20, 1..50); raise ValueError (Japanese) otherwise."""
     if value is None or value == "":
         return LIMIT_DEFAULT
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if not 1 <= number <= LIMIT_MAX or str(value).strip() != str(number):
+    number = inputs.parse_int(value, 1, LIMIT_MAX)
+    if number is None:
         raise ValueError(f"limit は1〜{LIMIT_MAX}の整数で指定してください。")
     return number
 

@@ -8,7 +8,8 @@ a second web worker or a CLI job — reaches every connected client.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,12 +17,55 @@ from flask import Flask, current_app, request, session
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
-from workspace import auth, db, live_access, signals, sockets
+from workspace import auth, db, inputs, live_access, signals, sockets
 from workspace.config import csv_list
 from workspace.models import User
 from workspace.security import digest, printable
 
-socketio = SocketIO()
+
+class CheckedSocketIO(SocketIO):
+    """SocketIO whose every event handler is guarded at the input boundary, in one place.
+
+    Arguments refused while the packet was decoded (inputs.SocketJson: too deep, lone surrogates)
+    are acknowledged with their error and never reach the handler.
+    """
+
+    def on(self, message: str, namespace: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+        register = super().on(message, namespace)
+        if message in ("connect", "disconnect"):
+            return register
+
+        def decorator(handler: Callable[..., Any]) -> Any:
+            @wraps(handler)
+            def guarded(*args: Any) -> Any:
+                for arg in args:
+                    if isinstance(arg, inputs.RefusedPayload):
+                        return arg.ack()
+                return handler(*args)
+
+            return register(guarded)
+
+        return decorator
+
+
+socketio = CheckedSocketIO()
+
+
+@socketio.on_error_default
+def _on_socket_error(_error: Exception) -> Any:
+    # As for HTTP: log it, never a trace to the client, and still answer the acknowledgement.
+    event = _event_name()
+    current_app.logger.exception("unhandled error in Socket.IO event %s", printable(event, 60))
+    db.session().rollback()
+    if event == "connect":
+        return False  # a failed connect is refused, never accepted half-authenticated
+    message = "サーバーで問題が発生しました。管理者にお知らせください。"
+    return {"ok": False, "error": {"code": "internal", "message": message}}
+
+
+def _event_name() -> str:
+    event = getattr(request, "event", None)
+    return str(event.get("message", "")) if isinstance(event, dict) else ""
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +83,7 @@ def init_app(app: Flask) -> None:
         cors_allowed_origins=origins or None,
         ping_interval=25,
         max_http_buffer_size=1_000_000,
+        json=inputs.SocketJson,  # the depth and surrogate rules of request bodies, for packets too
     )
     socketio.on_event("connect", _on_connect)
     socketio.on_event("disconnect", _on_disconnect)

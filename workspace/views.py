@@ -137,7 +137,7 @@ def settings() -> Any:
     if form.validate_on_submit():
         try:
             _token, new_secret = auth.create_token(current_user, form.name.data)
-        except ValueError as error:  # the text rule's TextRefused among them
+        except auth.TokenNameError as error:
             flash(str(error), "error")
             return _settings_page(form, status=422)
     return _settings_page(form, new_secret=new_secret)
