@@ -379,10 +379,10 @@ def get_inbox() -> Any:
         - name: limit
           in: query
           description: each list's length; more than 200 counts as 200, 0 as 1
-          schema: {type: integer, default: 50, minimum: 0, maximum: 9223372036854775807}
+          schema: {type: integer, default: 50, minimum: 0, maximum: 2147483647}
         - name: offset
           in: query
-          schema: {type: integer, default: 0, minimum: 0, maximum: 9223372036854775807}
+          schema: {type: integer, default: 0, minimum: 0, maximum: 2147483647}
       responses:
         200: {description: '{"pending", "in_progress", "post_review", "circulate", "done", "counts"}'}
     """

@@ -222,12 +222,12 @@ def list_messages(channel_id: int) -> Any:
         Deleted messages keep their place with an empty body and "deleted": true.
       tags: [chat]
       parameters:
-        - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
-        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 9223372036854775807}}
+        - {name: after, in: query, schema: {type: integer, minimum: 0, maximum: 2147483647}}
+        - {name: before, in: query, schema: {type: integer, minimum: 0, maximum: 2147483647}}
         - name: limit
           in: query
           description: more than 200 counts as 200, 0 as 1
-          schema: {type: integer, default: 50, minimum: 0, maximum: 9223372036854775807}
+          schema: {type: integer, default: 50, minimum: 0, maximum: 2147483647}
       responses:
         200:
           description: >-
@@ -473,7 +473,7 @@ def mark_read(channel_id: int) -> Any:
               type: object
               required: [last_read_id]
               properties:
-                last_read_id: {type: integer, minimum: 0}
+                last_read_id: {type: integer, minimum: 0, maximum: 2147483647}
       responses:
         200: {description: '{"channel_id", "last_read_id", "unread"}'}
         400: {description: last_read_id missing or not a non-negative integer}

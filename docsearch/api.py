@@ -315,7 +315,7 @@ def propose_disposal() -> Any:
                   type: array
                   minItems: 1
                   maxItems: 100
-                  items: {type: integer, minimum: 1, maximum: 9223372036854775807}
+                  items: {type: integer, minimum: 1, maximum: 2147483647}
                 reason: {type: string, minLength: 1, maxLength: 2000, pattern: '\\S'}
       responses:
         201: {description: the proposal with its 決裁 and per-document status}

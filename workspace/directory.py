@@ -33,6 +33,8 @@ class DirectoryInputError(ValueError):
 
 def get_department(code: str) -> Department | None:
     """Return the department or section with code, or None."""
+    if not isinstance(code, str) or "\x00" in code:
+        return None  # PostgreSQL text cannot hold NUL: the lookup would fail instead of finding nothing
     return db.session().execute(select(Department).where(Department.code == code)).scalar_one_or_none()
 
 
@@ -92,8 +94,10 @@ def get_user(username: str) -> User | None:
     case): ``Yamada`` signs in, is mentioned and is chosen as ``yamada``. SQL's lower() on both sides,
     so the comparison is the index's own on SQLite and PostgreSQL alike.
     """
-    if not isinstance(username, str):
-        return None  # lower() of a number would be an SQL error on PostgreSQL, not "no such user"
+    if not isinstance(username, str) or "\x00" in username or len(username) > USERNAME_MAX:
+        # lower() of a number, or a NUL (which PostgreSQL text cannot hold), would be an SQL error
+        # there, not "no such user"; nor is a name longer than the column anyone's.
+        return None
     query = select(User).where(func.lower(User.username) == func.lower(username))
     return db.session().execute(query).unique().scalar_one_or_none()
 

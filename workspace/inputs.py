@@ -2,7 +2,7 @@
 
 Every id or number that comes from a client — a path segment, a query value, a form field, a JSON
 member, a Socket.IO payload — goes through parse_int / parse_id / json_id here, so that a value
-outside the SQL bigint range never reaches the database (where it raised instead of matching
+outside the range of the id columns never reaches the database (where it raised instead of matching
 nothing), and Unicode digits such as ``²`` or ``１`` (which pass str.isdigit() and then fail or
 surprise int()) are refused the same way everywhere.
 
@@ -24,8 +24,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-# Ids are bigint (or smaller) columns; a bigger number can name nothing that exists.
-ID_MAX = 2**63 - 1
+# Ids are SQL INTEGER columns: 32 bits on PostgreSQL, where a bigger number does not match nothing
+# but fails the statement ("integer out of range"). The same bound on SQLite keeps one rule.
+ID_MAX = 2**31 - 1
 MAX_JSON_DEPTH = 64
 
 _ASCII_INT = re.compile(r"-?[0-9]{1,19}")  # 19 digits hold every bigint; more is never a valid input
@@ -63,12 +64,12 @@ def bounded(low: int, high: int) -> Callable[[Any], int | None]:
 
 
 def parse_id(value: Any) -> int | None:
-    """Return value as a database id (1..2^63-1) from text or int, or None."""
+    """Return value as a database id (1..ID_MAX) from text or int, or None."""
     return parse_int(value, 1, ID_MAX)
 
 
 def json_id(value: Any) -> int | None:
-    """Return a JSON member as an id: a JSON number (not true/false, not a string) in 1..2^63-1, or None."""
+    """Return a JSON member as an id: a JSON number (not true/false, not a string) in 1..ID_MAX, or None."""
     return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= ID_MAX else None
 
 
@@ -194,12 +195,12 @@ class SocketJson:
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route: ASCII digits only; a number outside 1..2^63-1 names nothing (404).
+    """``<int:…>`` in every route: ASCII digits only; a number outside 1..ID_MAX names nothing (404).
 
     Werkzeug's own converter matches ``\\d+`` (Unicode digits too) with no upper bound, so an id of
-    2^63 reached the database and raised there. Out of range is answered with NotFound here rather than
-    ValidationError: Werkzeug checks the method before the converter, so a ValidationError made the
-    same path answer 405 for one method and 404 for another.
+    2^63 reached the database and raised there (on PostgreSQL anything past 2^31-1 did). Out of range
+    is answered with NotFound here rather than ValidationError: Werkzeug checks the method before the
+    converter, so a ValidationError made the same path answer 405 for one method and 404 for another.
     """
 
     regex = r"[0-9]+"

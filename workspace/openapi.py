@@ -22,12 +22,11 @@ from flask import Blueprint, Flask, current_app, jsonify
 from werkzeug.routing import IntegerConverter, Rule, parse_converter_args
 from werkzeug.routing.converters import NumberConverter
 
+from workspace.inputs import ID_MAX
 from workspace.web import API_PREFIX, login_is_required
 
 bp = Blueprint("openapi", __name__)
 
-# Ids are 64-bit database integers; a bigger number names nothing (a converter may say less).
-ID_MAX = 2**63 - 1
 SESSION_OR_TOKEN = [{"bearer": []}, {"session": []}]
 WRITES = {"post", "put", "patch", "delete"}
 

@@ -29,6 +29,7 @@ HUGE_TEXT = str(HUGE)
 # Values for one field. Text values go into paths, query strings and forms; JSON values into bodies.
 TEXT_HOSTILE = {
     "huge": HUGE_TEXT,
+    "beyond_integer": str(2**31),  # past PostgreSQL's INTEGER id columns
     "beyond_any_int": "9" * 40,
     "negative": "-1",
     "zero": "0",
@@ -38,6 +39,7 @@ TEXT_HOSTILE = {
 }
 JSON_HOSTILE = {
     "huge": HUGE,
+    "beyond_integer": 2**31,
     "huge_text": HUGE_TEXT,
     "huge_negative": -HUGE - 1,
     "negative": -1,

@@ -24,6 +24,7 @@ org = support.org
 shared_keys = support.shared_keys
 
 HUGE = 2**63
+BEYOND_INTEGER = 2**31  # past PostgreSQL's INTEGER, inside bigint: failed the statement there
 DEEP = '{"username": "yamada", "password": "x", "a": ' + "[" * 5000 + "]" * 5000 + "}"
 
 
@@ -38,19 +39,22 @@ def _bearer(client: Any, username: str = "yamada") -> dict[str, str]:
 # --- the parser --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["²", "１", "١", "+1", " 1", "1 ", "1_000", "0x1", "", "9" * 20, str(HUGE)])
-def test_the_id_parser_takes_only_ascii_digits_within_bigint(text: str) -> None:
+@pytest.mark.parametrize(
+    "text", ["²", "１", "١", "+1", " 1", "1 ", "1_000", "0x1", "", "9" * 20, str(HUGE), str(BEYOND_INTEGER)]
+)
+def test_the_id_parser_takes_only_ascii_digits_within_the_id_range(text: str) -> None:
     from workspace import inputs
 
     assert inputs.parse_id(text) is None
 
 
-def test_the_id_parser_takes_the_whole_bigint_range_and_json_numbers_only_for_json_ids() -> None:
+def test_the_id_parser_takes_the_whole_id_range_and_json_numbers_only_for_json_ids() -> None:
     from workspace import inputs
 
-    assert inputs.parse_id("1") == 1 and inputs.parse_id(str(HUGE - 1)) == HUGE - 1
+    assert inputs.parse_id("1") == 1 and inputs.parse_id(str(BEYOND_INTEGER - 1)) == BEYOND_INTEGER - 1
     assert inputs.parse_id("0") is None and inputs.parse_id(True) is None
     assert inputs.json_id(5) == 5 and inputs.json_id("5") is None and inputs.json_id(HUGE) is None
+    assert inputs.json_id(BEYOND_INTEGER) is None
 
 
 def test_depth_is_measured_without_parsing_and_brackets_in_strings_do_not_count() -> None:
@@ -282,3 +286,14 @@ def test_the_admin_export_with_a_channel_id_beyond_bigint_is_refused(client: Any
     for value in (str(HUGE), "²"):
         response = client.get(f"/api/v1/admin/chat/export?channel_id={value}", headers=headers)
         assert response.status_code == 400, value
+
+
+def test_a_nul_in_a_username_to_look_up_names_nobody(client: Any, org: Any) -> None:
+    """An absence for a 代決者 named with a NUL was a 500 on PostgreSQL (the driver refuses NUL)."""
+    headers = _bearer(client, "yamada")
+    body = {"from": "2026-12-07", "until": "2026-12-08", "deputy": "suzuki\x00", "user": "yamada\x00"}
+    response = client.post("/api/v1/approvals/absences", json=body, headers=headers)
+    assert response.status_code in (400, 422), response.get_json()
+    from workspace import directory
+
+    assert directory.get_user("yamada\x00") is None and directory.get_department("01\x00") is None

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.approvals import test_service_support as support
 from tests.chat.conftest import isolated
-from tests.conftest import DB_BACKEND, PASSWORD
+from tests.conftest import PASSWORD
 from tests.docsearch.samples import pdf_bytes
 from workspace import auth, calendar, db, directory
 from workspace.openapi import build_spec, path_parameters
@@ -76,37 +76,6 @@ REFUSED_BY_RULE = {
     "POST /api/v1/approvals/{request_id}/actions": "to_step must name an earlier step of the route",
     "POST /api/v1/channels/{channel_id}/messages": "attachment_ids must be my unsent uploads in the channel",
 }
-# TEMPORARY, until helper "input"'s branch (bounded ids, checked JSON) is merged: a 5xx caused by an
-# integer beyond the id columns or a lone surrogate in the request is that branch's finding (issue 11,
-# item 4), not this test's. Remove this tolerance after the merge. Note: PostgreSQL's id columns are
-# `integer`, so there an id over 2^31-1 already fails ("integer out of range"), not only one over 2^63-1.
-TOLERATE_INPUT_BOUNDARY_500 = True
-ID_MAX = 2**31 - 1 if DB_BACKEND == "postgresql" else 2**63 - 1
-
-
-def _hostile_for_the_input_boundary(*values: Any) -> bool:
-    """True when a generated value holds an integer outside 64 bits or a lone surrogate."""
-    stack = list(values)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, bool):
-            continue
-        if isinstance(item, int) and not -ID_MAX - 1 <= item <= ID_MAX:
-            return True
-        if isinstance(item, str) and (any("\ud800" <= c <= "\udfff" for c in item) or _big_digits(item)):
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return False
-
-
-def _big_digits(text: str) -> bool:
-    return text.lstrip("-").isdigit() and text.isascii() and abs(int(text)) > ID_MAX
-
-
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -199,12 +168,7 @@ def _not_set(body: Any) -> bool:
 
 
 def _waived(operation: Any, case: Any, response: Any, failure: Exception, counts: Counter) -> bool:
-    """True (and counted) for a failure that REFUSED_BY_RULE or the temporary tolerance covers."""
-    body = None if _not_set(case.body) else case.body
-    hostile = _hostile_for_the_input_boundary(case.path_parameters, case.query, body)
-    if response.status_code >= 500 and TOLERATE_INPUT_BOUNDARY_500 and hostile:
-        counts["waived: input boundary 5xx"] += 1
-        return True
+    """True (and counted) for a failure that REFUSED_BY_RULE covers (never a 5xx)."""
     refused = isinstance(failure, RejectedPositiveData) and response.status_code in (400, 415, 422)
     if refused and operation.label in REFUSED_BY_RULE:
         counts["waived: refused by a rule"] += 1
