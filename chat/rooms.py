@@ -39,7 +39,7 @@ def allowed_rooms(sess: Session, user_ids: list[int]) -> dict[int, set[str]]:
 
 # A membership added or removed by any process re-checks every server's sockets (read marks,
 # which change members' other columns all day, do not).
-live_access.watch(Member, "channel_id", "user_id")
+live_access.watch(Member, "channel_id", "user_id", new_rows=True)
 live_access.room_policy("chat:channel:", allowed_rooms)
 
 

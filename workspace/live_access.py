@@ -35,6 +35,7 @@ from workspace.models import AccessEpoch, ApiToken, User, UserSession
 RoomPolicy = Callable[[Session, list[int]], dict[int, set[str]]]
 
 _watched: dict[type, tuple[str, ...] | None] = {}
+_grants: set[type] = set()  # models whose new rows give access (a membership), not only take it
 _policies: dict[str, RoomPolicy] = {}
 
 _BUMP = text(
@@ -43,10 +44,13 @@ _BUMP = text(
 )
 
 
-def watch(model: type, *attributes: str) -> None:
-    """Raise the counter when a ``model`` row is added or deleted, or (if given) one of ``attributes``
-    changes; with no attributes any change of the row counts."""
+def watch(model: type, *attributes: str, new_rows: bool = False) -> None:
+    """Raise the counter when a ``model`` row is deleted or (if given) one of ``attributes`` changes
+    (with no attributes, any change of the row), and when one is added if ``new_rows`` — a new
+    membership lets a socket into a room; a new session, token or account changes no open socket."""
     _watched[model] = attributes or None
+    if new_rows:
+        _grants.add(model)
 
 
 def room_policy(prefix: str, policy: RoomPolicy) -> None:
@@ -55,9 +59,10 @@ def room_policy(prefix: str, policy: RoomPolicy) -> None:
 
 
 def _touches_access(sess: Session) -> bool:
-    for obj in sess.new | sess.deleted:
-        if type(obj) in _watched:
-            return True
+    if any(type(obj) in _grants for obj in sess.new):
+        return True
+    if any(type(obj) in _watched for obj in sess.deleted):
+        return True
     for obj in sess.dirty:
         if type(obj) not in _watched:
             continue
