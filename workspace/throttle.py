@@ -46,7 +46,7 @@ def known_address(username: str, address: str | None) -> bool:
     if not username or not address or days <= 0 or not auth.plausible_username(username):
         return False
     since = utcnow() - dt.timedelta(days=days)
-    found = db.session().execute(
+    query = (
         select(UserSession.id)
         .join(User, User.id == UserSession.user_id)
         .where(
@@ -55,8 +55,11 @@ def known_address(username: str, address: str | None) -> bool:
             UserSession.created_at >= since,
         )
         .limit(1)
-    ).first()
-    return found is not None
+    )
+    # A read session: the limiter asks before the view and again after it, and on SQLite the request's
+    # own session would take the writer lock just to look.
+    with db.read_session() as sess:
+        return sess.execute(query).first() is not None
 
 
 def account_key() -> str:
