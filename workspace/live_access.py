@@ -19,7 +19,6 @@ single-process deployment without Redis, where a CLI command reaches nobody.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +28,7 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from workspace import db
-from workspace.models import AccessEpoch, ApiToken, User, UserSession
+from workspace.models import AccessEpoch, ApiToken, User, UserSession, utcnow
 
 # prefix of the rooms a policy owns → fn(read session, user ids) → {user_id: rooms allowed}
 RoomPolicy = Callable[[Session, list[int]], dict[int, set[str]]]
@@ -117,9 +116,7 @@ def remember(sid: str, user_id: int, token_id: int | None, session_hash: str | N
     interval = float(app.config["SOCKET_RECHECK_SECONDS"])
     if interval > 0 and not state.poller:
         state.poller = True
-        from workspace.realtime import socketio
-
-        socketio.start_background_task(_poll, app, interval)
+        app.extensions["socketio"].start_background_task(_poll, app, interval)
 
 
 def forget(sid: str) -> None:
@@ -128,8 +125,7 @@ def forget(sid: str) -> None:
 
 
 def _poll(app: Flask, interval: float) -> None:
-    from workspace.realtime import socketio
-
+    socketio = app.extensions["socketio"]
     while True:
         socketio.sleep(interval)
         try:
@@ -160,8 +156,10 @@ def recheck(*, force: bool = False) -> int:
             sockets = dict(state.by_sid)
             user_ids = sorted({user_id for user_id, _, _ in sockets.values()})
             active = dict(sess.execute(select(User.id, User.active).where(User.id.in_(user_ids))).all())
-            live_tokens = _live_tokens(sess, sorted({t for _, t, _ in sockets.values() if t is not None}))
-            live_sessions = _live_sessions(sess, sorted({h for _, _, h in sockets.values() if h is not None}))
+            token_ids = sorted({t for _, t, _ in sockets.values() if t is not None})
+            session_hashes = sorted({h for _, _, h in sockets.values() if h is not None})
+            live_tokens = _alive(sess, ApiToken.id, token_ids)
+            live_sessions = _alive(sess, UserSession.key_hash, session_hashes)
             allowed = {prefix: policy(sess, user_ids) for prefix, policy in _policies.items()}
         ended = []
         for sid, (user_id, token_id, session_hash) in sockets.items():
@@ -182,69 +180,53 @@ def recheck(*, force: bool = False) -> int:
     return len(ended)
 
 
-def _live_tokens(sess: Session, token_ids: list[int]) -> set[int]:
-    if not token_ids:
+def _alive(sess: Session, key: Any, keys: list[Any]) -> set[Any]:
+    """The keys (a token's id, a session's key hash) whose row is neither revoked nor expired."""
+    if not keys:
         return set()
-    now = dt.datetime.now(dt.UTC)
-    rows = sess.execute(
-        select(ApiToken.id, ApiToken.expires_at).where(
-            ApiToken.id.in_(token_ids), ApiToken.revoked_at.is_(None)
-        )
-    ).all()
-    return {tid for tid, expires in rows if expires is None or _aware(expires) > now}
+    model = key.class_
+    rows = sess.execute(select(key, model.expires_at).where(key.in_(keys), model.revoked_at.is_(None)))
+    now = utcnow()
+    return {value for value, expires in rows if expires is None or expires > now}
 
 
-def _live_sessions(sess: Session, hashes: list[str]) -> set[str]:
-    if not hashes:
-        return set()
-    now = dt.datetime.now(dt.UTC)
-    rows = sess.execute(
-        select(UserSession.key_hash, UserSession.expires_at).where(
-            UserSession.key_hash.in_(hashes), UserSession.revoked_at.is_(None)
-        )
-    ).all()
-    return {key_hash for key_hash, expires in rows if _aware(expires) > now}
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+def _server() -> Any:
+    # The python-socketio server of this app (Flask-SocketIO registers itself in app.extensions).
+    return current_app.extensions["socketio"].server
 
 
 def _silence(sid: str) -> None:
     """Take a socket out of every room but its own, so nothing more is delivered to it."""
-    from workspace.realtime import socketio
-
+    server = _server()
     try:
-        for room in socketio.server.rooms(sid, namespace="/"):
+        for room in server.rooms(sid, namespace="/"):
             if room != sid:
-                socketio.server.leave_room(sid, room, namespace="/")
+                server.leave_room(sid, room, namespace="/")
     except Exception:  # already gone
         current_app.logger.debug("socket %s already gone", sid)
 
 
 def _end(sid: str) -> None:
-    from workspace.realtime import socketio
-
+    server = _server()
     try:
-        socketio.emit("session:ended", {}, to=sid)
-        socketio.server.disconnect(sid, namespace="/")
+        server.emit("session:ended", {}, to=sid, namespace="/")
+        server.disconnect(sid, namespace="/")
     except Exception:  # already gone
         current_app.logger.debug("socket %s already gone", sid)
     forget(sid)
 
 
 def _fit_rooms(sid: str, allowed: dict[str, set[str]]) -> None:
-    from workspace.realtime import socketio
-
+    server = _server()
     try:
-        current = set(socketio.server.rooms(sid, namespace="/"))
+        current = set(server.rooms(sid, namespace="/"))
     except Exception:  # gone meanwhile
         forget(sid)
         return
     for prefix, wanted in allowed.items():
         for room in current:
             if room.startswith(prefix) and room not in wanted:
-                socketio.server.leave_room(sid, room, namespace="/")
+                server.leave_room(sid, room, namespace="/")
         for room in wanted - current:
-            socketio.server.enter_room(sid, room, namespace="/")
+            server.enter_room(sid, room, namespace="/")
 
