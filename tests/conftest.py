@@ -221,6 +221,16 @@ def api_token(client: Any, username: str, password: str = PASSWORD) -> str:
     return response.get_json()["token"]
 
 
+def wait_for(predicate: Any, seconds: float = 10.0) -> bool:
+    """Poll predicate until it holds or seconds pass; return its last answer (never a timing assert)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
 # --- the real server -----------------------------------------------------------------------------
 
 

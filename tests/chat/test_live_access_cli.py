@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -17,17 +16,10 @@ import socketio as sio_client
 from sqlalchemy import select
 
 from chat.models import Channel
-from tests.conftest import PASSWORD, ROOT, LiveServer, free_port, server_env
+from tests.conftest import PASSWORD, ROOT, LiveServer, free_port, server_env, wait_for
 from workspace import db
 
-
-def _wait_for(predicate, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+SOCKET_WAIT = 20.0  # seconds a real server gets to deliver or end a socket
 
 
 class Listener:
@@ -102,13 +94,14 @@ def test_a_person_disabled_by_the_cli_hears_nothing_more(deployment):
     suzuki = _token(server, "suzuki")
     try:
         _post(server, suzuki, soumu, "朝礼は9時からです")
-        assert _wait_for(lambda: "朝礼は9時からです" in yamada.bodies), yamada.bodies  # the socket works
+        # The socket works.
+        assert wait_for(lambda: "朝礼は9時からです" in yamada.bodies, SOCKET_WAIT), yamada.bodies
 
         _cli(env, "users", "disable", "yamada")
         # At once, before any background re-check could have run: the server re-checks before it
         # delivers, so this message must not reach the disabled person's socket.
         _post(server, suzuki, soumu, "人事異動の内示（秘）")
-        assert _wait_for(lambda: yamada.ended), "the disabled person's socket stayed open"
+        assert wait_for(lambda: yamada.ended, SOCKET_WAIT), "the disabled person's socket stayed open"
         assert "人事異動の内示（秘）" not in yamada.bodies
     finally:
         yamada.close()
@@ -121,13 +114,13 @@ def test_a_person_moved_by_the_cli_leaves_the_old_channel_and_joins_the_new(depl
     suzuki, tanaka = _token(server, "suzuki"), _token(server, "tanaka")
     try:
         _post(server, suzuki, soumu, "総務課の連絡")
-        assert _wait_for(lambda: "総務課の連絡" in yamada.bodies), yamada.bodies
+        assert wait_for(lambda: "総務課の連絡" in yamada.bodies, SOCKET_WAIT), yamada.bodies
 
         _cli(env, "users", "update", "yamada", "--department", "02")
         _post(server, suzuki, soumu, "総務課だけの話")
         _post(server, tanaka, kikaku, "企画財政課へようこそ")
         # The new 課's message arrives on the socket already open (it was moved into the room) …
-        assert _wait_for(lambda: "企画財政課へようこそ" in yamada.bodies), yamada.bodies
+        assert wait_for(lambda: "企画財政課へようこそ" in yamada.bodies, SOCKET_WAIT), yamada.bodies
         # … and the old 課's message, sent before it, never did.
         assert "総務課だけの話" not in yamada.bodies
         assert not yamada.ended

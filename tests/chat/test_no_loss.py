@@ -13,16 +13,7 @@ import time
 import requests
 import socketio as sio_client
 
-from tests.conftest import PASSWORD
-
-
-def _wait_for(predicate, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+from tests.conftest import PASSWORD, wait_for
 
 
 class CatchUpClient:
@@ -107,7 +98,7 @@ def test_dropped_client_catches_up_without_gap_or_duplicate(live_server):
     reader.connect()
     reader.catch_up()
     sent = [post(n) for n in range(3)]
-    assert _wait_for(lambda: reader.shown == sent)
+    assert wait_for(lambda: reader.shown == sent)
 
     reader.drop()
     sent += [post(n) for n in range(3, 8)]  # posted while the reader is away
@@ -116,7 +107,7 @@ def test_dropped_client_catches_up_without_gap_or_duplicate(live_server):
     sent += [post(n) for n in range(8, 10)]  # arrive live AND in the history: must not double
     reader.catch_up(page=2)
     sent += [post(n) for n in range(10, 12)]  # live again after the catch-up
-    assert _wait_for(lambda: len(reader.shown) >= len(sent))
+    assert wait_for(lambda: len(reader.shown) >= len(sent))
     time.sleep(0.3)  # anything extra (a duplicate) would arrive now
     assert reader.shown == sent
     assert len(set(reader.shown)) == len(reader.shown)

@@ -160,8 +160,8 @@ def test_directory_sync_by_the_cli_ends_a_vanished_persons_live_socket(app, slap
 
     import requests
 
-    from tests.chat.test_live_access_cli import Listener, _wait_for
-    from tests.conftest import ROOT, LiveServer, free_port, server_env
+    from tests.chat.test_live_access_cli import SOCKET_WAIT, Listener
+    from tests.conftest import ROOT, LiveServer, free_port, server_env, wait_for
 
     _sync(app)
     env = server_env(app, **{f"WORKSPACE_{k}": v for k, v in slapd_reset.config().items()})
@@ -181,7 +181,7 @@ def test_directory_sync_by_the_cli_ends_a_vanished_persons_live_socket(app, slap
             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
         )
         assert done.returncode == 0 and "1 deactivated" in done.stdout + done.stderr, done.stderr
-        assert _wait_for(lambda: listener.ended), "the removed person's socket stayed open"
+        assert wait_for(lambda: listener.ended, SOCKET_WAIT), "the removed person's socket stayed open"
         listener.close()
     finally:
         server.stop()

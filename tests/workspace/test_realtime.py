@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import socketio as sio_client
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, LiveServer, api_token, free_port, login, make_app, server_env
+from tests.conftest import (
+    PASSWORD,
+    LiveServer,
+    api_token,
+    free_port,
+    login,
+    make_app,
+    server_env,
+    wait_for,
+)
 from workspace import db, directory, realtime
 from workspace.models import AuditEntry, LiveSocket
 from workspace.realtime import socketio
@@ -87,14 +94,6 @@ def _connect(url: str, **kwargs) -> tuple[sio_client.Client, list]:
     return client, received
 
 
-def _wait_for(predicate, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
 
 def test_real_server_refuses_foreign_origin_and_missing_credentials(live_server):
     handshake = live_server.url + "/socket.io/?EIO=4&transport=polling"
@@ -130,7 +129,7 @@ def test_redis_carries_notifications_between_processes(app, village, tmp_path, r
         with emitter.app_context():
             everyone = [village["yamada"].id, village["tanaka"].id]
             realtime.notify(everyone, "notification:new", {"title": "全体"})
-        assert _wait_for(lambda: got1 and got2), (got1, got2)
+        assert wait_for(lambda: got1 and got2), (got1, got2)
         assert got1 == got2 == [{"title": "全体"}]
         c1.disconnect()
         c2.disconnect()
