@@ -154,12 +154,10 @@ def same_site_path(target: str | None) -> str | None:
     """
     if not target or len(target) > 2000:
         return None
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in target):
-        return None
     for form in {target, unquote(target), unicodedata.normalize("NFKC", unquote(target))}:
         if "\\" in form or not form.startswith("/") or form.startswith("//"):
             return None
-        if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in form):
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in form):
             return None
         parts = urlsplit(form)
         if parts.scheme or parts.netloc:
