@@ -59,6 +59,7 @@
     shown: {},         // message id → true, for the current channel
     positions: {},     // username → last_read_id in the current channel
     syncing: true,     // while catching up, live events wait in `buffer`
+    opening: null,     // the channel whose first page is still loading (selectChannel catches up itself)
     buffer: [],
     composing: false,
     reactions: {},     // message id → [{emoji, count, users}]
@@ -632,6 +633,7 @@
 
   function selectChannel(id) {
     state.current = id;
+    state.opening = id;
     state.lastId = 0;
     state.firstId = null;
     state.shown = {};
@@ -650,13 +652,14 @@
     if (peopleUi) { peopleUi.channelShown(channel); }  // chat-people.js hook: 説明 and 退出
     renderChannels();
     return ws.api("GET", "/channels/" + id).then(function (r) {
-      if (r.status !== 200) { return; }
+      if (r.status !== 200) { if (state.opening === id) { state.opening = null; } return; }
       state.positions = {};
       r.data.members.forEach(function (m) { state.positions[m.username] = m.last_read_id; });
       state.members = r.data.members;
       state.unreadAfter = r.data.unread > 0 ? r.data.last_read_id : null;
       return ws.api("GET", "/channels/" + id + "/messages?limit=" + PAGE);
     }).then(function (r) {
+      if (state.opening === id) { state.opening = null; }
       if (!r || r.status !== 200 || id !== state.current) { return; }
       els.older.hidden = r.data.messages.length < PAGE;
       r.data.messages.forEach(append);
@@ -1155,7 +1158,9 @@
     socket.emit("presence", { status: document.hidden ? "away" : "online" });
     // A reconnect may have missed events: resync the list and the open channel from history.
     loadChannels();
-    if (state.current !== null) { catchUp(state.current); }
+    // Not while the channel is still opening: that catch-up would start from nothing and mark the
+    // channel read before its read position was fetched, so ここから未読 would never be drawn.
+    if (state.current !== null && state.opening !== state.current) { catchUp(state.current); }
   });
   socket.on("disconnect", function () { if (state.current !== null) { state.syncing = true; } });
   document.addEventListener("visibilitychange", function () {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,19 @@ def post(base: str, headers: dict[str, str], channel_id: int, body: str, **extra
     return response.json()
 
 
-def open_chat(browser: Any, base: str, username: str, width: int, height: int, **context: Any) -> Any:
-    """A new browser context signed in as ``username`` with the chat page open; returns the page."""
+def open_chat(
+    browser: Any,
+    base: str,
+    username: str,
+    width: int,
+    height: int,
+    prepare: Callable[[Any], None] | None = None,
+    **context: Any,
+) -> Any:
+    """A new browser context signed in as ``username`` with the chat page open; returns the page.
+
+    ``prepare(page)`` runs after sign-in, just before the chat page is opened (to route its requests).
+    """
     ctx = browser.new_context(
         locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": height}, **context
     )
@@ -52,6 +64,8 @@ def open_chat(browser: Any, base: str, username: str, width: int, height: int, *
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+    if prepare is not None:
+        prepare(page)
     page.goto(base + "/chat/")
     page.wait_for_selector("#channel-list button[aria-current=true]")
     return page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -92,5 +93,54 @@ def test_jump_to_unread_pages_back_to_a_message_before_the_loaded_page(
         expect(page.locator(f"#message-{first_unread['id']}")).to_be_focused()
         expect(page.locator(f"#message-{first_unread['id']} .unread-line")).to_have_text("ここから未読")
         expect(page.locator("#message-list .unread-line")).to_have_count(1)
+    finally:
+        page.context.close()
+
+
+def test_the_unread_line_survives_a_reconnect_while_the_channel_opens(
+    browser: Any, live_server: Any
+) -> None:
+    """If the socket reconnects while the channel is still loading, is ここから未読 still drawn?
+
+    The reconnect catch-up used to run then too: it marked the channel read before its read position
+    was fetched, so the line never appeared (seen on a loaded CI machine). Here the channel's details
+    are held back until the socket is connected and its catch-up would have had time to mark read.
+    """
+    base = live_server.url
+    sato, yamada_api = token(base, "sato"), token(base, "yamada")
+    channel = department_channel(base, sato)
+    seen = post(base, sato, channel, "既に読んだ連絡")
+    requests.post(
+        f"{base}/api/v1/channels/{channel}/read",
+        json={"last_read_id": seen["id"]},
+        headers=yamada_api,
+        timeout=30,
+    )
+    unread = post(base, sato, channel, "まだ読んでいない連絡")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        if held:
+            route.continue_()  # only the first load is held back
+        else:
+            held.append(route)
+
+    page = open_chat(
+        browser,
+        base,
+        "yamada",
+        1366,
+        900,
+        prepare=lambda p: p.route(re.compile(rf"/api/v1/channels/{channel}$"), hold),
+    )
+    try:
+        page.wait_for_function("() => window.workspace && window.workspace.socket.connected")
+        # A network blip now: the socket reconnects while the channel is still opening.
+        page.evaluate("() => { window.workspace.socket.disconnect(); window.workspace.socket.connect(); }")
+        page.wait_for_function("() => window.workspace.socket.connected")
+        page.wait_for_timeout(1500)  # room for the old catch-up's markRead (300 ms) to happen
+        assert len(held) == 1
+        held[0].continue_()
+        expect(page.locator(f"#message-{unread['id']} .unread-line")).to_have_text("ここから未読")
     finally:
         page.context.close()
