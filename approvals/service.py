@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from approvals import absence, attachments, inbox, machine, notices, numbering, route_store
+from approvals import absence, attachments, inbox, machine, notices, numbering, record, route_store
 from approvals import effects as fx
 from approvals.directory_adapter import DbDirectory, person_of
 from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound, clean
@@ -30,7 +30,7 @@ from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
 from approvals.routes import MAX_AMOUNT, RouteTemplate, apply_consult_choice
 from approvals.state import RequestState, new_request, route_user_ids
-from workspace import audit, calendar, db, inputs, realtime, signals, text
+from workspace import audit, calendar, db, inputs, outbox, realtime, signals, text
 from workspace.models import User
 
 MAX_TITLE = 200
@@ -279,12 +279,12 @@ def _assign_number(row: ApprovalRequest, template_format: str, at: dt.datetime) 
 
 
 def announce_changed(request_id: int, status: str) -> None:
-    """Send ``approval_changed`` after a commit; a failing receiver is logged, never undoes the change."""
-    app = current_app._get_current_object()
-    try:
-        signals.approval_changed.send(app, request_id=request_id, status=status)
-    except Exception:
-        app.logger.exception("an approval_changed receiver failed for request %s", request_id)
+    """Send ``approval_changed`` inside the change's transaction, just before it commits.
+
+    Receivers only owe work (an outbox row, an index row) on the same session, so what they owe
+    commits with the change or not at all; a receiver that raises undoes the change with it.
+    """
+    signals.approval_changed.send(current_app._get_current_object(), request_id=request_id, status=status)
 
 
 def _record_version(row: ApprovalRequest, at: dt.datetime) -> None:
@@ -345,17 +345,25 @@ def _commit(
         },
     )
     _notify(transition.effects, row, actor, absences, entry.comment)
+    if decided:
+        record.owe_record(row)  # rendered and signed after the commit, by the outbox worker
+    announce_changed(row.id, row.status)
     try:
         session.commit()
     except StaleDataError as error:  # a concurrent writer changed the row since we read it
         session.rollback()
         raise Conflict("ほかの操作と競合しました。最新の状態を確認してください。", row.id) from error
-    announce_changed(row.id, row.status)
-    if decided:
-        from approvals import record  # the PDF stack is heavy; load it only when a decision needs it
-
-        record.on_decided(row.id)
+    _wait_for_record(decided)
     return row
+
+
+def _wait_for_record(decided: bool) -> None:
+    # APPROVALS_RECORD_WAIT_SECONDS > 0 makes the deciding request wait for the work its decision
+    # owes (the signed record, its filing, a 廃棄 settled): the test suite sees it at once. By
+    # default the request answers without waiting; the outbox worker does the work after the commit.
+    wait = float(current_app.config.get("APPROVALS_RECORD_WAIT_SECONDS", 0))
+    if decided and wait > 0:
+        outbox.wait_idle(wait)
 
 
 def _apply(
@@ -492,8 +500,8 @@ def create(
         link(row)
     if draft.submit:
         return _submit_locked(row, drafter, at)
-    session.commit()
     announce_changed(row.id, row.status)
+    session.commit()
     return row
 
 

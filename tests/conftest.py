@@ -127,6 +127,9 @@ def make_app(database_url: str, data_dir: Path, **overrides: Any) -> Any:
         # No background re-check thread per test app (it would outlive the test's database);
         # delivery still re-checks, and the real servers of the tests use the default.
         "SOCKET_RECHECK_SECONDS": 0,
+        # The deciding request waits for its signed record, so a test sees it at once; the tests of
+        # the outbox (tests/workspace/test_outbox.py) use the default, which does not wait.
+        "APPROVALS_RECORD_WAIT_SECONDS": 60.0,
     }
     config.update(overrides)
     application = create_app(config)
