@@ -160,7 +160,12 @@ def _postpone(job_id: int, attempts: int, error: Exception) -> None:
 
 
 def wait_idle(timeout: float) -> bool:
-    """Wake the worker and wait up to ``timeout`` seconds until no job is due (what a job owed, too)."""
+    """Wake the worker and wait up to ``timeout`` seconds until no job is due (what a job owed, too).
+
+    Returns False at once when this app runs no worker (nobody would do the jobs while it waits).
+    """
+    if not current_app.config.get("OUTBOX_WORKER", True):
+        return False
     kick()
     deadline = time.monotonic() + timeout
     while _due():
