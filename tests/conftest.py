@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
 from tests.ldap_fixtures import *  # noqa: F403 - the slapd fixtures
-from workspace import create_app, db, directory, migrate
+from workspace import create_app, db, directory, migrate, outbox
 from workspace.db import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +150,7 @@ def app(schema: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Any
     _wipe(application)
     with application.app_context():
         yield application
+    outbox.stop_worker(application)  # a retry it had planned must not run into the next test's wipe
     _wipe(application)
     application.extensions["db_engine"].dispose()
 

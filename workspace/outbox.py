@@ -274,6 +274,13 @@ def worker_for(app: Flask) -> Worker:
     return worker
 
 
+def stop_worker(app: Flask) -> None:
+    """Stop ``app``'s worker after its current job (before the app's database goes away)."""
+    worker = app.extensions.pop("outbox_worker", None)
+    if worker is not None:
+        worker.stop()
+
+
 @atexit.register
 def _stop_all() -> None:
     for worker in list(_live):
