@@ -13,8 +13,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from approvals import absence, attachments, changes, inbox, record, route_store, service, verification
+from approvals import absence, access, attachments, changes, inbox, record, route_store, service, verification
 from approvals import attachment_store as store
+from approvals.api_attachments import download_response
 from approvals.consult_picker import all_consult_options, choice_from_form
 from approvals.errors import ApprovalError
 from approvals.seal import seal_svg
@@ -228,7 +229,7 @@ def _decider_label(button: tuple[str, str, str], data: dict[str, Any]) -> tuple[
 def detail(request_id: int) -> Any:
     """The request: header, route diagram with seals, buttons allowed now, history."""
     try:
-        row = service.get_visible(current_user, request_id)
+        row = access.get_visible(current_user, request_id)
     except ApprovalError:
         abort(404)
     data = request_json(row, current_user)
@@ -289,8 +290,6 @@ def detach(request_id: int, attachment_id: int) -> Any:
 @login_required
 def download(request_id: int, attachment_id: int) -> Any:
     """Download an attachment (anyone who may see the request)."""
-    from approvals.api_attachments import download_response
-
     try:
         return download_response(request_id, attachment_id)
     except ApprovalError:
@@ -337,7 +336,7 @@ def done_label(action: str, data: dict[str, Any]) -> str:
 def db_get_visible(request_id: int) -> Any:
     """Return the request if the current user may see it, else None."""
     try:
-        return service.get_visible(current_user, request_id)
+        return access.get_visible(current_user, request_id)
     except ApprovalError:
         return None
 
@@ -377,7 +376,7 @@ def bulk() -> Any:
     words: dict[str, int] = {}
     for result in results:
         if result["ok"]:
-            word = done_label(action, request_json(service.get_visible(current_user, result["id"])))
+            word = done_label(action, request_json(access.get_visible(current_user, result["id"])))
             words[word] = words.get(word, 0) + 1
     if words:
         flash("、".join(f"{n}件を{word}" for word, n in words.items()) + "しました。", "info")
