@@ -11,8 +11,9 @@ from typing import Any
 from flask import Response, jsonify, render_template, request
 from flask_login import current_user
 
-from approvals import absence, editing, inbox, route_store, service
+from approvals import absence, access, editing, inbox, record, route_store, service
 from approvals.errors import ApprovalError, Conflict, Forbidden
+from approvals.models import ApprovalRequest
 from approvals.serialize import request_json, route_preview_json
 from workspace import db, inputs
 from workspace.extensions import csrf
@@ -26,8 +27,8 @@ csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in 
 def _approval_error(error: ApprovalError) -> Response:
     extra = dict(error.extra)
     if isinstance(error, Conflict) and error.request_id is not None:
-        row = db.session().get(service.ApprovalRequest, error.request_id)
-        if row is not None and service.can_view(current_user, row):
+        row = db.session().get(ApprovalRequest, error.request_id)
+        if row is not None and access.can_view(current_user, row):
             db.session().refresh(row)
             extra["request"] = request_json(row, current_user)
     return error_response(error.status, error.message, error.code, **extra)
@@ -189,7 +190,7 @@ def get_request(request_id: int) -> Any:
             "attachments"}] (one per submission) and "send_back_reason" (while sent_back, else null)'
         404: {description: 'no such request, or the caller may not see it'}
     """
-    return jsonify(request_json(service.get_visible(current_user, request_id), current_user))
+    return jsonify(request_json(access.get_visible(current_user, request_id), current_user))
 
 
 @bp.patch("/approvals/<int:request_id>")
@@ -407,9 +408,7 @@ def pdf(request_id: int) -> Any:
         404: {description: not found}
         503: {description: the PDF renderer or signing keys are not available}
     """
-    from approvals import record
-
-    row = service.get_visible(current_user, request_id)
+    row = access.get_visible(current_user, request_id)
     try:
         data, filename = record.pdf_for(row)
     except record.Pending as pending:

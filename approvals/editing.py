@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from approvals import access, attachments, route_store, service
 from approvals import attachment_store as store
-from approvals import attachments, route_store, service
 from approvals.errors import Conflict, Forbidden, Invalid
 from approvals.models import ApprovalAttachment, ApprovalRequest, ApprovalTask
 from approvals.routes import RouteTemplate
@@ -32,7 +32,7 @@ DRAFT_ONLY_FIELDS = frozenset({"route", "consult_departments"})
 
 def _own_locked(actor: User, request_id: int, what: str) -> ApprovalRequest:
     """Return the locked request if ``actor`` drafted it; 404 when he may not see it, else 403."""
-    row = service._lock(request_id, actor)
+    row = access.lock(request_id, actor)
     if actor.id != row.drafter_id:
         raise Forbidden(f"{what}できるのは起案者だけです。")
     return row
@@ -137,7 +137,7 @@ def copy(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
     with_files = data.get("attachments", False)
     if not isinstance(with_files, bool):
         raise Invalid("attachments は true か false で指定してください。", field="attachments")
-    original = service.get_visible(actor, request_id)
+    original = access.get_visible(actor, request_id)
     files = attachments.manifest(original) if with_files else []
     missing = [f["name"] for f in files if not store.path_for(f["sha256"]).is_file()]
     if missing:

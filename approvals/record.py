@@ -22,9 +22,11 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from approvals import attachments
+from approvals import attachments, pdf, signing, signing_keys
 from approvals.errors import ApprovalError
+from approvals.labels import POST_REVIEWED_MARK, SLOT_LABELS, history_label, watermark
 from approvals.models import ApprovalRequest, DecidedRecord
+from approvals.pdf_layout import StampBox
 from approvals.seal import SealImprint
 from approvals.state import (
     DEPUTY_APPROVED,
@@ -107,14 +109,11 @@ def stamp_boxes(state: RequestState) -> list[Box]:
                 dept = actor.department.name if actor and actor.department else person.department_name
                 seal_dept = shown(dept)
                 if slot.status == DEPUTY_APPROVED:
-                    mark = "後閲済" if (person.id, step.index) in acknowledged else "代決"
+                    acknowledged_now = (person.id, step.index) in acknowledged
+                    mark = POST_REVIEWED_MARK if acknowledged_now else SLOT_LABELS[slot.status]
                 imprint = SealImprint(seal_dept or "", _acted_on(slot.acted_at), family_name(seal_name), mark)
-            elif slot.status == PULLED_UP:
-                mark = "引上げ"
-            elif slot.status == SKIPPED:
-                mark = "省略"
-            elif slot.status == SLOT_REJECTED:
-                mark = "却下"
+            elif slot.status in (PULLED_UP, SKIPPED, SLOT_REJECTED):
+                mark = SLOT_LABELS[slot.status]
             boxes.append(
                 Box(
                     step.index,
@@ -129,13 +128,10 @@ def stamp_boxes(state: RequestState) -> list[Box]:
     return boxes
 
 
-def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
-    from approvals import pdf
-    from approvals.serialize import history_label
-
+def _sheet(row: ApprovalRequest, draft: bool) -> pdf.RecordSheet:
     state = RequestState.from_dict(row.state)
     boxes = stamp_boxes(state)
-    stamp_rows = [[pdf.StampBox(b.role, b.imprint, b.mark) for b in boxes if b.row == r] for r in (0, 1)]
+    stamp_rows = [[StampBox(b.role, b.imprint, b.mark) for b in boxes if b.row == r] for r in (0, 1)]
     actor_ids = {h.actor_id for h in state.history}
     names = {}
     if actor_ids:
@@ -169,7 +165,7 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
             for h in state.history
         ],
         draft=draft,
-        watermark={"rejected": "却下", "withdrawn": "取下げ"}.get(row.status, "未決裁"),
+        watermark=watermark(row.status),
         drafted_at=row.submitted_at or row.created_at,
         decided_at=row.decided_at,
     )
@@ -181,9 +177,7 @@ def key_dir() -> Path:
     return Path(configured) if configured else Path(current_app.config["DATA_DIR"]) / "keys"
 
 
-def _signer():
-    from approvals import signing, signing_keys
-
+def _signer() -> signing.VillageSigner:
     directory = key_dir()
     if not (directory / "signing-key.pem").exists():
         # First decision on a fresh install: create the self-managed village CA, as `workspace keys
@@ -198,8 +192,6 @@ def _signer():
 
 def render(row: ApprovalRequest, *, draft: bool) -> bytes:
     """Return the 起案用紙 PDF of ``row`` (unsigned); raise :class:`Unavailable` when it cannot be made."""
-    from approvals import pdf
-
     sheet = _sheet(row, draft)  # read here, on the request's session; the drawing itself is pure
     try:
         return offload.run(pdf.render_record, sheet, font_path=current_app.config.get("APPROVALS_FONT_PATH"))
@@ -209,8 +201,6 @@ def render(row: ApprovalRequest, *, draft: bool) -> bytes:
 
 
 def _make_signed(row: ApprovalRequest) -> DecidedRecord:
-    from approvals import signing
-
     unsigned = render(row, draft=False)
     try:
         signed = offload.run(signing.sign_pdf, unsigned, _signer())

@@ -1,8 +1,9 @@
 """The approval service: drafts, submission, actions — the only approval code that commits.
 
 Every change follows one path (:func:`_commit`): lock the request row, run the pure state machine,
-write the new state with its derived inbox rows, 文書番号 and audit entry in the same transaction,
-commit, and only then notify, signal and render the record.
+write the new state with its derived inbox rows, 文書番号, audit entry, the 通知 and what the change
+owes (``approval_changed``'s index row, the signed record's outbox job) in the same transaction, and
+commit; Socket.IO pushes and the record's rendering and signing follow the commit.
 
 Concurrency: the request row is read ``FOR UPDATE`` (PostgreSQL; SQLite's BEGIN IMMEDIATE already
 serializes writers), so a second approver waits, then sees the first one's result and gets a 409 from
@@ -24,12 +25,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from approvals import absence, attachments, inbox, machine, notices, numbering, record, route_store
 from approvals import effects as fx
+from approvals.access import can_view as can_view  # re-exported: decided in approvals.access
+from approvals.access import get_visible as get_visible  # re-exported: decided in approvals.access
+from approvals.access import lock
 from approvals.directory_adapter import DbDirectory, person_of
 from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound, clean
 from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
 from approvals.routes import MAX_AMOUNT, RouteTemplate, apply_consult_choice
-from approvals.state import RequestState, new_request, route_user_ids
+from approvals.state import RequestState, new_request
 from workspace import audit, calendar, db, inputs, outbox, realtime, signals, text
 from workspace.models import User
 
@@ -161,50 +165,6 @@ def effective_template(template_row: Any, choice: dict[str, list[str]] | None) -
 def state_of(row: ApprovalRequest) -> RequestState:
     """Return the machine state stored on ``row``."""
     return RequestState.from_dict(row.state)
-
-
-def can_view(user: User, row: ApprovalRequest, absences: dict[int, int] | None = None) -> bool:
-    """True for the drafter, anyone on the route or who acted on it, their deputies today, admins."""
-    if user.id == row.drafter_id or user.has_role("admin"):
-        return True
-    state = state_of(row)
-    related = route_user_ids(state) | {h.actor_id for h in state.history}
-    if user.id in related:
-        return True
-    absences = absence.active_map() if absences is None else absences
-    return any(deputy == user.id and absent in related for absent, deputy in absences.items())
-
-
-def get_visible(user: User, request_id: int) -> ApprovalRequest:
-    """Return the request if ``user`` may see it; raise :class:`NotFound` otherwise (no existence leak)."""
-    row = db.session().get(ApprovalRequest, request_id) if inputs.json_id(request_id) else None
-    if row is None or not can_view(user, row):
-        raise NotFound("起案が見つかりません。")
-    return row
-
-
-def _lock(request_id: int, viewer: User, absences: dict[int, int] | None = None) -> ApprovalRequest:
-    """Return the request row locked for this transaction (fresh from the database).
-
-    NotFound unless ``viewer`` may see it: a request that exists but is not theirs answers exactly
-    like one that does not exist, before any other rule can tell them apart (403 vs 404).
-    """
-    if inputs.json_id(request_id) is None:  # beyond any id (a bulk list is JSON): names nothing
-        raise NotFound("起案が見つかりません。")
-    row = (
-        db.session()
-        .execute(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.id == request_id)
-            .with_for_update(of=ApprovalRequest)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
-    if row is None or not can_view(viewer, row, absences):
-        raise NotFound("起案が見つかりません。")
-    return row
 
 
 def preview_route(row: ApprovalRequest) -> tuple[list[ResolvedStep], UnresolvableApprover | None]:
@@ -508,7 +468,7 @@ def create(
 @_rollback_on_error
 def submit(actor: User, request_id: int, at: dt.datetime | None = None) -> ApprovalRequest:
     """起案: resolve and freeze the route of a draft and send it to the first approver; commit."""
-    row = _lock(request_id, actor)
+    row = lock(request_id, actor)
     return _submit_locked(row, actor, _now(at))
 
 
@@ -535,7 +495,7 @@ def act(
     if action == "submit":
         return submit(actor, request_id, at)
     absences = absence.active_map(calendar.to_jst(at).date())
-    row = _lock(request_id, actor, absences)
+    row = lock(request_id, actor, absences)
     transition = _apply(row, state_of(row), action, actor, at, absences, comment, to_step)
     return _commit(row, transition, actor, action, at, absences)
 

@@ -59,7 +59,7 @@ def search_tokens(user: User) -> set[str]:
 
 
 def approval_acl(request: approval_reads.IndexableRequest) -> list[str]:
-    """Return the ``acl`` tokens of an approval request (the rule of approvals.service.can_view)."""
+    """Return the ``acl`` tokens of an approval request (the rule of approvals.access.can_view)."""
     tokens = {ADMIN, f"user:{request.drafter_id}"}
     tokens.update(f"route:{uid}" for uid in request.related_user_ids)
     return sorted(tokens)
