@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, render_template, request
 from flask_login import current_user
 
 from approvals import absence, access, editing, inbox, record, route_store, service
@@ -403,13 +403,31 @@ def pdf(request_id: int) -> Any:
         200:
           description: the PDF, as an attachment
           content: {application/pdf: {schema: {type: string, format: binary}}}
+        202: {description: 'approved, the signed record is still being made: {"status": "pending",
+          "message"} with Retry-After (seconds); a browser gets a page that reloads itself'}
         404: {description: not found}
         503: {description: the PDF renderer or signing keys are not available}
     """
     row = access.get_visible(current_user, request_id)
-    data, filename = record.pdf_for(row)
+    try:
+        data, filename = record.pdf_for(row)
+    except record.Pending as pending:
+        return _record_pending(pending)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _record_pending(pending: Any) -> Response:
+    # Never an unsigned record as the final one: the caller is told to come back (202, Retry-After).
+    retry = str(pending.retry_after)
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        page = render_template("approvals/record_pending.html", message=pending.message, retry=retry)
+        response = Response(page, status=202, mimetype="text/html")
+    else:
+        response = jsonify({"status": "pending", "message": pending.message})
+        response.status_code = 202
+    response.headers["Retry-After"] = retry
     return response
 
 

@@ -96,8 +96,8 @@ def update(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalReques
     audit.record(
         "approval.edit", actor=actor.username, target=f"approval:{row.id}", detail={"fields": changed}
     )
-    db.session().commit()
     service.announce_changed(row.id, row.status)
+    db.session().commit()
     return row
 
 
@@ -115,12 +115,12 @@ def delete_draft(actor: User, request_id: int) -> None:
         "approval.delete", actor=actor.username, target=f"approval:{row.id}", detail={"title": row.title}
     )
     session.delete(row)
+    service.announce_changed(request_id, "deleted")
     session.commit()
     # Bytes no other attachment refers to go too (content-addressed: another request may share them).
     for sha256 in set(digests):
         if not attachments._referenced(sha256):
             store.remove(sha256)
-    service.announce_changed(request_id, "deleted")
 
 
 def copy(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:

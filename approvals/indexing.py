@@ -138,6 +138,16 @@ def decided_records(
     return [(rid, bytes(pdf)) for rid, pdf in _session(session).execute(query.limit(limit))]
 
 
+def decided_record(request_id: int, session: Session | None = None) -> bytes | None:
+    """Return the signed PDF of an approved request, or None (not approved, or no record yet)."""
+    row = _session(session).execute(
+        select(DecidedRecord.pdf)
+        .join(ApprovalRequest, ApprovalRequest.id == DecidedRecord.request_id)
+        .where(DecidedRecord.request_id == request_id, ApprovalRequest.status == "approved")
+    ).first()
+    return bytes(row[0]) if row is not None else None
+
+
 def decided_attachments(request_id: int, session: Session | None = None) -> list[dict[str, object]]:
     """Return the attachments frozen with an approved request (name, size, sha256, content_type and
     ``path`` to the stored bytes), as ``approval_decided`` carries them; [] for any other request."""

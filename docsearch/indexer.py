@@ -185,6 +185,11 @@ def _drain_round(**kwargs: Any) -> None:
         drain(up_to=high_water, **kwargs)
 
 
+def request_drain() -> None:
+    """Have this app's background drain apply every pending row, without waiting (a server's start)."""
+    _drainer().request()
+
+
 def wait_idle(timeout: float | None = None) -> bool:
     """Wait until this app's background drain has applied what was committed before the call.
 
