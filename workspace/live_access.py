@@ -6,10 +6,10 @@ directory sync. The process that made it moves the sockets it can reach (directl
 Redis when there is one); this module makes the guarantee hold when it cannot — the default
 single-process deployment without Redis, where a CLI command reaches nobody.
 
-- Writing: models register the attributes that matter (``watch``). A flush that touches one raises
-  the one-row counter ``access_epoch`` in the same transaction (``INSERT … ON CONFLICT``), so the
-  counter moves exactly when such a change commits, whoever commits it; a bulk UPDATE (ending
-  sessions) calls ``changed()`` itself.
+- Writing: each package's init_app registers the attributes that matter (``watch``). A flush that
+  touches one raises the one-row counter ``access_epoch`` in the same transaction (``INSERT … ON
+  CONFLICT``), so the counter moves exactly when such a change commits, whoever commits it; a bulk
+  UPDATE (ending sessions) calls ``changed()`` itself.
 - Serving: each process remembers its own sockets (sid → user, token). ``recheck()`` reads the
   counter; when it moved, it re-reads those users, tokens and memberships in one snapshot and
   disconnects sockets whose person is gone or disabled (or whose token is dead) and moves the rest
