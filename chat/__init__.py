@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     events.register()
     home.register(app, chat_home.today)  # its part of 今日の仕事
     cli.init_app(app)
-    filestore.register(app, filestore.Store("chat", files.store_root, files.referenced))
+    filestore.register(app, files.STORE)
     # weak=False: the receivers are module functions, but blinker must not drop them either way.
     signals.user_changed.connect(channels.on_user_changed, weak=False)
     signals.user_deactivated.connect(channels.on_user_deactivated, weak=False)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from chat import attachments
 from chat.api import _me, bp, chat_errors
 from chat.errors import ChatError
+from workspace import sniff
 from workspace.web import api_login_required
 
 
@@ -126,7 +127,6 @@ def attachment_thumbnail(attachment_id: int) -> Any:
     if attachment.thumbnail_sha256 is None:
         raise ChatError(404, "見つかりません。", "not_found")
     path = attachments.file_path(attachment.thumbnail_sha256)
-    with path.open("rb") as fh:
-        png = fh.read(8).startswith(b"\x89PNG")
+    png = sniff.is_png(sniff.read_head(path, 8).data)
     mime_type = "image/png" if png else "image/jpeg"
     return _send(path, mime_type, "thumbnail." + ("png" if png else "jpg"), as_attachment=False)
