@@ -8,7 +8,7 @@ from flask import jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from chat import attachments
-from chat.api import _me, bp, chat_errors
+from chat.api import _me, bp
 from chat.errors import ChatError
 from workspace import sniff
 from workspace.web import api_login_required
@@ -16,7 +16,6 @@ from workspace.web import api_login_required
 
 @bp.post("/channels/<int:channel_id>/attachments")
 @api_login_required
-@chat_errors
 def upload_attachment(channel_id: int) -> Any:
     """Upload a file to attach to my next message in a channel.
     ---
@@ -85,7 +84,6 @@ def _send(path: Any, mime_type: str, download_name: str, *, as_attachment: bool)
 
 @bp.get("/attachments/<int:attachment_id>")
 @api_login_required
-@chat_errors
 def download_attachment(attachment_id: int) -> Any:
     """Download an attachment.
     ---
@@ -108,7 +106,6 @@ def download_attachment(attachment_id: int) -> Any:
 
 @bp.get("/attachments/<int:attachment_id>/thumbnail")
 @api_login_required
-@chat_errors
 def attachment_thumbnail(attachment_id: int) -> Any:
     """The thumbnail of an image attachment.
     ---
