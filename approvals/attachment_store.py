@@ -87,7 +87,6 @@ def referenced(digests: set[str]) -> set[str]:
 
 STORE = filestore.Store("approvals", ("approvals", "files"), referenced)
 
-root = STORE.root
 path_for = STORE.path_for
 discard = STORE.discard
 is_referenced = STORE.is_referenced

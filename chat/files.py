@@ -60,6 +60,7 @@ KINDS: dict[str, Kind] = {
     "text": Kind("text/plain", (".txt", ".csv", ".tsv", ".log", ".md", ".json", ".xml", ".ics", ".vcf")),
 }
 
+
 def referenced(digests: set[str]) -> set[str]:
     """Return the digests an attachment row still refers to, as file or thumbnail."""
     rows = db.session().execute(
@@ -72,17 +73,13 @@ def referenced(digests: set[str]) -> set[str]:
 
 STORE = filestore.Store("chat", ("chat", "files"), referenced)
 
+store_root = STORE.root
 path_for = STORE.path_for
 place = STORE.place
 discard = STORE.discard
 remove = STORE.remove
 is_referenced = STORE.is_referenced
 stored_digests = STORE.stored_digests
-
-
-def store_root() -> Path:
-    """Return DATA_DIR/chat/files (created on first use)."""
-    return STORE.root()
 
 
 def max_bytes() -> int:

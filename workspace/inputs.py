@@ -154,10 +154,10 @@ class RefusedPayload:
     """
 
     def __init__(self, message: str, code: str) -> None:
-        self.message, self.code = message, code
+        self.error = ApiError(400, message, code)
 
     def ack(self) -> dict[str, Any]:
-        return {"ok": False, "error": {"code": self.code, "message": self.message}}
+        return self.error.ack()
 
 
 _EVENT_NAME = re.compile(r'\s*\[\s*("[^"\\]*(?:\\.[^"\\]*)*")\s*,')

@@ -23,6 +23,7 @@ from workspace.security import printable
 
 API_PREFIX = "/api/v1"
 
+
 def error_response(
     status: int, message: str | None = None, code: str | None = None, **extra: Any
 ) -> Response:
