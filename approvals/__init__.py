@@ -32,6 +32,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     cli.init_app(app)
-    filestore.register(app, filestore.Store("approvals", attachment_store.root, attachment_store.referenced))
+    filestore.register(app, attachment_store.STORE)
     home.register(app, approvals_home.today)  # its part of 今日の仕事
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)

@@ -1,7 +1,8 @@
 """``/api/v1`` for 電子決裁: route templates, requests, actions, the inbox, absences, the PDF record.
 
-Thin: parse, ask the service, render. Service errors carry their HTTP status (approvals.errors); a 409
-also returns the request's current state so the client can redraw without another call.
+Thin: parse, ask the service, render. Service errors carry their HTTP status (approvals.errors) and are
+answered by workspace.web; a 409 also returns the request's current state so the client can redraw
+without another call.
 """
 
 from __future__ import annotations
@@ -12,26 +13,26 @@ from flask import Response, jsonify, render_template, request
 from flask_login import current_user
 
 from approvals import absence, access, editing, inbox, record, route_store, service
-from approvals.errors import ApprovalError, Conflict, Forbidden
+from approvals.errors import Conflict, Forbidden
 from approvals.models import ApprovalRequest
 from approvals.serialize import request_json, route_preview_json
 from workspace import db, inputs
 from workspace.extensions import csrf
-from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
+from workspace.web import ApiError, api_blueprint, api_login_required, json_body, service_error_response
 
 bp = api_blueprint("approvals_api", __name__)
 csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
 
 
-@bp.errorhandler(ApprovalError)
-def _approval_error(error: ApprovalError) -> Response:
-    extra = dict(error.extra)
-    if isinstance(error, Conflict) and error.request_id is not None:
+@bp.errorhandler(Conflict)
+def _conflict_with_state(error: Conflict) -> Any:
+    """Add the request's current state (for someone who may see it) to the usual error answer."""
+    if error.request_id is not None:
         row = db.session().get(ApprovalRequest, error.request_id)
         if row is not None and access.can_view(current_user, row):
             db.session().refresh(row)
-            extra["request"] = request_json(row, current_user)
-    return error_response(error.status, error.message, error.code, **extra)
+            error.extra["request"] = request_json(row, current_user)
+    return service_error_response(error)
 
 
 def _int_arg(name: str, default: int) -> int:

@@ -146,7 +146,7 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
         session.commit()
     except BaseException:
         session.rollback()
-        if created and not _referenced(staged.sha256):
+        if created and not store.is_referenced(staged.sha256):
             store.remove(staged.sha256)
         store.discard(staged)
         raise
@@ -154,11 +154,6 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
     store.ensure_placed(staged)
     store.discard(staged)
     return attachment
-
-
-def _referenced(sha256: str) -> bool:
-    query = select(func.count()).select_from(ApprovalAttachment).where(ApprovalAttachment.sha256 == sha256)
-    return bool(db.session().scalar(query))
 
 
 def remove(actor: User, request_id: int, attachment_id: int) -> None:
@@ -184,7 +179,7 @@ def remove(actor: User, request_id: int, attachment_id: int) -> None:
     except BaseException:
         session.rollback()
         raise
-    if not _referenced(sha256):
+    if not store.is_referenced(sha256):
         store.remove(sha256)
 
 

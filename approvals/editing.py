@@ -119,7 +119,7 @@ def delete_draft(actor: User, request_id: int) -> None:
     session.commit()
     # Bytes no other attachment refers to go too (content-addressed: another request may share them).
     for sha256 in set(digests):
-        if not attachments._referenced(sha256):
+        if not store.is_referenced(sha256):
             store.remove(sha256)
 
 

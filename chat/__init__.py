@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
     events.register()  # message:send, typing, presence on app's Socket.IO server
     home.register(app, chat_home.today)  # its part of 今日の仕事
     cli.init_app(app)
-    filestore.register(app, filestore.Store("chat", files.store_root, files.referenced))
+    filestore.register(app, files.STORE)
     # A membership added or removed by any process re-checks every server's sockets (read marks,
     # which change members' other columns all day, do not); a socket is let into exactly the rooms
     # of its person's channels.

@@ -25,6 +25,6 @@ def init_app(app: Flask) -> None:
     home.register(app, docsearch_home.today)  # its part of 今日の仕事
     cli.init_app(app)
     receivers.connect(app)
-    filestore.register(app, filestore.Store("documents", files.store_root, files.referenced))
+    filestore.register(app, files.STORE)
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)
     signals.demo_village_ready.connect(demo.on_demo_village_ready, weak=False)

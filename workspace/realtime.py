@@ -19,15 +19,18 @@ from flask_socketio import SocketIO, join_room
 
 from workspace import auth, db, inputs, live_access, signals, sockets
 from workspace.config import csv_list
+from workspace.errors import ServiceError
 from workspace.models import User
 from workspace.security import digest, printable
 
 
 class CheckedSocketIO(SocketIO):
-    """SocketIO whose every event handler is guarded at the input boundary, in one place.
+    """SocketIO whose every event handler is guarded, in one place.
 
     Arguments refused while the packet was decoded (inputs.SocketJson: too deep, lone surrogates)
-    are acknowledged with their error and never reach the handler.
+    are acknowledged with their error and never reach the handler. A ServiceError the handler lets
+    through (a rule refused the request) is acknowledged as {"ok": false, "error": {"code", "message"}}
+    after what the handler began is rolled back.
     """
 
     def on(self, message: str, namespace: str | None = None) -> Callable[[Callable[..., Any]], Any]:
@@ -41,7 +44,11 @@ class CheckedSocketIO(SocketIO):
                 for arg in args:
                     if isinstance(arg, inputs.RefusedPayload):
                         return arg.ack()
-                return handler(*args)
+                try:
+                    return handler(*args)
+                except ServiceError as error:
+                    db.session().rollback()
+                    return error.ack()
 
             return register(guarded)
 
