@@ -4,10 +4,10 @@ Documents: N synthetic documents of realistic length (default 100,000), each mad
 of ../shared/data/ja-admin-corpus/corpus.jsonl (the village DX plan and 21 statutes) – about
 1,500 characters – with metadata spread over 10 課, 8 年度 and the four 秘区分.
 
-The project (a): the production schema (``docsearch.index.get_schema``), entries written the way
+The project (a): the production schema (``docsearch.engine.whoosh.index.get_schema``), entries written the way
 ``workspace reindex`` writes them (``SearchIndex.writer(bulk=True)``: the in-memory bulk writer on
 ``SEARCH_INDEX_PROCS`` processes, ``SEARCH_INDEX_LIMITMB`` each), queries run by the API's own code
-(``docsearch.matching.run_query``, which ``search.search`` calls): the user's words
+(``docsearch.engine.whoosh.matching.run_query``, which ``search.search`` calls): the user's words
 (``parse_user_query``, title boost 2) AND the caller's permission tokens, the total, facet counts on
 type / 年度 / 課 and the top 20 by BM25F (everything but the database snippets).  Opening the searcher
 (``SearchIndex.searcher``) loads the per-segment facet columns and field lengths, as the API's does;
@@ -34,8 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docsearch.index import IndexEntry, SearchIndex  # noqa: E402
-from docsearch.matching import run_query  # noqa: E402
+from docsearch.engine import IndexEntry  # noqa: E402
+from docsearch.engine.whoosh.index import SearchIndex, document_fields  # noqa: E402
+from docsearch.engine.whoosh.matching import run_query  # noqa: E402
 from docsearch.query import literal_queries, parse_user_query  # noqa: E402
 from workspace.config import DEFAULTS  # noqa: E402
 
@@ -116,7 +117,7 @@ def bench_project(
     start = time.perf_counter()
     with index.writer(bulk=True, procs=procs, limitmb=limitmb) as writer:
         for entry in docs:
-            writer.add_document(**entry.fields())
+            writer.add_document(**document_fields(entry))
     build = time.perf_counter() - start
     searcher = index.searcher()
     tokens = ["all", "user:17", "dept:03"]  # an ordinary member of staff of 課 03

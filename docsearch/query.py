@@ -20,7 +20,7 @@ body), with the caller's boosts.
 
 Literal matches first: the spelling as typed is the first form of every word, and
 ``literal_queries`` returns, per word, the query of that spelling alone.  The ranking
-(``docsearch.matching.run_query``) puts documents that contain more words as written before those
+(``docsearch.engine``'s search) puts documents that contain more words as written before those
 found only through a synonym or another okurigana spelling, whatever their BM25 scores.
 
 Abuse limits: a query longer than ``max_chars``, with more than ``max_clauses`` words, or expanding
