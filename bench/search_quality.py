@@ -55,7 +55,8 @@ sys.path.insert(0, str(ROOT))
 from docsearch.engine import IndexEntry, entry_key  # noqa: E402
 from docsearch.engine.whoosh.index import document_fields, get_schema  # noqa: E402
 from docsearch.engine.whoosh.matching import run_query  # noqa: E402
-from docsearch.query import QueryError, literal_queries, parse_user_query  # noqa: E402
+from docsearch.engine.whoosh.queries import literal_queries, parse_user_query  # noqa: E402
+from docsearch.query import QueryError  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "ja-admin-corpus" / "corpus.jsonl"
 QUERY_SETS = {

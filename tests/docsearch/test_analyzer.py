@@ -16,7 +16,7 @@ from docsearch.analyzer import (
     unigram_counts,
 )
 from docsearch.engine.whoosh.postings import field_values, text_fields
-from docsearch.query import parse_user_query
+from docsearch.engine.whoosh.queries import parse_user_query
 from docsearch.synonyms import SynonymTable, get_synonyms, load_synonyms
 from docsearch.variants import ITAIJI
 

@@ -12,7 +12,7 @@ from docsearch.engine.whoosh.bulkparallel import bulk_writer
 from docsearch.engine.whoosh.bulkwriter import BLOCK_LIMIT, BulkSegmentWriter
 from docsearch.engine.whoosh.index import document_fields, get_schema
 from docsearch.engine.whoosh.matching import run_query
-from docsearch.query import parse_user_query
+from docsearch.engine.whoosh.queries import parse_user_query
 from tests.docsearch.synthetic import entries
 
 ACL = {"all", "role:records"}  # every entry of tests.docsearch.synthetic

@@ -16,7 +16,7 @@ from docsearch.engine.whoosh import docsets
 from docsearch.engine.whoosh.bulkparallel import bulk_writer
 from docsearch.engine.whoosh.index import document_fields, get_schema
 from docsearch.engine.whoosh.matching import acl_query, run_query
-from docsearch.query import parse_user_query
+from docsearch.engine.whoosh.queries import parse_user_query
 from tests.docsearch.synthetic import entries
 
 FIELDS = {"title": 2.0, "body": 1.0}

@@ -8,12 +8,8 @@ from whoosh.filedb.filestore import RamStorage
 from docsearch.engine import IndexEntry, entry_key
 from docsearch.engine.whoosh.index import document_fields, get_schema
 from docsearch.engine.whoosh.matching import run_query
-from docsearch.query import (
-    clause_forms,
-    literal_queries,
-    parse_user_query,
-    split_user_query,
-)
+from docsearch.engine.whoosh.queries import literal_queries, parse_user_query
+from docsearch.query import clause_forms, split_user_query
 from docsearch.synonyms import get_synonyms
 
 FIELDS = {"title": 2.0, "body": 1.0}

@@ -17,7 +17,7 @@ from whoosh import query as wq
 from docsearch.engine.base import Filters, Hits, IndexEntry, Match, Page, Progress, Query, Sort, Stats
 from docsearch.engine.whoosh import matching, public
 from docsearch.engine.whoosh.index import SearchIndex, document_fields
-from docsearch.query import literal_queries, parse_user_query
+from docsearch.engine.whoosh.queries import literal_queries, parse_user_query
 from docsearch.synonyms import SynonymTable
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class WhooshEngine(SearchIndex):
         return written
 
     def query(self, text: str, fields: Mapping[str, float], synonyms: SynonymTable) -> Query:
-        """Parse ``text`` into whoosh queries over the bigram and unigram fields (``docsearch.query``)."""
+        """Parse ``text`` into whoosh queries over the bigram and unigram fields (``queries``)."""
         parsed = parse_user_query(text, fields, synonyms=synonyms)
         return Query(text, parsed, literal_queries(text, fields, synonyms=synonyms))
 
