@@ -187,8 +187,9 @@ class SearchEngine(Protocol):
         ``filters``: the total, the facet counts (``FACETS``) and the ``page`` of hits.
 
         By relevance: BM25F over the query's words (title and body boosts from ``query``), entries
-        containing more words as written first; by date: newest first.  Equal keys keep the order
-        the entries were written in.  Raises SearchTimeout past ``time_limit`` seconds.
+        containing more words as written first; by date: newest first.  Equal keys in a stable
+        order of the engine's (whoosh: document number).  Raises SearchTimeout past ``time_limit``
+        seconds.
         """
         ...
 

@@ -66,16 +66,12 @@ class WhooshEngine(SearchIndex):
     ) -> int:
         """Build the index anew from ``source``; return the number of entries written.
 
-        An index that exists is rebuilt beside the current one and swapped in (searches never see
-        a gap); one that was missing or corrupt (so empty already) is built in place.
+        Always beside the current index, swapped in when complete (``SearchIndex.replacement``):
+        searches never see a gap, and two rebuilds at once (``workspace reindex`` while a lost index
+        is being rebuilt) follow each other instead of both adding to the same index.
         """
         written = 0
-        building = (
-            self.writer(bulk=True, procs=workers, limitmb=self.limitmb)
-            if self.needs_rebuild()
-            else self.replacement(procs=workers, limitmb=self.limitmb)
-        )
-        with building as writer:
+        with self.replacement(procs=workers, limitmb=self.limitmb) as writer:
             for batch in source:
                 for entry in batch:
                     if entry is not None:
@@ -83,7 +79,6 @@ class WhooshEngine(SearchIndex):
                         written += 1
                 if progress:
                     progress(len(batch))
-        self.rebuild_pending = False
         return written
 
     def query(self, text: str, fields: Mapping[str, float], synonyms: SynonymTable) -> Query:
