@@ -28,7 +28,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from docsearch.index import IndexBusy
+from docsearch.engine import IndexBusy
 
 log = logging.getLogger(__name__)
 

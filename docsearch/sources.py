@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from approvals import indexing as approval_reads
 from approvals.labels import STATUS_LABELS as STATUS_LABELS  # shown beside an approval hit
 from chat import indexing as chat_reads
-from docsearch.index import IndexEntry
+from docsearch.engine import IndexEntry
 from docsearch.permissions import approval_acl, message_acl
 from workspace import calendar
 
