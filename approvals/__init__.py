@@ -16,11 +16,12 @@ from approvals import (  # noqa: F401
     attachment_store,
     cli,
     demo,
+    home,
     views,
     views_drafts,
 )
-from approvals import home as approvals_home
-from workspace import filestore, home, signals
+from workspace import filestore, signals
+from workspace import home as workspace_home
 
 
 def init_app(app: Flask) -> None:
@@ -33,5 +34,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     cli.init_app(app)
     filestore.register(app, attachment_store.STORE)
-    home.register(app, approvals_home.today)  # its part of 今日の仕事
+    workspace_home.register(app, home.today)  # its part of 今日の仕事
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)

@@ -22,12 +22,13 @@ from chat import (  # noqa: F401
     demo,
     events,
     files,
+    home,
     rooms,
     views,
 )
-from chat import home as chat_home
 from chat.models import Member
-from workspace import filestore, home, live_access, signals
+from workspace import filestore, live_access, signals
+from workspace import home as workspace_home
 
 
 def init_app(app: Flask) -> None:
@@ -40,7 +41,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     events.register()  # message:send, typing, presence on app's Socket.IO server
-    home.register(app, chat_home.today)  # its part of 今日の仕事
+    workspace_home.register(app, home.today)  # its part of 今日の仕事
     cli.init_app(app)
     filestore.register(app, files.STORE)
     # A membership added or removed by any process re-checks every server's sockets (read marks,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from docsearch import api, cli, demo, files, receivers, views
-from docsearch import home as docsearch_home
-from workspace import filestore, home, signals
+from docsearch import api, cli, demo, files, home, receivers, views
+from workspace import filestore, signals
+from workspace import home as workspace_home
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     """
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
-    home.register(app, docsearch_home.today)  # its part of 今日の仕事
+    workspace_home.register(app, home.today)  # its part of 今日の仕事
     cli.init_app(app)
     receivers.connect(app)
     filestore.register(app, files.STORE)

@@ -10,15 +10,9 @@ import approvals
 
 PACKAGE = Path(approvals.__file__).parent
 # Imports inside functions that are there for another reason than a cycle, each with that reason.
-ALLOWED = {
-    # The package's init_app loads the web layer when an app is wired; importing approvals.models
-    # (as docsearch does) must not pull in every page and endpoint.
-    ("__init__.py", "init_app"),
-    # Being rewritten onto workspace.filestore.Store by the filestore part of issue 12; drop these
-    # entries when that lands (the test below fails as soon as they are no longer needed).
-    ("attachment_store.py", "stage"),
-    ("attachment_store.py", "referenced"),
-}
+#: (module file, function) pairs allowed an import inside the function, each with its reason. None
+#: today; the test below fails when an entry is no longer needed.
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _modules() -> list[Path]:

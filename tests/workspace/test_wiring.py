@@ -240,3 +240,13 @@ def test_any_module_can_be_imported_first(first: str):
     """No import cycle: whichever module a tool imports first, the whole application then loads."""
     done = _python(f"import {first}\nfrom workspace import create_app\nimport chat, approvals, docsearch")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_package_s_own_submodules_are_not_shadowed_by_core_names() -> None:
+    """``approvals.home`` is approvals' 今日の仕事 part, not workspace.home imported into the package."""
+    import approvals
+    import chat
+    import docsearch
+
+    for package in (approvals, chat, docsearch):
+        assert package.home.__name__ == f"{package.__name__}.home"
