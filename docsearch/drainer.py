@@ -215,16 +215,16 @@ class DrainChild:
 
     def run_round(self) -> tuple[bool, int | None]:
         """Have the child run one round; return (applied, its pid).  A dead child is a failed round."""
-        process = self._process if self._process is not None else self._start()
         try:
+            process = self._process if self._process is not None else self._start()
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(b"round\n")
             process.stdin.flush()
             reply = process.stdout.readline()
-        except (OSError, ValueError):  # the pipe broke or was closed by stop()
+        except (OSError, ValueError):  # it could not start, the pipe broke, or stop() closed it
             reply = b""
         if not reply:
-            log.warning("search drain child (pid %s) is gone; outbox left for the next drain", process.pid)
+            log.warning("search drain child is gone; outbox left for the next drain")
             self.close(1.0)
             return False, None
         answer = json.loads(reply)
@@ -233,7 +233,7 @@ class DrainChild:
     def _start(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and program
+        process = self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and program
             [sys.executable, "-c", _CHILD_PROGRAM], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
         assert process.stdin is not None
@@ -241,7 +241,6 @@ class DrainChild:
         header = {"config": _portable_config(self._app), "drain": self._drain}
         process.stdin.write(json.dumps(header).encode() + b"\n")
         process.stdin.flush()
-        self._process = process
         return process
 
     def close(self, timeout: float) -> None:
