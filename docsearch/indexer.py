@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -294,9 +293,6 @@ def drain(
                         writer.delete_by_term("key", entry_key(kind, object_id))
                     else:
                         writer.update_document(**entry.fields())
-                    # Let others run between documents: under gevent this greenlet shares the loop
-                    # with the Socket.IO handlers; with threads it hands over the GIL.
-                    time.sleep(0)
         with _session() as session:
             # Only the rows read above: a change committed meanwhile has a newer row of its own.
             session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r[0] for r in rows])))
