@@ -214,21 +214,32 @@ class DrainChild:
         self._process: subprocess.Popen[bytes] | None = None
 
     def run_round(self) -> tuple[bool, int | None]:
-        """Have the child run one round; return (applied, its pid).  A dead child is a failed round."""
+        """Have the child run one round; return (applied, its pid).
+
+        A child found dead (killed, out of memory) is replaced and asked once more: the round is
+        idempotent, and its rows would otherwise wait for the next commit.  Failing twice, the round
+        failed (the rows stay).
+        """
+        for _attempt in range(2):
+            reply = self._ask()
+            if reply:
+                answer = json.loads(reply)
+                return bool(answer["applied"]), int(answer["pid"])
+            log.warning("search drain child is gone; starting a new one")
+            self.close(1.0)
+        return False, None
+
+    def _ask(self) -> bytes:
+        if self._process is not None and self._process.poll() is not None:
+            self.close(0)
         try:
             process = self._process if self._process is not None else self._start()
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(b"round\n")
             process.stdin.flush()
-            reply = process.stdout.readline()
+            return process.stdout.readline()
         except (OSError, ValueError):  # it could not start, the pipe broke, or stop() closed it
-            reply = b""
-        if not reply:
-            log.warning("search drain child is gone; outbox left for the next drain")
-            self.close(1.0)
-            return False, None
-        answer = json.loads(reply)
-        return bool(answer["applied"]), int(answer["pid"])
+            return b""
 
     def _start(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)

@@ -19,7 +19,7 @@ from workspace import db
 
 SERVER = """
 from gevent import monkey; monkey.patch_all()
-import json, os, sys
+import json, os, signal, sys
 from pathlib import Path
 import gevent
 from chat import messages
@@ -54,10 +54,17 @@ with app.app_context():
     stat = Path(f"/proc/{child}/stat").read_text() if child else ") ? 0"
     parent_of_child = int(stat.rsplit(")", 1)[1].split()[1])
     found = indexer.ready_index().searcher().document(key=f"message:{last.id}") is not None
+    # A child that dies (killed, out of memory) is replaced by the next round.
+    os.kill(child, signal.SIGKILL)
+    gevent.sleep(0.1)
+    again, _ = messages.post(sender, channel_id, "防災無線の再点検", client_msg_id="again")
+    indexer.wait_idle(120)
+    found_again = indexer.ready_index().searcher().document(key=f"message:{again.id}") is not None
     print(json.dumps({
         "pid": os.getpid(), "round_pid": child, "parent_of_child": parent_of_child,
         "ticks_during_drain": at_end - at_start, "caught_up": caught_up,
         "pending": indexer.pending(), "found": found, "rounds": worker.rounds,
+        "found_again": found_again, "round_pid_again": worker.last_round_pid, "failures": worker.failures,
     }))
 """
 
@@ -66,7 +73,8 @@ def test_drain_under_gevent_runs_in_a_child_while_the_loop_keeps_running(
     app: Any, village: dict[str, Any], tmp_path: Path
 ) -> None:
     """Does a gevent server hand its drain round to a child process (not the loop), and is the message
-    then searchable in the server, with the loop's greenlets running meanwhile?"""
+    then searchable in the server, with the loop's greenlets running meanwhile?  Is a killed child
+    replaced by the next round, and does none outlive the server?"""
     channel, _ = channels.create_channel(village["yamada"], "防災", "public", ["suzuki"])
     db.session().close()  # on SQLite an open transaction here would hold the server's writes
     config = {
@@ -84,11 +92,14 @@ def test_drain_under_gevent_runs_in_a_child_while_the_loop_keeps_running(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["caught_up"] and report["pending"] == 0 and report["found"]
-    assert report["rounds"] == 1
+    assert report["rounds"] == 2
     # The whoosh work ran in another process, a child of the server's...
     assert report["round_pid"] not in (None, report["pid"])
     assert report["parent_of_child"] == report["pid"]
     # ...while the server's loop went on running greenlets.
     assert report["ticks_during_drain"] > 0
+    # A killed child is replaced: the next round (not a later one) applies the new message.
+    assert report["found_again"] and report["failures"] == 0
+    assert report["round_pid_again"] not in (None, report["pid"], report["round_pid"])
     # The child does not outlive the server.
-    assert wait_for(lambda: not Path(f"/proc/{report['round_pid']}").exists())
+    assert wait_for(lambda: not Path(f"/proc/{report['round_pid_again']}").exists())
