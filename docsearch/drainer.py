@@ -1,4 +1,4 @@
-"""The in-process drainer: one background worker per app applies the outbox to the index.
+"""The drainer: one background worker per app applies the outbox to the index.
 
 A commit that owes the index an update calls ``request()``; the worker wakes, drains every outbox
 row in batches and sleeps again.  Requests that arrive while it works are served by its next round,
@@ -24,9 +24,12 @@ the outbox-row delete, whoosh's file lock against other writers), so nothing in 
 with the loop.  A real thread in the server process was the other choice, but it would hold the GIL
 through whoosh's pure-Python work, and the loop, which releases the GIL at every socket send, would
 then wait up to the interpreter's switch interval (5 ms) for it after each of a fan-out's 500
-sends.  If the child dies, the round counts as failed (the rows stay) and the next round starts a
-new one; it ignores SIGINT/SIGTERM (a stopping server still asks it for the last round) and ends
-when the server closes its pipe, or dies.
+sends.  A child found dead is replaced and asked again (a round is idempotent; if that fails too
+the round failed and the rows stay).  The child ignores SIGINT/SIGTERM (a stopping server still
+asks it for the last round) and ends when its pipe closes: the server stops it, or dies.  One cost: while
+the child's short delete transaction holds SQLite's write lock, a server writer waits on SQLite's
+busy timeout (a millisecond or two) instead of on the in-process writer lock, as with a separate
+``workspace index drain --loop``.
 """
 
 from __future__ import annotations
