@@ -1,36 +1,38 @@
 """``/api/v1`` for 電子決裁: route templates, requests, actions, the inbox, absences, the PDF record.
 
-Thin: parse, ask the service, render. Service errors carry their HTTP status (approvals.errors); a 409
-also returns the request's current state so the client can redraw without another call.
+Thin: parse, ask the service, render. Service errors carry their HTTP status (approvals.errors) and are
+answered by workspace.web; a 409 also returns the request's current state so the client can redraw
+without another call.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, render_template, request
 from flask_login import current_user
 
-from approvals import absence, editing, inbox, route_store, service
-from approvals.errors import ApprovalError, Conflict, Forbidden
+from approvals import absence, access, editing, inbox, record, route_store, service
+from approvals.errors import Conflict, Forbidden
+from approvals.models import ApprovalRequest
 from approvals.serialize import request_json, route_preview_json
 from workspace import db, inputs
 from workspace.extensions import csrf
-from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
+from workspace.web import ApiError, api_blueprint, api_login_required, json_body, service_error_response
 
 bp = api_blueprint("approvals_api", __name__)
 csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
 
 
-@bp.errorhandler(ApprovalError)
-def _approval_error(error: ApprovalError) -> Response:
-    extra = dict(error.extra)
-    if isinstance(error, Conflict) and error.request_id is not None:
-        row = db.session().get(service.ApprovalRequest, error.request_id)
-        if row is not None and service.can_view(current_user, row):
+@bp.errorhandler(Conflict)
+def _conflict_with_state(error: Conflict) -> Any:
+    """Add the request's current state (for someone who may see it) to the usual error answer."""
+    if error.request_id is not None:
+        row = db.session().get(ApprovalRequest, error.request_id)
+        if row is not None and access.can_view(current_user, row):
             db.session().refresh(row)
-            extra["request"] = request_json(row, current_user)
-    return error_response(error.status, error.message, error.code, **extra)
+            error.extra["request"] = request_json(row, current_user)
+    return service_error_response(error)
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -189,7 +191,7 @@ def get_request(request_id: int) -> Any:
             "attachments"}] (one per submission) and "send_back_reason" (while sent_back, else null)'
         404: {description: 'no such request, or the caller may not see it'}
     """
-    return jsonify(request_json(service.get_visible(current_user, request_id), current_user))
+    return jsonify(request_json(access.get_visible(current_user, request_id), current_user))
 
 
 @bp.patch("/approvals/<int:request_id>")
@@ -402,15 +404,31 @@ def pdf(request_id: int) -> Any:
         200:
           description: the PDF, as an attachment
           content: {application/pdf: {schema: {type: string, format: binary}}}
+        202: {description: 'approved, the signed record is still being made: {"status": "pending",
+          "message"} with Retry-After (seconds); a browser gets a page that reloads itself'}
         404: {description: not found}
         503: {description: the PDF renderer or signing keys are not available}
     """
-    from approvals import record
-
-    row = service.get_visible(current_user, request_id)
-    data, filename = record.pdf_for(row)
+    row = access.get_visible(current_user, request_id)
+    try:
+        data, filename = record.pdf_for(row)
+    except record.Pending as pending:
+        return _record_pending(pending)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _record_pending(pending: Any) -> Response:
+    # Never an unsigned record as the final one: the caller is told to come back (202, Retry-After).
+    retry = str(pending.retry_after)
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        page = render_template("approvals/record_pending.html", message=pending.message, retry=retry)
+        response = Response(page, status=202, mimetype="text/html")
+    else:
+        response = jsonify({"status": "pending", "message": pending.message})
+        response.status_code = 202
+    response.headers["Retry-After"] = retry
     return response
 
 

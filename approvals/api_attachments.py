@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, jsonify, request, send_file
 from flask_login import current_user
 
-from approvals import attachments, service
+from approvals import access, attachments
 from approvals.api import bp
 from workspace.web import api_login_required
 
@@ -80,7 +80,7 @@ def list_attachments(request_id: int) -> Any:
         200: {description: '{"attachments": [{"id", "name", "size", "sha256", "content_type"}], "frozen"}'}
         404: {description: not found}
     """
-    row = service.get_visible(current_user, request_id)
+    row = access.get_visible(current_user, request_id)
     items = [attachments.attachment_json(a) for a in attachments.list_for(row.id)]
     return jsonify({"attachments": items, "frozen": row.status not in attachments.EDITABLE})
 

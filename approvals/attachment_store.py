@@ -4,31 +4,28 @@ Files are stored by content under DATA_DIR/approvals/files/ab/cd/<sha256>, outsi
 uploads of the same bytes share one file, and a stored file can never be overwritten with other bytes.
 A received file is first copied to a temporary file in the same tree while it is hashed, measured
 against the size limit and sniffed; only then is it linked into place (atomic on one filesystem), so
-the store never holds half a file. The type is judged from the bytes with ``filetype`` (never from the
-name or the browser's header) and a name whose extension says something else is refused.
+the store never holds half a file (workspace.filestore.Store). The type is judged from the bytes
+(workspace.sniff; never from the name or the browser's header) and a name whose extension says
+something else is refused.
 
-No database and no ``request`` here: :mod:`approvals.attachments` decides who may attach what.
+No ``request`` here: :mod:`approvals.attachments` decides who may attach what.
 """
 
 from __future__ import annotations
 
-import codecs
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import filetype
 from flask import current_app
+from sqlalchemy import select
 
-from approvals.errors import ApprovalError
-from workspace import filestore
+from approvals.errors import ApprovalError, Invalid
+from approvals.models import ApprovalAttachment
+from workspace import db, filestore
+from workspace import sniff as content
 
-CHUNK = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-SNIFF_BYTES = 64 * 1024
 _OLE = (".doc", ".xls", ".ppt")  # filetype cannot always tell the old binary Office formats apart
 
 #: the kind ``filetype`` reports → the extensions a file of that kind may carry
@@ -76,25 +73,23 @@ class TooLarge(ApprovalError):
 
 
 @dataclass(frozen=True)
-class Staged:
+class Staged(filestore.Staged):
     """A received file in a temporary path: hashed, measured and sniffed, not yet in the store."""
 
-    path: Path
-    sha256: str
-    size: int
     content_type: str
 
 
-def root() -> Path:
-    """Return DATA_DIR/approvals/files (created on first use)."""
-    path = Path(current_app.config["DATA_DIR"]) / "approvals" / "files"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def referenced(digests: set[str]) -> set[str]:
+    """Return the digests an attachment row still refers to."""
+    query = select(ApprovalAttachment.sha256).where(ApprovalAttachment.sha256.in_(digests))
+    return set(db.session().execute(query).scalars())
 
 
-def path_for(sha256: str) -> Path:
-    """Return where the file with this digest lives; raise ``ValueError`` for anything but a digest."""
-    return filestore.address(root(), sha256)
+STORE = filestore.Store("approvals", ("approvals", "files"), referenced)
+
+path_for = STORE.path_for
+discard = STORE.discard
+is_referenced = STORE.is_referenced
 
 
 def max_bytes() -> int:
@@ -115,37 +110,19 @@ def stage(stream: IO[bytes], filename: str) -> Staged:
     Raises :class:`TooLarge` (413), :class:`UnsupportedType` (415) or ``Invalid`` (422, empty file);
     the temporary file is gone when it raises. Otherwise the caller must :func:`place` or :func:`discard`.
     """
-    from approvals.errors import Invalid
-
     limit = max_bytes()
-    path, digest, size = filestore.receive(
+    staged = STORE.stage(
         stream,
-        root(),
         limit,
         too_large=lambda: TooLarge(f"ファイルが大きすぎます（上限 {human_size(limit)}）。"),
         empty=lambda: Invalid("ファイルが空です。", code="empty_file", field="file"),
     )
     try:
-        content_type = sniff(path, filename)
+        content_type = sniff(staged.path, filename)
     except BaseException:
-        path.unlink(missing_ok=True)
+        STORE.discard(staged)
         raise
-    return Staged(path, digest, size, content_type)
-
-
-def _looks_like_text(head: bytes, complete: bool) -> bool:
-    """True when ``head`` is UTF-8 (with or without BOM) or Shift_JIS (cp932) text without NULs."""
-    if b"\x00" in head:
-        return False
-    for encoding in ("utf-8-sig", "cp932"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            # final=complete: a multi-byte character cut at the end of the sniffed head is fine.
-            decoder.decode(head, final=complete)
-        except UnicodeDecodeError:
-            continue
-        return True
-    return False
+    return Staged(staged.path, staged.sha256, staged.size, content_type)
 
 
 def sniff(path: Path, filename: str) -> str:
@@ -153,11 +130,9 @@ def sniff(path: Path, filename: str) -> str:
 
     Raises :class:`UnsupportedType` for a type that cannot be attached or an extension that lies.
     """
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-        complete = not fh.read(1)
-    ext = os.path.splitext(filename or "")[1].lower()
-    guessed = filetype.guess(head)
+    head = content.read_head(path)
+    ext = content.extension(filename)
+    guessed = content.guess(head.data)
     if guessed is not None:
         if guessed.extension not in ALLOWED:
             raise UnsupportedType(f"この形式（{guessed.extension}）のファイルは添付できません。")
@@ -167,7 +142,8 @@ def sniff(path: Path, filename: str) -> str:
                 code="type_mismatch",
             )
         return guessed.mime
-    if not _looks_like_text(head, complete):
+    # This store's text rule: control characters pass; NULs, UTF-16 and undecodable bytes do not.
+    if not content.is_text(head, utf16=False, few_controls=False):
         raise UnsupportedType("ファイルの形式を判別できないため添付できません。")
     if ext and ext not in TEXT_TYPES:
         raise UnsupportedType(
@@ -181,20 +157,7 @@ def place(staged: Staged) -> bool:
 
     The staged copy is kept, so :func:`ensure_placed` can put it back; :func:`discard` removes it.
     """
-    target = path_for(staged.sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        return False
-    try:
-        os.link(staged.path, target)  # atomic, and never replaces an existing file
-    except FileExistsError:
-        return False
-    except OSError:  # a store without hard links: copy beside the target, then rename into place
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        with os.fdopen(fd, "wb") as out, staged.path.open("rb") as src:
-            shutil.copyfileobj(src, out, CHUNK)
-        os.replace(name, target)  # same bytes if a concurrent upload got there first
-    return True
+    return STORE.place(staged, keep=True)
 
 
 def ensure_placed(staged: Staged) -> None:
@@ -203,23 +166,6 @@ def ensure_placed(staged: Staged) -> None:
         place(staged)
 
 
-def discard(staged: Staged) -> None:
-    """Remove the temporary copy of a staged file."""
-    staged.path.unlink(missing_ok=True)
-
-
 def remove(sha256: str) -> None:
     """Delete a stored file (after its last row is gone)."""
-    path_for(sha256).unlink(missing_ok=True)
-
-
-def referenced(digests: set[str]) -> set[str]:
-    """Return the digests an attachment row still refers to (for the orphan sweep)."""
-    from sqlalchemy import select
-
-    from approvals.models import ApprovalAttachment
-    from workspace import db
-
-    query = select(ApprovalAttachment.sha256).where(ApprovalAttachment.sha256.in_(digests))
-    rows = db.session().execute(query)
-    return set(rows.scalars())
+    STORE.remove(sha256)

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from sqlalchemy import func, select
 
+from approvals import access
 from approvals import attachment_store as store
 from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound
 from approvals.models import ApprovalAttachment, ApprovalRequest
@@ -89,9 +90,7 @@ def clean_name(filename: str | None) -> str:
 
 def _check_editable(actor: User, row: ApprovalRequest | None) -> ApprovalRequest:
     """Return ``row`` if ``actor`` may change its attachments now; raise 404 / 403 / 409 otherwise."""
-    from approvals.service import can_view  # service imports this module at submission
-
-    if row is None or not can_view(actor, row):
+    if row is None or not access.can_view(actor, row):
         raise NotFound("起案が見つかりません。")
     if actor.id != row.drafter_id:
         raise Forbidden("添付ファイルを追加・削除できるのは起案者だけです。")
@@ -107,8 +106,6 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
     ``UnsupportedType`` (415), ``NotFound`` / ``Forbidden`` / ``Conflict`` (not the caller's, or
     already submitted).
     """
-    from approvals.service import _lock
-
     if stream is None:
         raise ApprovalError("添付するファイルを選んでください。", code="no_file", field="file")
     name = clean_name(filename)
@@ -119,7 +116,8 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
     staged = store.stage(stream, name)
     created = False
     try:
-        row = _check_editable(actor, _lock(request_id, actor))  # the state may have changed while we read
+        # The state may have changed while we read.
+        row = _check_editable(actor, access.lock(request_id, actor))
         count = session.scalar(
             select(func.count())
             .select_from(ApprovalAttachment)
@@ -148,7 +146,7 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
         session.commit()
     except BaseException:
         session.rollback()
-        if created and not _referenced(staged.sha256):
+        if created and not store.is_referenced(staged.sha256):
             store.remove(staged.sha256)
         store.discard(staged)
         raise
@@ -158,21 +156,14 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
     return attachment
 
 
-def _referenced(sha256: str) -> bool:
-    query = select(func.count()).select_from(ApprovalAttachment).where(ApprovalAttachment.sha256 == sha256)
-    return bool(db.session().scalar(query))
-
-
 def remove(actor: User, request_id: int, attachment_id: int) -> None:
     """Remove an attachment from a draft (or sent-back request) of ``actor``; commit.
 
     The stored bytes are deleted too when no other attachment has the same content.
     """
-    from approvals.service import _lock
-
     session = db.session()
     try:
-        row = _check_editable(actor, _lock(request_id, actor))
+        row = _check_editable(actor, access.lock(request_id, actor))
         attachment = session.get(ApprovalAttachment, attachment_id)
         if attachment is None or attachment.request_id != row.id:
             raise NotFound("添付ファイルが見つかりません。")
@@ -188,15 +179,13 @@ def remove(actor: User, request_id: int, attachment_id: int) -> None:
     except BaseException:
         session.rollback()
         raise
-    if not _referenced(sha256):
+    if not store.is_referenced(sha256):
         store.remove(sha256)
 
 
 def for_download(viewer: User, request_id: int, attachment_id: int) -> tuple[ApprovalAttachment, Path]:
     """Return the attachment and its stored file for someone who may see the request; else NotFound."""
-    from approvals.service import get_visible
-
-    row = get_visible(viewer, request_id)
+    row = access.get_visible(viewer, request_id)
     attachment = db.session().get(ApprovalAttachment, attachment_id)
     if attachment is None or attachment.request_id != row.id:
         raise NotFound("添付ファイルが見つかりません。")

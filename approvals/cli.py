@@ -9,6 +9,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from approvals import record, route_store, signing, signing_keys
+from approvals.errors import ApprovalError
+
 approvals_cli = AppGroup("approvals", help="電子決裁: routes and records.")
 keys_cli = AppGroup("keys", help="The village signing key and certificate.")
 
@@ -18,9 +21,6 @@ keys_cli = AppGroup("keys", help="The village signing key and certificate.")
 @click.option("--defaults", is_flag=True, help="Install the bundled templates whose key is unknown.")
 def routes_import(files: tuple[Path, ...], defaults: bool) -> None:
     """Import route templates from JSON files (each becomes the next version of its key)."""
-    from approvals import route_store
-    from approvals.errors import ApprovalError
-
     if defaults:
         for row in route_store.install_defaults():
             click.echo(f"{row.key} v{row.version} ({row.name})")
@@ -36,8 +36,6 @@ def routes_import(files: tuple[Path, ...], defaults: bool) -> None:
 @click.argument("key")
 def routes_export(key: str) -> None:
     """Print the newest version of a route template as JSON."""
-    from approvals import route_store
-
     row = route_store.latest(key)
     if row is None:
         raise click.ClickException(f"no route template {key}")
@@ -48,8 +46,6 @@ def routes_export(key: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify(file: Path) -> None:
     """Check a signed 起案用紙: valid or invalid, and which request it records."""
-    from approvals import record, signing
-
     result = signing.verify_pdf(file.read_bytes(), record.key_dir())
     verdict = "valid" if result.valid else "INVALID"
     click.echo(f"{verdict}: {result.reason_ja}")
@@ -64,8 +60,6 @@ def verify(file: Path) -> None:
 @click.option("--overwrite", is_flag=True)
 def keys_init(ca_cert: Path | None, ca_key: Path | None, overwrite: bool) -> None:
     """Create the signing key and certificate (a self-managed village CA unless --ca-cert/--ca-key)."""
-    from approvals import record, signing_keys
-
     try:
         paths = signing_keys.init_keys(
             record.key_dir(),

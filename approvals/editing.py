@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from approvals import access, attachments, route_store, service
 from approvals import attachment_store as store
-from approvals import attachments, route_store, service
 from approvals.errors import Conflict, Forbidden, Invalid
 from approvals.models import ApprovalAttachment, ApprovalRequest, ApprovalTask
 from approvals.routes import RouteTemplate
@@ -32,7 +32,7 @@ DRAFT_ONLY_FIELDS = frozenset({"route", "consult_departments"})
 
 def _own_locked(actor: User, request_id: int, what: str) -> ApprovalRequest:
     """Return the locked request if ``actor`` drafted it; 404 when he may not see it, else 403."""
-    row = service._lock(request_id, actor)
+    row = access.lock(request_id, actor)
     if actor.id != row.drafter_id:
         raise Forbidden(f"{what}できるのは起案者だけです。")
     return row
@@ -96,8 +96,8 @@ def update(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalReques
     audit.record(
         "approval.edit", actor=actor.username, target=f"approval:{row.id}", detail={"fields": changed}
     )
-    db.session().commit()
     service.announce_changed(row.id, row.status)
+    db.session().commit()
     return row
 
 
@@ -115,12 +115,12 @@ def delete_draft(actor: User, request_id: int) -> None:
         "approval.delete", actor=actor.username, target=f"approval:{row.id}", detail={"title": row.title}
     )
     session.delete(row)
+    service.announce_changed(request_id, "deleted")
     session.commit()
     # Bytes no other attachment refers to go too (content-addressed: another request may share them).
     for sha256 in set(digests):
-        if not attachments._referenced(sha256):
+        if not store.is_referenced(sha256):
             store.remove(sha256)
-    service.announce_changed(request_id, "deleted")
 
 
 def copy(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
@@ -137,7 +137,7 @@ def copy(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
     with_files = data.get("attachments", False)
     if not isinstance(with_files, bool):
         raise Invalid("attachments は true か false で指定してください。", field="attachments")
-    original = service.get_visible(actor, request_id)
+    original = access.get_visible(actor, request_id)
     files = attachments.manifest(original) if with_files else []
     missing = [f["name"] for f in files if not store.path_for(f["sha256"]).is_file()]
     if missing:

@@ -1,29 +1,23 @@
 """Errors raised by the approval services; each carries the HTTP status the API answers with.
 
-Services never import Flask's request machinery: views translate these into ``ApiError`` (JSON) or a
-flashed message (pages). Messages are Japanese and safe to show.
+They are ServiceErrors: workspace.web answers them as JSON errors (API) or the error page; views that
+flash the message catch them themselves. Messages are Japanese and safe to show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from workspace.errors import ServiceError
 from workspace.text import TextRefused
 
 
-class ApprovalError(Exception):
-    """Base class: ``status`` (HTTP), ``code`` (machine-readable) and a Japanese ``message``."""
+class ApprovalError(ServiceError):
+    """Base class: ``status`` (HTTP), ``code`` (machine-readable) and a Japanese ``message``;
+    keyword arguments (``field=…``) are added to the error body."""
 
     status = 400
     code = "bad_request"
-
-    def __init__(self, message: str, code: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.extra = extra
 
 
 class NotFound(ApprovalError):

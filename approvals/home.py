@@ -14,20 +14,13 @@ from approvals.models import (
     ApprovalTask,
     RouteTemplateVersion,
 )
+from approvals.serialize import send_back_reason
 from approvals.state import RequestState
 from workspace import calendar, db
 from workspace.models import User
 
 OWN_OPEN = ("in_progress", "sent_back")
 SHOWN = 5  # the five oldest waiting items; the inbox has the rest
-
-
-def _send_back_reason(row: ApprovalRequest) -> str | None:
-    state = RequestState.from_dict(row.state)
-    for entry in reversed(state.history):
-        if entry.action == "send_back":
-            return entry.comment
-    return None
 
 
 def _tasks(user_ids: list[int], kind: str, oldest_first: bool) -> tuple[list[Any], int]:
@@ -75,7 +68,9 @@ def today(user: User) -> dict[str, Any]:
     sent_back, in_progress = [], []
     for row in own:
         if row.status == "sent_back":
-            sent_back.append({"id": row.id, "title": row.title, "reason": _send_back_reason(row)})
+            # "" (sent back without a comment) is shown as null here, as it always was.
+            reason = send_back_reason(RequestState.from_dict(row.state)) or None
+            sent_back.append({"id": row.id, "title": row.title, "reason": reason})
         elif len(in_progress) < SHOWN:
             in_progress.append({"id": row.id, "title": row.title, "status": row.status})
     away_ids = list(absence.active_map(today))

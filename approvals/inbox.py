@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from approvals import absence, machine
+from approvals.labels import ACTION_LABELS, approve_label
 from approvals.models import (
     TASK_CIRCULATE,
     TASK_DONE,
@@ -118,11 +119,9 @@ def quick_action(state: RequestState, user_id: int, absences: dict[int, int]) ->
     allowed = machine.allowed_actions(state, user_id, absences)
     step = state.steps[state.current] if state.current is not None else None
     if "approve" in allowed and step is not None:
-        if step.kind == "decide":
-            return "approve", "専決" if "専決" in (step.label or "") else "決裁"
-        return "approve", "承認"
+        return "approve", approve_label(step.kind, step.label)
     if "deputy_approve" in allowed:
-        return "deputy_approve", "代決"
+        return "deputy_approve", ACTION_LABELS["deputy_approve"]
     return None
 
 

@@ -4,9 +4,9 @@ docsearch reads these; approvals never imports docsearch.  Nothing here writes o
 function takes the session to read with (the indexer reads in a session of its own); ``None`` means
 the app context's session.
 
-Who may see a request is the rule of :func:`approvals.service.can_view`, split so that an index can
-hold it: the drafter; everyone *related* (on the frozen route, or who acted on it); today's deputy
-of a related person (absences change daily, so that part is asked at query time through
+Who may see a request is the rule of :mod:`approvals.access`, split so that an index can hold it:
+the drafter; everyone *related* (on the frozen route, or who acted on it); today's deputy of a
+related person (absences change daily, so that part is asked at query time through
 :func:`absent_people_deputized_by`); administrators.
 """
 
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from approvals import absence
+from approvals import absence, attachments
+from approvals.access import related_user_ids
 from approvals.models import ApprovalRequest, DecidedRecord
-from approvals.state import RequestState, route_user_ids
+from approvals.state import RequestState
 from workspace import calendar, db
 
 
@@ -70,8 +71,7 @@ def requests_for_index(ids: Iterable[int], session: Session | None = None) -> di
     )
     found: dict[int, IndexableRequest] = {}
     for row in rows:
-        state = RequestState.from_dict(row.state)
-        related = route_user_ids(state) | {h.actor_id for h in state.history}
+        related = related_user_ids(RequestState.from_dict(row.state))
         found[row.id] = IndexableRequest(
             id=row.id,
             title=row.title,
@@ -138,11 +138,19 @@ def decided_records(
     return [(rid, bytes(pdf)) for rid, pdf in _session(session).execute(query.limit(limit))]
 
 
+def decided_record(request_id: int, session: Session | None = None) -> bytes | None:
+    """Return the signed PDF of an approved request, or None (not approved, or no record yet)."""
+    row = _session(session).execute(
+        select(DecidedRecord.pdf)
+        .join(ApprovalRequest, ApprovalRequest.id == DecidedRecord.request_id)
+        .where(DecidedRecord.request_id == request_id, ApprovalRequest.status == "approved")
+    ).first()
+    return bytes(row[0]) if row is not None else None
+
+
 def decided_attachments(request_id: int, session: Session | None = None) -> list[dict[str, object]]:
     """Return the attachments frozen with an approved request (name, size, sha256, content_type and
     ``path`` to the stored bytes), as ``approval_decided`` carries them; [] for any other request."""
-    from approvals import attachments  # the store module reads the app config; import on use
-
     row = _session(session).get(ApprovalRequest, request_id)
     if row is None or row.status != "approved":
         return []

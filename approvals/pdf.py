@@ -36,13 +36,13 @@ from approvals.pdf_layout import (
     INK,
     MUTED,
     RULE,
+    StampBox,
     StampGrid,
     draw_watermark,
     fit_font_size,
     record_canvas,
     resolve_font,
 )
-from approvals.seal import SealImprint
 from workspace.calendar import both, to_jst, wareki
 
 PRODUCER = "village-workspace 電子決裁"
@@ -59,19 +59,6 @@ _LIST_STYLE = [
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
 ]
 _NO_PADDING = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
-
-
-@dataclass(frozen=True)
-class StampBox:
-    """One box of the 決裁欄: the role above, the seal (None until stamped) and an optional mark.
-
-    mark is one of 代決, 後閲, 引上げ, 省略, 後閲済 and is printed at the foot of the box; a box with a
-    mark but no imprint (a skipped or taken-over step) gets a diagonal stroke instead of a seal.
-    """
-
-    role_label: str
-    imprint: SealImprint | None = None
-    mark: str | None = None
 
 
 @dataclass(frozen=True)

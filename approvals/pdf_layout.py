@@ -1,6 +1,7 @@
-"""Drawing helpers for the 起案用紙 (approvals/pdf.py): the Japanese font, the 決裁欄 grid and the page frame.
+"""Drawing helpers for the 起案用紙 (approvals/pdf.py): the Japanese font, the 決裁欄 and the page frame.
 
-Nothing here knows about requests or the database; pdf.py hands in plain values.
+Nothing here knows about requests or the database; pdf.py hands in plain values (a :class:`StampBox` per
+box of the 決裁欄).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfbase import pdfdoc, pdfmetrics
@@ -20,10 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
-from approvals.seal import draw_seal
-
-if TYPE_CHECKING:
-    from approvals.pdf import StampBox
+from approvals.seal import SealImprint, draw_seal
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +44,19 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSansJP-Regular.ttf",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
+
+
+@dataclass(frozen=True)
+class StampBox:
+    """One box of the 決裁欄: the role above, the seal (None until stamped) and an optional mark.
+
+    mark is one of 代決, 後閲, 引上げ, 省略, 後閲済 and is printed at the foot of the box; a box with a
+    mark but no imprint (a skipped or taken-over step) gets a diagonal stroke instead of a seal.
+    """
+
+    role_label: str
+    imprint: SealImprint | None = None
+    mark: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
 """The PDF record of a request: fill a ``RecordSheet`` from the stored state, render, sign, keep.
 
 Rendering (approvals/pdf.py) and signing (approvals/signing.py) are pure; this module feeds them
-from the database. An approved request's record is rendered and signed once, right after the decision
-commits, stored in ``approval_records`` and handed to the registry with ``approval_decided``; every
-later download returns exactly those bytes. Other requests get an unsigned draft with a watermark.
+from the database. An approved request's record is rendered and signed once, by the outbox job
+``approvals.record`` that the decision owes in its own transaction: the approve request answers
+without waiting for the renderer or the signing key, and a crash in between loses nothing. The job
+stores the record in ``approval_records`` and hands it to the registry with ``approval_decided``
+(sent inside the job's transaction, so the filing it owes commits with the record); every later
+download returns exactly those bytes, and a download that comes before the job is done waits for it
+or answers 202 (:class:`Pending`) — never an unsigned record as final. Other requests get an
+unsigned draft with a watermark. Rendering and signing run off the event loop (workspace.offload).
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from approvals import attachments
+from approvals import attachments, pdf, signing, signing_keys
 from approvals.errors import ApprovalError
+from approvals.labels import POST_REVIEWED_MARK, SLOT_LABELS, history_label, watermark
 from approvals.models import ApprovalRequest, DecidedRecord
+from approvals.pdf_layout import StampBox
 from approvals.seal import SealImprint
 from approvals.state import (
     DEPUTY_APPROVED,
@@ -30,7 +37,7 @@ from approvals.state import (
     SLOT_REJECTED,
     RequestState,
 )
-from workspace import audit, calendar, db, signals
+from workspace import audit, calendar, db, offload, outbox, signals
 from workspace.models import User
 from workspace.text import for_display as shown  # names stored before the text rule, neutralised
 
@@ -40,6 +47,17 @@ class Unavailable(ApprovalError):
 
     status = 503
     code = "unavailable"
+
+
+class Pending(ApprovalError):
+    """The decided record is still being signed (→ 202 with Retry-After): ask again shortly."""
+
+    status = 202
+    code = "record_pending"
+    retry_after = 5
+
+
+RECORD_JOB = "approvals.record"
 
 
 @dataclass(frozen=True)
@@ -91,14 +109,11 @@ def stamp_boxes(state: RequestState) -> list[Box]:
                 dept = actor.department.name if actor and actor.department else person.department_name
                 seal_dept = shown(dept)
                 if slot.status == DEPUTY_APPROVED:
-                    mark = "後閲済" if (person.id, step.index) in acknowledged else "代決"
+                    acknowledged_now = (person.id, step.index) in acknowledged
+                    mark = POST_REVIEWED_MARK if acknowledged_now else SLOT_LABELS[slot.status]
                 imprint = SealImprint(seal_dept or "", _acted_on(slot.acted_at), family_name(seal_name), mark)
-            elif slot.status == PULLED_UP:
-                mark = "引上げ"
-            elif slot.status == SKIPPED:
-                mark = "省略"
-            elif slot.status == SLOT_REJECTED:
-                mark = "却下"
+            elif slot.status in (PULLED_UP, SKIPPED, SLOT_REJECTED):
+                mark = SLOT_LABELS[slot.status]
             boxes.append(
                 Box(
                     step.index,
@@ -113,13 +128,10 @@ def stamp_boxes(state: RequestState) -> list[Box]:
     return boxes
 
 
-def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
-    from approvals import pdf
-    from approvals.serialize import history_label
-
+def _sheet(row: ApprovalRequest, draft: bool) -> pdf.RecordSheet:
     state = RequestState.from_dict(row.state)
     boxes = stamp_boxes(state)
-    stamp_rows = [[pdf.StampBox(b.role, b.imprint, b.mark) for b in boxes if b.row == r] for r in (0, 1)]
+    stamp_rows = [[StampBox(b.role, b.imprint, b.mark) for b in boxes if b.row == r] for r in (0, 1)]
     actor_ids = {h.actor_id for h in state.history}
     names = {}
     if actor_ids:
@@ -153,7 +165,7 @@ def _sheet(row: ApprovalRequest, draft: bool):  # -> pdf.RecordSheet
             for h in state.history
         ],
         draft=draft,
-        watermark={"rejected": "却下", "withdrawn": "取下げ"}.get(row.status, "未決裁"),
+        watermark=watermark(row.status),
         drafted_at=row.submitted_at or row.created_at,
         decided_at=row.decided_at,
     )
@@ -165,9 +177,7 @@ def key_dir() -> Path:
     return Path(configured) if configured else Path(current_app.config["DATA_DIR"]) / "keys"
 
 
-def _signer():
-    from approvals import signing, signing_keys
-
+def _signer() -> signing.VillageSigner:
     directory = key_dir()
     if not (directory / "signing-key.pem").exists():
         # First decision on a fresh install: create the self-managed village CA, as `workspace keys
@@ -182,21 +192,18 @@ def _signer():
 
 def render(row: ApprovalRequest, *, draft: bool) -> bytes:
     """Return the 起案用紙 PDF of ``row`` (unsigned); raise :class:`Unavailable` when it cannot be made."""
-    from approvals import pdf
-
+    sheet = _sheet(row, draft)  # read here, on the request's session; the drawing itself is pure
     try:
-        return pdf.render_record(_sheet(row, draft), font_path=current_app.config.get("APPROVALS_FONT_PATH"))
+        return offload.run(pdf.render_record, sheet, font_path=current_app.config.get("APPROVALS_FONT_PATH"))
     except (OSError, ImportError) as error:
         current_app.logger.exception("rendering the record of request %s failed", row.id)
         raise Unavailable("PDFを作成できません（日本語フォントを確認してください）。") from error
 
 
 def _make_signed(row: ApprovalRequest) -> DecidedRecord:
-    from approvals import signing
-
     unsigned = render(row, draft=False)
     try:
-        signed = signing.sign_pdf(unsigned, _signer())
+        signed = offload.run(signing.sign_pdf, unsigned, _signer())
     except Exception as error:  # key files unreadable, pyHanko failure: the record is owed, not lost
         current_app.logger.exception("signing the record of request %s failed", row.id)
         raise Unavailable("電子署名を付けられません（署名鍵を確認してください）。") from error
@@ -207,35 +214,40 @@ def _make_signed(row: ApprovalRequest) -> DecidedRecord:
     audit.record(
         "approval.record", actor="system", target=f"approval:{row.id}", detail={"sha256": record.sha256}
     )
-    db.session().commit()
     return record
 
 
-def on_decided(request_id: int) -> None:
-    """After a decision commits: make and keep the signed record, then send ``approval_decided``.
+def owe_record(row: ApprovalRequest) -> None:
+    """Owe the signed record of ``row``, in the transaction that decides it."""
+    outbox.owe(RECORD_JOB, row.id)
+
+
+@outbox.handler(RECORD_JOB)
+def make_record(request_id: int) -> None:
+    """The outbox job: make and keep the signed record, then send ``approval_decided``.
 
     The signal carries ``request_id``, ``pdf`` (the signed bytes) and ``attachments``: the list
     frozen at submission, each ``{"id", "name", "size", "sha256", "content_type", "path"}`` where
     ``path`` is the immutable content-addressed file (read or copy it; never move or change it).
-
-    A failure is logged, not raised: the decision stands, and the record is made on first download.
+    It is sent inside this job's transaction: what receivers owe (the filing) commits with the record.
+    A failure (no font, no key) raises: the job is rolled back and retried, the decision stands.
     """
-    try:
-        row = db.session().get(ApprovalRequest, request_id)
-        record = db.session().get(DecidedRecord, request_id) or _make_signed(row)
-    except Exception:
-        db.session().rollback()
-        current_app.logger.exception("no record for decided request %s yet", request_id)
-        return
-    try:
-        signals.approval_decided.send(
-            current_app._get_current_object(),
-            request_id=request_id,
-            pdf=record.pdf,
-            attachments=attachments.decided_payload(row),
-        )
-    except Exception:  # the registry's problem must not turn a committed decision into an error
-        current_app.logger.exception("an approval_decided receiver failed for request %s", request_id)
+    row = db.session().get(ApprovalRequest, request_id)
+    if row is None or row.status != "approved":
+        return  # deleted or not approved after all: no record is owed
+    if db.session().get(DecidedRecord, request_id) is not None:
+        return  # done by an earlier run whose row deletion did not commit
+    record = _make_signed(row)
+    signals.approval_decided.send(
+        current_app._get_current_object(),
+        request_id=request_id,
+        pdf=record.pdf,
+        attachments=attachments.decided_payload(row),
+    )
+
+
+#: Seconds a download of a decided record waits for its job before answering 202.
+DOWNLOAD_WAIT_SECONDS = 15.0
 
 
 def pdf_for(row: ApprovalRequest) -> tuple[bytes, str]:
@@ -245,8 +257,14 @@ def pdf_for(row: ApprovalRequest) -> tuple[bytes, str]:
         return render(row, draft=True), filename
     record = db.session().get(DecidedRecord, row.id)
     if record is None:
-        on_decided(row.id)  # the first attempt failed; this one also hands it to the registry
+        if not outbox.pending([RECORD_JOB], row.id):
+            # Decided before records were jobs, or the job was lost with its data dir: owe it now.
+            db.session().rollback()  # end this request's read before writing (SQLite)
+            owe_record(row)
+            db.session().commit()
+        outbox.wait_done(RECORD_JOB, row.id, DOWNLOAD_WAIT_SECONDS)
+        db.session().rollback()  # a fresh snapshot: the worker committed in its own session
         record = db.session().get(DecidedRecord, row.id)
         if record is None:
-            raise Unavailable("決裁済みPDFを作成できません。管理者に連絡してください。")
+            raise Pending("決裁済みPDFを作成しています。しばらくしてからもう一度開いてください。")
     return record.pdf, filename

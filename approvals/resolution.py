@@ -21,10 +21,9 @@ Rules (the issue leaves these to us; the tests pin them down):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:  # routes.py imports this module at run time; avoid the cycle
-    from approvals.routes import RouteTemplate, Selector, StepTemplate
+from approvals.route_types import RouteTemplate, Selector, StepTemplate
 
 SKIP_DRAFTER = "drafter"
 SKIP_DUPLICATE = "duplicate"

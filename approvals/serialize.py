@@ -8,35 +8,13 @@ from sqlalchemy import select
 
 from approvals import absence, machine
 from approvals.attachments import EDITABLE, attachment_json, list_for
+from approvals.labels import history_label
 from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep
+from approvals.service import preview_route
 from approvals.state import RequestState, Step, step_status
 from workspace import calendar, db
 from workspace.models import User
-
-ACTION_LABELS = {
-    "submit": "起案",
-    "approve": "承認",
-    "send_back": "差戻し",
-    "reject": "却下",
-    "pull_back": "引戻し",
-    "withdraw": "取下げ",
-    "resubmit": "再提出",
-    "deputy_approve": "代決",
-    "acknowledge": "後閲",
-    "pull_up": "引上げ",
-    "read": "供覧確認",
-}
-
-
-def history_label(entry: Any, state: RequestState) -> str:
-    """Return the word for a history entry: an approval on the deciding step is 決裁 (or 専決 where a
-    専決 rule decided), never 承認."""
-    if entry.action == "approve" and entry.step_index is not None and state.steps:
-        step = state.steps[entry.step_index]
-        if step.kind == "decide":
-            return "専決" if "専決" in (step.label or "") else "決裁"
-    return ACTION_LABELS.get(entry.action, entry.action)
 
 
 def _people(ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -154,8 +132,6 @@ def request_json(
     With a ``viewer``, ``allowed_actions`` lists what that person may do now (the same function the
     server enforces with). A draft shows the route it would get if submitted now (``preview``).
     """
-    from approvals.service import preview_route  # service imports this module's labels
-
     state = RequestState.from_dict(row.state)
     people = _people(
         {s.acted_by for st in state.steps for s in st.slots if s.acted_by is not None}

@@ -1,8 +1,9 @@
 """The approval service: drafts, submission, actions — the only approval code that commits.
 
 Every change follows one path (:func:`_commit`): lock the request row, run the pure state machine,
-write the new state with its derived inbox rows, 文書番号 and audit entry in the same transaction,
-commit, and only then notify, signal and render the record.
+write the new state with its derived inbox rows, 文書番号, audit entry, the 通知 and what the change
+owes (``approval_changed``'s index row, the signed record's outbox job) in the same transaction, and
+commit; Socket.IO pushes and the record's rendering and signing follow the commit.
 
 Concurrency: the request row is read ``FOR UPDATE`` (PostgreSQL; SQLite's BEGIN IMMEDIATE already
 serializes writers), so a second approver waits, then sees the first one's result and gets a 409 from
@@ -22,15 +23,18 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from approvals import absence, attachments, inbox, machine, notices, numbering, route_store
+from approvals import absence, attachments, inbox, machine, notices, numbering, record, route_store
 from approvals import effects as fx
+from approvals.access import can_view as can_view  # re-exported: decided in approvals.access
+from approvals.access import get_visible as get_visible  # re-exported: decided in approvals.access
+from approvals.access import lock
 from approvals.directory_adapter import DbDirectory, person_of
 from approvals.errors import ApprovalError, Conflict, Forbidden, Invalid, NotFound, clean
 from approvals.models import ApprovalRequest, ApprovalVersion
 from approvals.resolution import ResolvedStep, UnresolvableApprover, resolve_route
 from approvals.routes import MAX_AMOUNT, RouteTemplate, apply_consult_choice
-from approvals.state import RequestState, new_request, route_user_ids
-from workspace import audit, calendar, db, inputs, realtime, signals, text
+from approvals.state import RequestState, new_request
+from workspace import audit, calendar, db, inputs, outbox, realtime, signals, text
 from workspace.models import User
 
 MAX_TITLE = 200
@@ -163,50 +167,6 @@ def state_of(row: ApprovalRequest) -> RequestState:
     return RequestState.from_dict(row.state)
 
 
-def can_view(user: User, row: ApprovalRequest, absences: dict[int, int] | None = None) -> bool:
-    """True for the drafter, anyone on the route or who acted on it, their deputies today, admins."""
-    if user.id == row.drafter_id or user.has_role("admin"):
-        return True
-    state = state_of(row)
-    related = route_user_ids(state) | {h.actor_id for h in state.history}
-    if user.id in related:
-        return True
-    absences = absence.active_map() if absences is None else absences
-    return any(deputy == user.id and absent in related for absent, deputy in absences.items())
-
-
-def get_visible(user: User, request_id: int) -> ApprovalRequest:
-    """Return the request if ``user`` may see it; raise :class:`NotFound` otherwise (no existence leak)."""
-    row = db.session().get(ApprovalRequest, request_id) if inputs.json_id(request_id) else None
-    if row is None or not can_view(user, row):
-        raise NotFound("起案が見つかりません。")
-    return row
-
-
-def _lock(request_id: int, viewer: User, absences: dict[int, int] | None = None) -> ApprovalRequest:
-    """Return the request row locked for this transaction (fresh from the database).
-
-    NotFound unless ``viewer`` may see it: a request that exists but is not theirs answers exactly
-    like one that does not exist, before any other rule can tell them apart (403 vs 404).
-    """
-    if inputs.json_id(request_id) is None:  # beyond any id (a bulk list is JSON): names nothing
-        raise NotFound("起案が見つかりません。")
-    row = (
-        db.session()
-        .execute(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.id == request_id)
-            .with_for_update(of=ApprovalRequest)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
-    if row is None or not can_view(viewer, row, absences):
-        raise NotFound("起案が見つかりません。")
-    return row
-
-
 def preview_route(row: ApprovalRequest) -> tuple[list[ResolvedStep], UnresolvableApprover | None]:
     """Return the route a draft would get if submitted now (nothing is frozen), or the error."""
     template = route_store.latest(row.route_key) or row.template
@@ -279,12 +239,12 @@ def _assign_number(row: ApprovalRequest, template_format: str, at: dt.datetime) 
 
 
 def announce_changed(request_id: int, status: str) -> None:
-    """Send ``approval_changed`` after a commit; a failing receiver is logged, never undoes the change."""
-    app = current_app._get_current_object()
-    try:
-        signals.approval_changed.send(app, request_id=request_id, status=status)
-    except Exception:
-        app.logger.exception("an approval_changed receiver failed for request %s", request_id)
+    """Send ``approval_changed`` inside the change's transaction, just before it commits.
+
+    Receivers only owe work (an outbox row, an index row) on the same session, so what they owe
+    commits with the change or not at all; a receiver that raises undoes the change with it.
+    """
+    signals.approval_changed.send(current_app._get_current_object(), request_id=request_id, status=status)
 
 
 def _record_version(row: ApprovalRequest, at: dt.datetime) -> None:
@@ -345,17 +305,25 @@ def _commit(
         },
     )
     _notify(transition.effects, row, actor, absences, entry.comment)
+    if decided:
+        record.owe_record(row)  # rendered and signed after the commit, by the outbox worker
+    announce_changed(row.id, row.status)
     try:
         session.commit()
     except StaleDataError as error:  # a concurrent writer changed the row since we read it
         session.rollback()
         raise Conflict("ほかの操作と競合しました。最新の状態を確認してください。", row.id) from error
-    announce_changed(row.id, row.status)
-    if decided:
-        from approvals import record  # the PDF stack is heavy; load it only when a decision needs it
-
-        record.on_decided(row.id)
+    _wait_for_record(decided)
     return row
+
+
+def _wait_for_record(decided: bool) -> None:
+    # APPROVALS_RECORD_WAIT_SECONDS > 0 makes the deciding request wait for the work its decision
+    # owes (the signed record, its filing, a 廃棄 settled): the test suite sees it at once. By
+    # default the request answers without waiting; the outbox worker does the work after the commit.
+    wait = float(current_app.config.get("APPROVALS_RECORD_WAIT_SECONDS", 0))
+    if decided and wait > 0:
+        outbox.wait_idle(wait)
 
 
 def _apply(
@@ -492,15 +460,15 @@ def create(
         link(row)
     if draft.submit:
         return _submit_locked(row, drafter, at)
-    session.commit()
     announce_changed(row.id, row.status)
+    session.commit()
     return row
 
 
 @_rollback_on_error
 def submit(actor: User, request_id: int, at: dt.datetime | None = None) -> ApprovalRequest:
     """起案: resolve and freeze the route of a draft and send it to the first approver; commit."""
-    row = _lock(request_id, actor)
+    row = lock(request_id, actor)
     return _submit_locked(row, actor, _now(at))
 
 
@@ -527,7 +495,7 @@ def act(
     if action == "submit":
         return submit(actor, request_id, at)
     absences = absence.active_map(calendar.to_jst(at).date())
-    row = _lock(request_id, actor, absences)
+    row = lock(request_id, actor, absences)
     transition = _apply(row, state_of(row), action, actor, at, absences, comment, to_step)
     return _commit(row, transition, actor, action, at, absences)
 

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+from approvals import access, record
 from approvals.models import ApprovalRequest, DecidedRecord
 from approvals.signing import VerificationResult, verify_pdf
 from workspace import db
@@ -38,9 +39,6 @@ class Check:
 
 def check(pdf_bytes: bytes, viewer: User) -> Check:
     """Verify ``pdf_bytes``; raise :class:`KeysMissing` when the village keys are not set up."""
-    from approvals import record
-    from approvals.service import can_view
-
     try:
         result = verify_pdf(pdf_bytes, record.key_dir())
     except FileNotFoundError as error:
@@ -49,7 +47,7 @@ def check(pdf_bytes: bytes, viewer: User) -> Check:
     if result.valid and result.request_id is not None:
         row = db.session().get(ApprovalRequest, result.request_id)
         if row is not None:
-            title, visible = row.title, can_view(viewer, row)
+            title, visible = row.title, access.can_view(viewer, row)
             kept = db.session().get(DecidedRecord, row.id)
             same = kept is not None and kept.sha256 == hashlib.sha256(pdf_bytes).hexdigest()
             decided_at = row.decided_at if visible else None

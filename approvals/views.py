@@ -13,10 +13,19 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from approvals import absence, attachments, changes, inbox, record, route_store, service, verification
+from approvals import absence, access, attachments, changes, inbox, record, route_store, service, verification
 from approvals import attachment_store as store
+from approvals.api_attachments import download_response
 from approvals.consult_picker import all_consult_options, choice_from_form
 from approvals.errors import ApprovalError
+from approvals.labels import (
+    ACTION_LABELS,
+    KIND_LABELS,
+    SLOT_LABELS,
+    STATUS_LABELS,
+    approve_label,
+    decide_label,
+)
 from approvals.seal import seal_svg
 from approvals.serialize import request_json, route_preview_json
 from approvals.state import RequestState
@@ -27,48 +36,30 @@ bp = Blueprint(
 )
 
 # The buttons of the detail page, in display order: (action, label, style).
-BUTTONS = (
-    ("submit", "起案", "primary"),
-    ("approve", "承認", "primary"),
-    ("deputy_approve", "代決", "primary"),
-    ("pull_up", "引上げ", ""),
-    ("send_back", "差戻し", ""),
-    ("pull_back", "引戻し", ""),
-    ("resubmit", "再提出", "primary"),
-    ("acknowledge", "後閲確認", "primary"),
-    ("read", "供覧確認", "primary"),
-    ("withdraw", "取下げ", "danger"),
-    ("reject", "却下", "danger"),
+BUTTONS = tuple(
+    (action, ACTION_LABELS[action], style)
+    for action, style in (
+        ("submit", "primary"),
+        ("approve", "primary"),
+        ("deputy_approve", "primary"),
+        ("pull_up", ""),
+        ("send_back", ""),
+        ("pull_back", ""),
+        ("resubmit", "primary"),
+        ("acknowledge", "primary"),
+        ("read", "primary"),
+        ("withdraw", "danger"),
+        ("reject", "danger"),
+    )
 )
 # Actions that end or turn back someone's work: the page asks for a reason in a dialog.
-REASON_REQUIRED = {"send_back": "差戻し", "reject": "却下"}
+REASON_REQUIRED = {action: ACTION_LABELS[action] for action in ("send_back", "reject")}
 # Actions the page asks to confirm: (the dialog's question, its confirming button).
 CONFIRM = {
     "send_back": ("差し戻しますか？", "差し戻す"),
     "reject": ("却下しますか？却下した起案は元に戻せません。", "却下する"),
     "withdraw": ("取り下げますか？取り下げた起案は元に戻せません。", "取り下げる"),
     "pull_back": ("引き戻しますか？次の人はまだ処理していません。", "引き戻す"),
-}
-STATUS_LABELS = {
-    "draft": "下書き",
-    "in_progress": "決裁中",
-    "sent_back": "差戻し中",
-    "approved": "決裁済み",
-    "rejected": "却下",
-    "withdrawn": "取下げ",
-}
-KIND_LABELS = {"review": "回議", "consult": "合議", "circulate": "供覧", "decide": "決裁"}
-SLOT_LABELS = {
-    "waiting": "未着",
-    "pending": "処理待ち",
-    "approved": "承認",
-    "deputy_approved": "代決",
-    "pulled_up": "引上げ",
-    "not_needed": "不要",
-    "rejected": "却下",
-    "skipped": "省略",
-    "notified": "供覧中",
-    "read": "確認済み",
 }
 
 
@@ -218,8 +209,8 @@ def _decider_label(button: tuple[str, str, str], data: dict[str, Any]) -> tuple[
     action, label, style = button
     steps = {step["index"]: step for step in data.get("steps", [])}
     step = steps.get(data.get("current_step"))
-    if action == "approve" and step is not None and step["kind"] == "decide":
-        label = "専決" if "専決" in (step.get("label") or "") else "決裁"
+    if action == "approve" and step is not None:
+        label = approve_label(step["kind"], step.get("label"))
     return action, label, style
 
 
@@ -228,7 +219,7 @@ def _decider_label(button: tuple[str, str, str], data: dict[str, Any]) -> tuple[
 def detail(request_id: int) -> Any:
     """The request: header, route diagram with seals, buttons allowed now, history."""
     try:
-        row = service.get_visible(current_user, request_id)
+        row = access.get_visible(current_user, request_id)
     except ApprovalError:
         abort(404)
     data = request_json(row, current_user)
@@ -289,8 +280,6 @@ def detach(request_id: int, attachment_id: int) -> Any:
 @login_required
 def download(request_id: int, attachment_id: int) -> Any:
     """Download an attachment (anyone who may see the request)."""
-    from approvals.api_attachments import download_response
-
     try:
         return download_response(request_id, attachment_id)
     except ApprovalError:
@@ -325,19 +314,18 @@ def act(request_id: int) -> Any:
 
 def done_label(action: str, data: dict[str, Any]) -> str:
     """Return the word for what an action just did: 決裁 / 専決 when it decided, 承認 for an
-    intermediate approval, else the button's own word."""
+    intermediate approval, else the action's own word."""
     if action in ("approve", "deputy_approve") and data["status"] == "approved":
         if action == "deputy_approve":
-            return "代決"
-        decide = data["steps"][-1]
-        return "専決" if "専決" in (decide.get("label") or "") else "決裁"
-    return dict((a, lbl) for a, lbl, _ in BUTTONS).get(action, action)
+            return ACTION_LABELS["deputy_approve"]
+        return decide_label(data["steps"][-1].get("label"))
+    return ACTION_LABELS.get(action, action)
 
 
 def db_get_visible(request_id: int) -> Any:
     """Return the request if the current user may see it, else None."""
     try:
-        return service.get_visible(current_user, request_id)
+        return access.get_visible(current_user, request_id)
     except ApprovalError:
         return None
 
@@ -377,7 +365,7 @@ def bulk() -> Any:
     words: dict[str, int] = {}
     for result in results:
         if result["ok"]:
-            word = done_label(action, request_json(service.get_visible(current_user, result["id"])))
+            word = done_label(action, request_json(access.get_visible(current_user, result["id"])))
             words[word] = words.get(word, 0) + 1
     if words:
         flash("、".join(f"{n}件を{word}" for word, n in words.items()) + "しました。", "info")

@@ -12,8 +12,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from approvals import access, attachments, editing, route_store, service
 from approvals import attachment_store as store
-from approvals import attachments, editing, route_store, service
 from approvals.consult_picker import all_consult_options, choice_from_form
 from approvals.errors import ApprovalError
 from approvals.serialize import request_json
@@ -41,7 +41,7 @@ def _form_values(row: Any) -> dict[str, Any]:
 def edit(request_id: int) -> Any:
     """編集: the draft form again, filled in; after a 差戻し the route stays as it was sent."""
     try:
-        row = service.get_visible(current_user, request_id)
+        row = access.get_visible(current_user, request_id)
     except ApprovalError:
         abort(404)
     if current_user.id != row.drafter_id or row.status not in attachments.EDITABLE:

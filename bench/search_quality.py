@@ -24,7 +24,7 @@ Metrics, over the top 10 results of each query, averaged over queries:
 * MRR = 1 / rank of the first relevant result (0 when none in the top 10).
 
 Systems, measured in the same run on the same data: (a) the project as the search API runs it
-(the index schema's bigram + unigram fields, docsearch.query parser, docsearch.matching.run_query:
+(the index schema's bigram + unigram fields, docsearch.query parser, the engine's matching.run_query:
 BM25F, title boost 2), (b) whoosh's default
 StandardAnalyzer with its MultifieldParser (``-word`` rewritten to NOT), (c) SQLite FTS5 with the
 trigram tokenizer (terms quoted, ``-word`` → NOT, bm25 with title weight 2).
@@ -52,9 +52,11 @@ from whoosh.filedb.filestore import RamStorage
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docsearch.index import IndexEntry, entry_key, get_schema  # noqa: E402
-from docsearch.matching import run_query  # noqa: E402
-from docsearch.query import QueryError, literal_queries, parse_user_query  # noqa: E402
+from docsearch.engine import IndexEntry, entry_key  # noqa: E402
+from docsearch.engine.whoosh.index import document_fields, get_schema  # noqa: E402
+from docsearch.engine.whoosh.matching import run_query  # noqa: E402
+from docsearch.engine.whoosh.queries import literal_queries, parse_user_query  # noqa: E402
+from docsearch.query import QueryError  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "ja-admin-corpus" / "corpus.jsonl"
 QUERY_SETS = {
@@ -111,7 +113,7 @@ class Oracle:
 # --- systems --------------------------------------------------------------------------------------
 def build_project(docs: list[Doc]) -> Search:
     """The production path: the index schema, entries as ``workspace reindex`` writes them (one
-    ``acl`` token for everyone), and ``docsearch.matching.run_query`` as the search API calls it."""
+    ``acl`` token for everyone), and ``engine.whoosh.matching.run_query`` as the search API calls it."""
     ids = {}
     ix = RamStorage().create_index(get_schema())
     with ix.writer() as w:
@@ -120,7 +122,7 @@ def build_project(docs: list[Doc]) -> Search:
             entry = IndexEntry(
                 type="document", object_id=number, title=d["title"], body=d["body"], acl=["all"]
             )
-            w.add_document(**entry.fields())
+            w.add_document(**document_fields(entry))
     searcher = ix.searcher()
 
     def search(q: str) -> list[str]:
@@ -263,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
     print(f"{len(docs)} passages, SQLite {sqlite3.sqlite_version}")
-    print("project = index schema + docsearch.query + docsearch.matching (the API's path); whoosh-default =")
+    print("project = index schema + docsearch.query + the engine (the API's path); whoosh-default =")
     print("StandardAnalyzer + MultifieldParser; fts5-trigram = SQLite FTS5 tokenize='trigram'")
     print("recall@10 = relevant in top 10 / min(10, |relevant|); precision@10 = relevant in top 10 / shown")
     for name, (queries, _) in sets.items():

@@ -4,10 +4,10 @@ Documents: N synthetic documents of realistic length (default 100,000), each mad
 of ../shared/data/ja-admin-corpus/corpus.jsonl (the village DX plan and 21 statutes) – about
 1,500 characters – with metadata spread over 10 課, 8 年度 and the four 秘区分.
 
-The project (a): the production schema (``docsearch.index.get_schema``), entries written the way
-``workspace reindex`` writes them (``SearchIndex.writer(bulk=True)``: the in-memory bulk writer on
-``SEARCH_INDEX_PROCS`` processes, ``SEARCH_INDEX_LIMITMB`` each), queries run by the API's own code
-(``docsearch.matching.run_query``, which ``search.search`` calls): the user's words
+The project (a): the whoosh engine (``docsearch.engine.whoosh.engine.WhooshEngine``), entries written
+the way ``workspace reindex`` writes them (``rebuild``: the in-memory bulk writer on
+``SEARCH_INDEX_PROCS`` processes, ``SEARCH_INDEX_LIMITMB`` each), queries run through the engine
+interface as ``search.search`` runs them (``query`` + ``search``: ``matching.run_query``): the user's words
 (``parse_user_query``, title boost 2) AND the caller's permission tokens, the total, facet counts on
 type / 年度 / 課 and the top 20 by BM25F (everything but the database snippets).  Opening the searcher
 (``SearchIndex.searcher``) loads the per-segment facet columns and field lengths, as the API's does;
@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docsearch.index import IndexEntry, SearchIndex  # noqa: E402
-from docsearch.matching import run_query  # noqa: E402
-from docsearch.query import literal_queries, parse_user_query  # noqa: E402
+from docsearch.engine import Filters, IndexEntry, Page  # noqa: E402
+from docsearch.engine.whoosh.engine import WhooshEngine  # noqa: E402
+from docsearch.synonyms import get_synonyms  # noqa: E402
 from workspace.config import DEFAULTS  # noqa: E402
 
 FIELDS = {"title": 2.0, "body": 1.0}  # docsearch.search.FIELDS
@@ -111,27 +111,20 @@ def bench_project(
     docs: list[IndexEntry], workdir: Path, procs: int, limitmb: int, repeat: int
 ) -> dict[str, object]:
     """Build with the production writer and time permission-trimmed, faceted queries."""
-    index = SearchIndex(workdir / "index", lock_timeout=60)
+    index = WhooshEngine(workdir / "index", lock_timeout=60, limitmb=limitmb)
     index.open()
     start = time.perf_counter()
-    with index.writer(bulk=True, procs=procs, limitmb=limitmb) as writer:
-        for entry in docs:
-            writer.add_document(**entry.fields())
+    index.rebuild([docs[i : i + 500] for i in range(0, len(docs), 500)], workers=procs)
     build = time.perf_counter() - start
     searcher = index.searcher()
-    tokens = ["all", "user:17", "dept:03"]  # an ordinary member of staff of 課 03
+    tokens = {"all", "user:17", "dept:03"}  # an ordinary member of staff of 課 03
     times: list[float] = []
     hits: dict[str, int] = {}
     for _ in range(repeat):
         for text in QUERIES:
             t0 = time.perf_counter()
-            found = run_query(
-                searcher,
-                parse_user_query(text, FIELDS),
-                tokens,
-                limit=20,
-                literal=literal_queries(text, FIELDS),
-            )
+            query = index.query(text, FIELDS, get_synonyms())
+            found = index.search(query, tokens, Filters(), "relevance", Page(0, 20))
             hits[text] = found.total
             times.append(time.perf_counter() - t0)
     p50, p95, worst = percentiles(times)

@@ -2,40 +2,52 @@
 
 init_app wires the package into the application: pages, the /api/v1 endpoints, Socket.IO handlers,
 the `workspace chat` commands and the directory signals that keep department channels in step.
+Importing the package registers nothing; only init_app does.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
+# api_admin, api_attachments, api_people and api_reactions add their routes to api.bp when imported,
+# so they are imported here, before init_app registers it.
+from chat import (  # noqa: F401
+    api,
+    api_admin,
+    api_attachments,
+    api_people,
+    api_reactions,
+    channels,
+    cli,
+    demo,
+    events,
+    files,
+    rooms,
+    views,
+)
+from chat import home as chat_home
+from chat.models import Member
+from workspace import filestore, home, live_access, signals
+
 
 def init_app(app: Flask) -> None:
-    """Register chat's blueprints, Socket.IO events, CLI commands and signal receivers on app."""
-    # The api_* modules add their routes to api.bp, so they are imported before it is registered.
-    from chat import (  # noqa: F401
-        api,
-        api_admin,
-        api_attachments,
-        api_people,
-        api_reactions,
-        channels,
-        cli,
-        demo,
-        events,
-        files,
-        rooms,
-        views,
-    )
-    from chat import home as chat_home
-    from workspace import filestore, home, signals
+    """Register chat's blueprints, Socket.IO events, CLI commands and signal receivers on app.
 
+    Safe for every app of a process: the blueprints, handlers, commands and stores are the app's own,
+    and blinker keys a receiver by the function, so connecting it again for another app adds nothing.
+    The receivers act on the app that sends the signal (current_app).
+    """
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
-    events.register()
+    events.register()  # message:send, typing, presence on app's Socket.IO server
     home.register(app, chat_home.today)  # its part of 今日の仕事
     cli.init_app(app)
-    filestore.register(app, filestore.Store("chat", files.store_root, files.referenced))
-    # weak=False: the receivers are module functions, but blinker must not drop them either way.
+    filestore.register(app, files.STORE)
+    # A membership added or removed by any process re-checks every server's sockets (read marks,
+    # which change members' other columns all day, do not); a socket is let into exactly the rooms
+    # of its person's channels.
+    live_access.watch(Member, "channel_id", "user_id", new_rows=True)
+    live_access.room_policy("chat:channel:", rooms.allowed_rooms)
     signals.user_changed.connect(channels.on_user_changed, weak=False)
     signals.user_deactivated.connect(channels.on_user_deactivated, weak=False)
     signals.socket_connected.connect(rooms.on_socket_connected, weak=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import jsonify, request
@@ -14,23 +12,10 @@ from chat import reactions as chat_reactions
 from chat.errors import ChatError
 from workspace import calendar
 from workspace.extensions import csrf
-from workspace.web import ApiError, api_blueprint, api_login_required, json_body
+from workspace.web import api_blueprint, api_login_required, json_body
 
 bp = api_blueprint("chat_api", __name__)
 csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
-
-
-def chat_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a service's ChatError into the documented {"error": {"code", "message"}} answer."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except ChatError as error:
-            raise ApiError(error.status, error.message, error.code) from None
-
-    return wrapper
 
 
 def _me() -> Any:
@@ -39,7 +24,6 @@ def _me() -> Any:
 
 @bp.get("/channels")
 @api_login_required
-@chat_errors
 def list_channels() -> Any:
     """Channels I belong to, with unread counts.
     ---
@@ -71,7 +55,6 @@ def list_channels() -> Any:
 
 @bp.post("/channels")
 @api_login_required
-@chat_errors
 def create_channel() -> Any:
     """Create a channel or a direct message.
     ---
@@ -119,7 +102,6 @@ def create_channel() -> Any:
 
 @bp.get("/channels/<int:channel_id>")
 @api_login_required
-@chat_errors
 def get_channel(channel_id: int) -> Any:
     """One channel with its members' read positions.
     ---
@@ -145,7 +127,6 @@ def get_channel(channel_id: int) -> Any:
 
 @bp.post("/channels/<int:channel_id>/join")
 @api_login_required
-@chat_errors
 def join_channel(channel_id: int) -> Any:
     """Join a public channel.
     ---
@@ -163,7 +144,6 @@ def join_channel(channel_id: int) -> Any:
 
 @bp.post("/channels/<int:channel_id>/leave")
 @api_login_required
-@chat_errors
 def leave_channel(channel_id: int) -> Any:
     """Leave a public or private channel.
     ---
@@ -182,7 +162,6 @@ def leave_channel(channel_id: int) -> Any:
 
 @bp.post("/channels/<int:channel_id>/members")
 @api_login_required
-@chat_errors
 def invite_members(channel_id: int) -> Any:
     """Invite people into a public or private channel.
     ---
@@ -210,7 +189,6 @@ def invite_members(channel_id: int) -> Any:
 
 @bp.get("/channels/<int:channel_id>/messages")
 @api_login_required
-@chat_errors
 def list_messages(channel_id: int) -> Any:
     """History of a channel, ascending by id.
     ---
@@ -264,7 +242,6 @@ def list_messages(channel_id: int) -> Any:
 
 @bp.post("/channels/<int:channel_id>/messages")
 @api_login_required
-@chat_errors
 def post_message(channel_id: int) -> Any:
     """Post a message.
     ---
@@ -344,7 +321,6 @@ def post_message(channel_id: int) -> Any:
 
 @bp.get("/messages/<int:message_id>/thread")
 @api_login_required
-@chat_errors
 def message_thread(message_id: int) -> Any:
     """A message's thread: the parent and its replies.
     ---
@@ -381,7 +357,6 @@ def message_thread(message_id: int) -> Any:
 
 @bp.patch("/messages/<int:message_id>")
 @api_login_required
-@chat_errors
 def edit_message(message_id: int) -> Any:
     """Edit one's own message.
     ---
@@ -414,7 +389,6 @@ def edit_message(message_id: int) -> Any:
 
 @bp.delete("/messages/<int:message_id>")
 @api_login_required
-@chat_errors
 def delete_message(message_id: int) -> Any:
     """Delete one's own message (soft).
     ---
@@ -433,7 +407,6 @@ def delete_message(message_id: int) -> Any:
 
 @bp.get("/messages/<int:message_id>/history")
 @api_login_required
-@chat_errors
 def message_history(message_id: int) -> Any:
     """Earlier versions of an edited message.
     ---
@@ -458,7 +431,6 @@ def message_history(message_id: int) -> Any:
 
 @bp.post("/channels/<int:channel_id>/read")
 @api_login_required
-@chat_errors
 def mark_read(channel_id: int) -> Any:
     """Move my read position forward.
     ---
@@ -485,7 +457,6 @@ def mark_read(channel_id: int) -> Any:
 
 @bp.get("/messages/<int:message_id>/readers")
 @api_login_required
-@chat_errors
 def message_readers(message_id: int) -> Any:
     """Who has read a message (既読) and who has not.
     ---

@@ -7,14 +7,13 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from chat import channels, export, retention
-from chat.api import _me, bp, chat_errors
+from chat.api import _me, bp
 from chat.errors import ChatError, config_int
 from workspace.web import api_login_required, json_body
 
 
 @bp.patch("/channels/<int:channel_id>")
 @api_login_required
-@chat_errors
 def update_channel(channel_id: int) -> Any:
     """Set a channel's retention period (administrators).
     ---
@@ -56,7 +55,6 @@ def update_channel(channel_id: int) -> Any:
 
 @bp.get("/admin/chat/export")
 @api_login_required
-@chat_errors
 def export_chat() -> Any:
     """Compliance export of a channel or a person's messages (administrators).
     ---

@@ -8,14 +8,14 @@ from flask import jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from chat import attachments
-from chat.api import _me, bp, chat_errors
+from chat.api import _me, bp
 from chat.errors import ChatError
+from workspace import sniff
 from workspace.web import api_login_required
 
 
 @bp.post("/channels/<int:channel_id>/attachments")
 @api_login_required
-@chat_errors
 def upload_attachment(channel_id: int) -> Any:
     """Upload a file to attach to my next message in a channel.
     ---
@@ -84,7 +84,6 @@ def _send(path: Any, mime_type: str, download_name: str, *, as_attachment: bool)
 
 @bp.get("/attachments/<int:attachment_id>")
 @api_login_required
-@chat_errors
 def download_attachment(attachment_id: int) -> Any:
     """Download an attachment.
     ---
@@ -107,7 +106,6 @@ def download_attachment(attachment_id: int) -> Any:
 
 @bp.get("/attachments/<int:attachment_id>/thumbnail")
 @api_login_required
-@chat_errors
 def attachment_thumbnail(attachment_id: int) -> Any:
     """The thumbnail of an image attachment.
     ---
@@ -126,7 +124,6 @@ def attachment_thumbnail(attachment_id: int) -> Any:
     if attachment.thumbnail_sha256 is None:
         raise ChatError(404, "見つかりません。", "not_found")
     path = attachments.file_path(attachment.thumbnail_sha256)
-    with path.open("rb") as fh:
-        png = fh.read(8).startswith(b"\x89PNG")
+    png = sniff.is_png(sniff.read_head(path, 8).data)
     mime_type = "image/png" if png else "image/jpeg"
     return _send(path, mime_type, "thumbnail." + ("png" if png else "jpg"), as_attachment=False)

@@ -7,14 +7,13 @@ from typing import Any
 from flask import jsonify, request
 
 from chat import mentions
-from chat.api import _me, bp, chat_errors
+from chat.api import _me, bp
 from workspace import people
 from workspace.web import ApiError, api_login_required
 
 
 @bp.get("/channels/<int:channel_id>/members")
 @api_login_required
-@chat_errors
 def find_members(channel_id: int) -> Any:
     """Members of a channel matching q, for @mention completion.
     ---

@@ -7,13 +7,12 @@ from typing import Any
 from flask import jsonify
 
 from chat import messages, reactions
-from chat.api import _me, bp, chat_errors
+from chat.api import _me, bp
 from workspace.web import api_login_required, json_body
 
 
 @bp.post("/messages/<int:message_id>/reactions")
 @api_login_required
-@chat_errors
 def add_reaction(message_id: int) -> Any:
     """React to a message.
     ---
@@ -46,7 +45,6 @@ def add_reaction(message_id: int) -> Any:
 
 @bp.delete("/messages/<int:message_id>/reactions/<emoji>")
 @api_login_required
-@chat_errors
 def remove_reaction(message_id: int, emoji: str) -> Any:
     """Take back my reaction.
     ---
@@ -71,7 +69,6 @@ def remove_reaction(message_id: int, emoji: str) -> Any:
 
 @bp.put("/messages/<int:message_id>/pin")
 @api_login_required
-@chat_errors
 def pin_message(message_id: int) -> Any:
     """Pin a message to its channel.
     ---
@@ -89,7 +86,6 @@ def pin_message(message_id: int) -> Any:
 
 @bp.delete("/messages/<int:message_id>/pin")
 @api_login_required
-@chat_errors
 def unpin_message(message_id: int) -> Any:
     """Unpin a message.
     ---
@@ -107,7 +103,6 @@ def unpin_message(message_id: int) -> Any:
 
 @bp.get("/channels/<int:channel_id>/pins")
 @api_login_required
-@chat_errors
 def list_pins(channel_id: int) -> Any:
     """Pinned messages of a channel.
     ---

@@ -14,10 +14,10 @@ from typing import IO, Any
 from flask import current_app
 from sqlalchemy import select
 
-from chat import channels, files, sniff, thumbnails
+from chat import channels, files, thumbnails
 from chat.errors import ChatError, not_found
 from chat.models import Attachment, Channel, Message
-from workspace import db, inputs
+from workspace import db, inputs, sniff
 from workspace.models import User
 from workspace.web import API_PREFIX
 
@@ -59,7 +59,7 @@ def upload(
     thumb_staged: files.Staged | None = None
     placed: list[str] = []
     try:
-        kind = sniff.sniff(staged.path, name)
+        kind = files.kind_of(staged.path, name)
         thumbnail = thumbnails.make(staged.path, kind.mime_type) if kind.image else None
         if thumbnail is not None:
             thumb_staged = files.stage_bytes(thumbnail.data)
@@ -91,23 +91,10 @@ def upload(
             files.discard(thumb_staged)
         # Only files this upload created are removed; bytes another row already had stay.
         for digest in placed:
-            if not _referenced(digest):
+            if not files.is_referenced(digest):
                 files.remove(digest)
         raise
     return attachment
-
-
-def _referenced(digest: str) -> bool:
-    return (
-        db.session()
-        .execute(
-            select(Attachment.id)
-            .where((Attachment.sha256 == digest) | (Attachment.thumbnail_sha256 == digest))
-            .limit(1)
-        )
-        .first()
-        is not None
-    )
 
 
 def check_ids(value: Any) -> list[int]:

@@ -1,24 +1,18 @@
-"""The one exception chat services raise for a refused request; views and events translate it."""
+"""The exception chat services raise for a refused request (a ServiceError; workspace.web and
+workspace.realtime turn it into the HTTP or Socket.IO answer)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app
 
+from workspace.errors import ServiceError
 
-class ChatError(Exception):
+
+class ChatError(ServiceError):
     """A rule refused the request. status is the HTTP status; message is Japanese and safe to show."""
 
     def __init__(self, status: int, message: str, code: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-
-    def as_dict(self) -> dict[str, Any]:
-        """The {"code", "message"} body shared by the HTTP API and Socket.IO acknowledgements."""
-        return {"code": self.code, "message": self.message}
+        super().__init__(message, code, status=status)
 
 
 def not_found() -> ChatError:

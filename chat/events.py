@@ -14,7 +14,7 @@ from flask import request
 
 from chat import channels, messages, rooms
 from chat.errors import ChatError, config_int
-from workspace import db, realtime
+from workspace import realtime
 from workspace.realtime import socket_user, socketio
 
 PRESENCE_STATES = ("online", "away")
@@ -26,12 +26,8 @@ _typing_seen: dict[tuple[int, int], float] = {}
 _typing_lock = threading.Lock()
 
 
-def _error(status: int, message: str, code: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": code, "message": message}}
-
-
 def _unauthorized() -> dict[str, Any]:
-    return _error(401, "サインインが必要です。", "unauthorized")
+    return ChatError(401, "サインインが必要です。", "unauthorized").ack()
 
 
 def on_message_send(data: Any = None) -> dict[str, Any]:
@@ -44,20 +40,17 @@ def on_message_send(data: Any = None) -> dict[str, Any]:
     if user is None:
         return _unauthorized()
     if not isinstance(data, dict):
-        return _error(400, "オブジェクトを送ってください。", "bad_request")
-    try:
-        message, _created = messages.post(
-            user,
-            data.get("channel_id"),
-            data.get("body"),
-            thread_id=data.get("thread_id"),
-            also_in_channel=data.get("also_in_channel"),
-            client_msg_id=data.get("client_msg_id"),
-            attachment_ids=data.get("attachment_ids"),
-        )
-    except ChatError as error:
-        db.session().rollback()
-        return {"ok": False, "error": error.as_dict()}
+        raise ChatError(400, "オブジェクトを送ってください。", "bad_request")
+    # A refusal (ChatError) is acknowledged by the guard of realtime.CheckedSocketIO.
+    message, _created = messages.post(
+        user,
+        data.get("channel_id"),
+        data.get("body"),
+        thread_id=data.get("thread_id"),
+        also_in_channel=data.get("also_in_channel"),
+        client_msg_id=data.get("client_msg_id"),
+        attachment_ids=data.get("attachment_ids"),
+    )
     return {"ok": True, "message": messages.message_json(message, reply_count=0 if _created else None)}
 
 
@@ -67,10 +60,7 @@ def on_typing(data: Any = None) -> dict[str, Any]:
     if user is None:
         return _unauthorized()
     channel_id = data.get("channel_id") if isinstance(data, dict) else None
-    try:
-        channel, _member = channels.require_member(user, channel_id)
-    except ChatError as error:
-        return {"ok": False, "error": error.as_dict()}
+    channel, _member = channels.require_member(user, channel_id)
     interval = config_int("CHAT_TYPING_INTERVAL_SECONDS", DEFAULT_TYPING_INTERVAL)
     now = time.monotonic()
     with _typing_lock:
@@ -93,7 +83,7 @@ def on_presence(data: Any = None) -> dict[str, Any]:
         return _unauthorized()
     status = data.get("status") if isinstance(data, dict) else None
     if status not in PRESENCE_STATES:
-        return _error(400, "status は online か away です。", "bad_request")
+        raise ChatError(400, "status は online か away です。", "bad_request")
     realtime.emit_to_room(rooms.PRESENCE_ROOM, "presence", {"username": user.username, "status": status})
     return {"ok": True}
 

@@ -1,47 +1,85 @@
-"""Chat's content-addressed file store: DATA_DIR/chat/files/ab/cd/<sha256>, outside any web root.
+"""Chat's file store, DATA_DIR/chat/files/ab/cd/<sha256> (a workspace.filestore.Store), and the kinds
+of file chat accepts.
 
-Bytes arrive in a temporary file inside the store (same filesystem), are hashed while written, and
-are moved to their address with one atomic rename, so the store never holds half a file and a name
-always matches its content. Rows in chat_attachments refer to files by sha256; a file is removed only
-when no row refers to it any more (see retention.purge).
+Rows in chat_attachments refer to files by sha256, as the file itself or as its thumbnail; a file is
+removed only when no row refers to it any more (see retention.purge). The kind is judged from the
+bytes (workspace.sniff), never from the name or the browser; a name whose extension promises another
+kind than the content is refused with 415.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from flask import current_app
+from sqlalchemy import or_, select
 
 from chat.errors import ChatError
-from workspace import filestore
+from chat.models import Attachment
+from workspace import db, filestore
+from workspace import sniff as content
+from workspace.filestore import Staged
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Staged:
-    """Received bytes in a temporary file of the store, hashed, not yet at their address."""
+class Kind:
+    """An accepted kind of file: the MIME type it is served with and the extensions its name may carry."""
 
-    path: Path
-    sha256: str
-    size: int
-
-
-def store_root() -> Path:
-    """Return DATA_DIR/chat/files (created on first use)."""
-    root = Path(current_app.config["DATA_DIR"]) / "chat" / "files"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    mime_type: str
+    extensions: tuple[str, ...]
+    image: bool = False
 
 
-def path_for(sha256: str) -> Path:
-    """Return where the file with this digest lives; refuse anything that is not a sha256 digest."""
-    return filestore.address(store_root(), sha256)
+#: filetype's extension (or "text") → the kind accepted in chat. Anything else is refused (415).
+KINDS: dict[str, Kind] = {
+    "png": Kind("image/png", (".png",), image=True),
+    "apng": Kind("image/png", (".png", ".apng"), image=True),
+    "jpg": Kind("image/jpeg", (".jpg", ".jpeg", ".jpe", ".jfif"), image=True),
+    "gif": Kind("image/gif", (".gif",), image=True),
+    "webp": Kind("image/webp", (".webp",), image=True),
+    "pdf": Kind("application/pdf", (".pdf",)),
+    "docx": Kind(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx", ".docm")
+    ),
+    "xlsx": Kind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx", ".xlsm")),
+    "pptx": Kind(
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx", ".pptm")
+    ),
+    "doc": Kind("application/msword", (".doc",)),
+    "xls": Kind("application/vnd.ms-excel", (".xls",)),
+    "ppt": Kind("application/vnd.ms-powerpoint", (".ppt",)),
+    "odt": Kind("application/vnd.oasis.opendocument.text", (".odt",)),
+    "ods": Kind("application/vnd.oasis.opendocument.spreadsheet", (".ods",)),
+    "odp": Kind("application/vnd.oasis.opendocument.presentation", (".odp",)),
+    "zip": Kind("application/zip", (".zip",)),
+    # Text of any name-worthy sort is served as text/plain: never as HTML or SVG, which a browser runs.
+    "text": Kind("text/plain", (".txt", ".csv", ".tsv", ".log", ".md", ".json", ".xml", ".ics", ".vcf")),
+}
+
+
+def referenced(digests: set[str]) -> set[str]:
+    """Return the digests an attachment row still refers to, as file or thumbnail."""
+    rows = db.session().execute(
+        select(Attachment.sha256, Attachment.thumbnail_sha256).where(
+            or_(Attachment.sha256.in_(digests), Attachment.thumbnail_sha256.in_(digests))
+        )
+    )
+    return {digest for row in rows for digest in row if digest in digests}
+
+
+STORE = filestore.Store("chat", ("chat", "files"), referenced)
+
+store_root = STORE.root
+path_for = STORE.path_for
+place = STORE.place
+discard = STORE.discard
+remove = STORE.remove
+is_referenced = STORE.is_referenced
+stored_digests = STORE.stored_digests
 
 
 def max_bytes() -> int:
@@ -62,67 +100,41 @@ def stage(stream: IO[bytes], limit: int) -> Staged:
 
     The temporary file is removed on every failure; on success the caller must place() or discard().
     """
-    path, digest, size = filestore.receive(
+    return STORE.stage(
         stream,
-        store_root(),
         limit,
         too_large=lambda: too_large(limit),
         empty=lambda: ChatError(422, "ファイルが空です。", "empty_file"),
     )
-    return Staged(path, digest, size)
 
 
 def stage_bytes(data: bytes) -> Staged:
     """Stage bytes made by the server itself (a thumbnail)."""
-    fd, name = tempfile.mkstemp(dir=filestore.tmp_dir(store_root()), prefix="thumb-")
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    return Staged(Path(name), hashlib.sha256(data).hexdigest(), len(data))
+    return STORE.stage_bytes(data, prefix="thumb-")
 
 
-def discard(staged: Staged) -> None:
-    """Remove a staged temporary file that will not be kept."""
-    staged.path.unlink(missing_ok=True)
+def kind_of(path: Path, filename: str) -> Kind:
+    """Return the accepted kind of the file at path, or raise ChatError 415.
 
-
-def place(staged: Staged) -> bool:
-    """Move a staged file to its address; return True if the store did not hold these bytes before.
-
-    The caller undoes a True placement with remove() if its transaction then fails.
+    unsupported_type: the content is of a kind chat does not take (programs, archives other than
+    zip, unknown binary). type_mismatch: the name's extension promises another kind than the content.
     """
-    target = path_for(staged.sha256)
-    if target.exists():
-        staged.path.unlink(missing_ok=True)
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged.path, target)  # atomic on one filesystem
-    return True
-
-
-def remove(sha256: str) -> bool:
-    """Delete a stored file; return True if it existed."""
-    path = path_for(sha256)
-    existed = path.exists()
-    path.unlink(missing_ok=True)
-    return existed
-
-
-def stored_digests() -> set[str]:
-    """Every sha256 currently in the store (for checks and tests)."""
-    root = store_root()
-    return {p.name for p in root.glob("??/??/*") if p.is_file()}
-
-
-def referenced(digests: set[str]) -> set[str]:
-    """Return the digests an attachment row still refers to, as file or thumbnail (orphan sweep)."""
-    from sqlalchemy import or_, select
-
-    from chat.models import Attachment
-    from workspace import db
-
-    rows = db.session().execute(
-        select(Attachment.sha256, Attachment.thumbnail_sha256).where(
-            or_(Attachment.sha256.in_(digests), Attachment.thumbnail_sha256.in_(digests))
+    head = content.read_head(path)
+    guessed = content.guess(head.data)
+    if guessed is not None:
+        key = guessed.extension
+        if key not in KINDS:
+            raise ChatError(415, f"この形式（{key}）のファイルは添付できません。", "unsupported_type")
+    elif content.is_text(head):
+        key = "text"
+    else:
+        raise ChatError(415, "この形式のファイルは添付できません。", "unsupported_type")
+    kind = KINDS[key]
+    ext = content.extension(filename)
+    if ext and ext not in kind.extensions:
+        raise ChatError(
+            415,
+            f"ファイルの内容（{kind.mime_type}）が拡張子（{ext[:20]}）と一致しません。",
+            "type_mismatch",
         )
-    )
-    return {digest for row in rows for digest in row if digest in digests}
+    return kind

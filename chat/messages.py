@@ -261,10 +261,11 @@ def post(
         _announce_reply_count(channel.id, thread)
     # The 通知 rows join this transaction: a message is never stored without them, nor they without it.
     notices.message_posted(channel, author, message, mentioned_user_ids(channel, author, text))
-    session.commit()
+    # Inside the transaction: what receivers owe (the search index row) commits with the message.
     signals.message_created.send(
         current_app._get_current_object(), message_id=message.id, channel_id=channel.id
     )
+    session.commit()
     return message, True
 
 
@@ -348,10 +349,10 @@ def edit(user: User, message_id: Any, body: Any) -> Message:
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:edited", payload))
     notices.message_edited(user, message, mentioned_user_ids(channel, user, text))
-    session.commit()
     signals.message_edited.send(
         current_app._get_current_object(), message_id=message.id, channel_id=channel.id
     )
+    session.commit()
     return message
 
 
@@ -373,10 +374,10 @@ def delete(user: User, message_id: Any) -> Message:
     if message.thread_id is not None:
         session.flush()  # the count below must no longer include this reply
         _announce_reply_count(channel.id, message.thread_id)
-    session.commit()
     signals.message_deleted.send(
         current_app._get_current_object(), message_id=message.id, channel_id=channel.id
     )
+    session.commit()
     return message
 
 

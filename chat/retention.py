@@ -142,14 +142,14 @@ def _purge_channel(channel_id: int, days: int, cutoff: dt.datetime, actor: str) 
                 "files": len(orphans),
             },
         )
+        app = current_app._get_current_object()
+        for message_id in ids:  # the search index drops what the database no longer holds
+            signals.message_deleted.send(app, message_id=message_id, channel_id=channel_id)
         session.commit()
         result.files += _remove_files(orphans)
         result.messages += removed
         result.attachments += removed_attachments
         result.message_ids.extend(ids)
-        app = current_app._get_current_object()
-        for message_id in ids:  # the search index drops what the database no longer holds
-            signals.message_deleted.send(app, message_id=message_id, channel_id=channel_id)
         # Open chat pages drop the purged messages at once.  From the CLI this reaches the server's
         # sockets only through the message queue (WORKSPACE_REDIS_URL); without one, a page sees the purge on
         # its next load, as the history API no longer returns the messages.

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chat.models import Member
-from workspace import db, live_access, realtime
+from workspace import db, realtime
 from workspace.models import LiveSocket, User
 from workspace.realtime import socketio
 
@@ -35,12 +35,6 @@ def allowed_rooms(sess: Session, user_ids: list[int]) -> dict[int, set[str]]:
     for user_id, channel_id in rows:
         allowed.setdefault(user_id, set()).add(channel_room(channel_id))
     return allowed
-
-
-# A membership added or removed by any process re-checks every server's sockets (read marks,
-# which change members' other columns all day, do not).
-live_access.watch(Member, "channel_id", "user_id", new_rows=True)
-live_access.room_policy("chat:channel:", allowed_rooms)
 
 
 def on_socket_connected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> None:

@@ -19,7 +19,7 @@ from chat.errors import ChatError
 
 DEFAULT_MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo passes; a decompression bomb does not
 THUMBNAIL_BOX = (320, 320)
-# Pillow format names for the MIME types chat.sniff accepts as images.
+# Pillow format names for the MIME types chat.files accepts as images.
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
 
 

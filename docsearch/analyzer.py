@@ -27,7 +27,7 @@ Japanese has no spaces, so we index overlapping *character n-grams* instead of w
 
 This module defines the terms (``bigram_tokens``, ``unigram_counts``, ``word_terms``).  The whoosh
 fields and the fast column-wise computation of a text's postings for indexing are in
-``docsearch.postings``; the last normalised value is cached (``normalize_cached``) so the bigram
+``docsearch.engine.whoosh.postings``; the last normalised value is cached (``normalize_cached``) so the bigram
 and unigram fields of one text normalise it once.  The tokenizer classes are whoosh
 ``Tokenizer``s (so ``field.process_text`` works), but they are not used for indexing.  Character
 offsets are not tracked in the index; highlighting uses ``docsearch.snippet``, which re-normalises

@@ -13,15 +13,10 @@ from docsearch.errors import DocumentError
 from docsearch.models import Document
 from workspace import inputs
 from workspace.extensions import csrf
-from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
+from workspace.web import ApiError, api_blueprint, api_login_required, json_body
 
 bp = api_blueprint("docsearch_api", __name__)
 csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
-
-
-@bp.errorhandler(DocumentError)
-def _document_error(error: DocumentError) -> Any:
-    return error_response(error.status, error.message, error.code)
 
 
 def _upload() -> tuple[Any, str]:

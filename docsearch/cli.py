@@ -13,8 +13,8 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from docsearch import disposal_approval, filing, importer, indexer, registry
+from docsearch.engine import IndexBusy
 from docsearch.errors import DocumentError
-from docsearch.index import IndexBusy
 
 
 def init_app(app: Flask) -> None:
@@ -75,8 +75,8 @@ def drain_command(loop: bool, interval: float) -> None:
 @with_appcontext
 def status_command() -> None:
     """Print the number of index entries and of outbox rows waiting."""
-    index = indexer.ready_index()
-    click.echo(f"entries: {index.doc_count()}  pending: {indexer.pending()}  path: {index.path}")
+    stats = indexer.ready_index().stats()
+    click.echo(f"entries: {stats.entries}  pending: {indexer.pending()}  path: {stats.location}")
 
 
 @click.command("import-documents")

@@ -28,7 +28,7 @@ from approvals.errors import ApprovalError
 from docsearch.errors import DocumentError
 from docsearch.models import STATUS_ACTIVE, DisposalProposal, Document
 from docsearch.retention import checked_reason, dispose_locked, require_records
-from workspace import audit, calendar, db, inputs
+from workspace import audit, calendar, db, inputs, outbox
 from workspace.models import User, utcnow
 
 log = logging.getLogger(__name__)
@@ -134,16 +134,28 @@ def propose(
     return made[0]
 
 
+SETTLE_JOB = "docsearch.settle_disposal"
+
+
 def on_approval_changed(_sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``approval_changed``: settle the request's proposal once it is decided, in a
-    transaction of its own (``workspace disposals settle`` repairs a failure)."""
+    """Receiver of ``approval_changed``: once the request is decided, owe the settling of its proposal
+    (an outbox job that commits with the decision; ``workspace disposals settle`` also repairs)."""
     request_id, status = kwargs.get("request_id"), kwargs.get("status")
     if request_id is None or status not in CLOSING:
         return
-    request_id = int(request_id)
-    db.in_own_transaction(
-        lambda: settle(request_id), f"settling the disposal proposal of request {request_id}"
+    proposal = db.session().scalar(
+        select(DisposalProposal.id).where(
+            DisposalProposal.request_id == int(request_id), DisposalProposal.status == PENDING
+        )
     )
+    if proposal is not None:  # most decisions are not 廃棄 proposals: they owe nothing here
+        outbox.owe(SETTLE_JOB, int(request_id))
+
+
+@outbox.handler(SETTLE_JOB)
+def settle_job(request_id: int) -> None:
+    """The outbox job: settle the proposal of a decided request."""
+    settle(request_id)
 
 
 def settle(request_id: int, today: dt.date | None = None) -> DisposalProposal | None:

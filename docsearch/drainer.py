@@ -54,7 +54,7 @@ from gevent import monkey
 from sqlalchemy import event
 
 import workspace
-from docsearch.index import IndexBusy
+from docsearch.engine import IndexBusy
 
 log = logging.getLogger(__name__)
 

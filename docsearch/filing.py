@@ -1,11 +1,12 @@
 """Approved 決裁 are filed in the registry automatically, with their signed PDF (issue 5, item 7).
 
-``approval_decided(request_id, pdf, attachments)`` arrives after the decision committed.  The filing
-runs in a transaction of its own (a fresh app context, so a fresh session): whatever happens here, the
-decision stands; a failure is logged and the request can be filed again later (``file_decision`` is
-idempotent: the ``doc_approval_filings`` row, keyed by request, commits with the document or not at
-all, so a repeated or concurrent signal files nothing new).  ``workspace file-decisions`` files
-every decided request that is not filed yet (after a failure, or for decisions made before this).
+``approval_decided(request_id, pdf, attachments)`` arrives inside the transaction that keeps the
+signed record; it owes the outbox job ``docsearch.file``, which commits with the record.  The job files it
+in a transaction of its own: whatever happens there, the decision and its record stand; a failure is
+retried by the outbox (``file_decision`` is idempotent: the ``doc_approval_filings`` row, keyed by
+request, commits with the document or not at all, so a repeated job files nothing new).
+``workspace file-decisions`` files every decided request that is not filed yet (decisions made before
+this, or a data dir restored without its jobs).
 
 What the filed document gets:
 
@@ -41,29 +42,34 @@ from docsearch.models import (
     Document,
     DocumentGrant,
 )
-from workspace import db
+from workspace import db, outbox
 
 log = logging.getLogger(__name__)
 
 DEFAULT_VISIBILITY = "department"
 
 
+FILE_JOB = "docsearch.file"
+
+
 def on_approval_decided(_sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``approval_decided``: file the record and its attachments in a transaction of
-    their own (``workspace file-decisions`` repairs a failure)."""
+    """Receiver of ``approval_decided``: owe the filing of the record, in the record's transaction."""
     request_id, pdf = kwargs.get("request_id"), kwargs.get("pdf")
     if request_id is None or not pdf:
         return
-    request_id, pdf = int(request_id), bytes(pdf)
-    items = list(kwargs.get("attachments") or [])
+    outbox.owe(FILE_JOB, int(request_id))
 
-    def work() -> None:
-        file_decision(request_id, pdf)
-        _, failures = file_attachments(request_id, items)
-        for name, reason in failures:
-            log.warning("attachment %r of request %s was not filed: %s", name, request_id, reason)
 
-    db.in_own_transaction(work, f"filing the decided request {request_id} in the registry")
+@outbox.handler(FILE_JOB)
+def file_job(request_id: int) -> None:
+    """The outbox job: file the decided request's signed record and its attachments."""
+    pdf = approval_reads.decided_record(request_id)
+    if pdf is None:
+        return  # not approved (any more), or no record: nothing to file
+    file_decision(request_id, pdf)
+    _, failures = file_attachments(request_id, approval_reads.decided_attachments(request_id))
+    for name, reason in failures:
+        log.warning("attachment %r of request %s was not filed: %s", name, request_id, reason)
 
 
 def filing_of(request_id: int) -> Document | None:

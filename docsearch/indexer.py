@@ -18,7 +18,6 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, g
@@ -26,14 +25,12 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from docsearch import drainer, sources
-from docsearch.index import IndexEntry, SearchIndex, entry_key
+from docsearch.engine import IndexEntry, Progress, SearchEngine, create_engine, entry_key
 from docsearch.models import STATUS_ACTIVE, Document, IndexOutbox
 from docsearch.permissions import document_acl
 from workspace import db
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int], None]
 
 
 # --- sources: how each kind of object becomes an index entry --------------------------------------
@@ -184,6 +181,11 @@ def _drain_round(**kwargs: Any) -> None:
         drain(up_to=high_water, **kwargs)
 
 
+def request_drain() -> None:
+    """Have this app's background drain apply every pending row, without waiting (a server's start)."""
+    _drainer().request()
+
+
 def wait_idle(timeout: float | None = None) -> bool:
     """Wait until this app's background drain has applied what was committed before the call.
 
@@ -205,19 +207,15 @@ def drain_before_exit(timeout: float = STOP_DRAIN_SECONDS) -> bool:
     return worker.wait(timeout)
 
 
-def get_index() -> SearchIndex:
-    """Return this app's SearchIndex (DATA_DIR/index), creating the object on first use."""
+def get_index() -> SearchEngine:
+    """Return this app's search engine (``engine.create_engine``), creating it on first use."""
     index = current_app.extensions.get("docsearch_index")
     if index is None:
-        path = Path(
-            current_app.config.get("SEARCH_INDEX_DIR") or Path(current_app.config["DATA_DIR"]) / "index"
-        )
-        index = SearchIndex(path, lock_timeout=float(current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0)))
-        current_app.extensions["docsearch_index"] = index
+        index = current_app.extensions["docsearch_index"] = create_engine(current_app.config)
     return index
 
 
-def ready_index() -> SearchIndex:
+def ready_index() -> SearchEngine:
     """Return the index, first rebuilding it from the database if it was missing or corrupt.
 
     Searches come here: it first lets this process's background drain apply what was committed
@@ -236,11 +234,10 @@ def _in_transaction() -> bool:
     return sess is not None and sess.in_transaction()
 
 
-def _open_index() -> SearchIndex:
+def _open_index() -> SearchEngine:
     index = get_index()
-    index.open()
-    if index.needs_rebuild:
-        rebuild(index=index, recreate=False)
+    if index.needs_rebuild():
+        rebuild(index=index)
     return index
 
 
@@ -285,14 +282,12 @@ def drain(
             wanted: dict[str, set[int]] = {}
             for _id, kind, object_id in rows:
                 wanted.setdefault(kind, set()).add(object_id)
-            entries = {kind: SOURCES[kind][0](session, ids) for kind, ids in wanted.items()}
-        with index.writer() as writer:
-            for kind, by_id in entries.items():
-                for object_id, entry in by_id.items():
-                    if entry is None:
-                        writer.delete_by_term("key", entry_key(kind, object_id))
-                    else:
-                        writer.update_document(**entry.fields())
+            entries = {
+                entry_key(kind, object_id): entry
+                for kind, ids in wanted.items()
+                for object_id, entry in SOURCES[kind][0](session, ids).items()
+            }
+        index.replace(entries)
         with _session() as session:
             # Only the rows read above: a change committed meanwhile has a newer row of its own.
             session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r[0] for r in rows])))
@@ -305,8 +300,7 @@ def drain(
 
 def rebuild(
     *,
-    index: SearchIndex | None = None,
-    recreate: bool = True,
+    index: SearchEngine | None = None,
     batch: int = 500,
     progress: Progress | None = None,
     procs: int | None = None,
@@ -318,33 +312,10 @@ def rebuild(
     """
     index = index or get_index()
     procs = max(1, procs or int(current_app.config.get("SEARCH_INDEX_PROCS", 1)))
-    limitmb = int(current_app.config.get("SEARCH_INDEX_LIMITMB", 256))
-    written = 0
     with _session() as session:
         high_water = session.execute(select(func.max(IndexOutbox.id))).scalar_one() or 0
         session.rollback()
-    # recreate: built beside the current index and swapped in, so searching never sees a gap;
-    # else (the index was missing or corrupt, so it is empty already) built in place.
-    building = (
-        index.replacement(procs=procs, limitmb=limitmb)
-        if recreate
-        else index.writer(bulk=True, procs=procs, limitmb=limitmb)
-    )
-    with building as writer:
-        for load, all_ids in SOURCES.values():
-            # A read session: on SQLite it takes no writer lock, so people keep posting and saving
-            # while a long rebuild reads; each batch ends its read transaction.
-            with db.read_session() as session:
-                for ids in all_ids(session, batch):
-                    for entry in load(session, set(ids)).values():
-                        if entry is not None:
-                            writer.add_document(**entry.fields())
-                            written += 1
-                    session.expunge_all()
-                    session.rollback()
-                    if progress:
-                        progress(len(ids))
-    index.needs_rebuild = False
+    written = index.rebuild(_every_entry(batch), progress, workers=procs)
     with _session() as session:
         session.execute(
             delete(IndexOutbox).where(IndexOutbox.id <= high_water, IndexOutbox.kind.in_(list(SOURCES)))
@@ -352,6 +323,19 @@ def rebuild(
         session.commit()
     log.info("search index rebuilt: %d entries", written)
     return written
+
+
+def _every_entry(batch: int) -> Iterator[list[IndexEntry | None]]:
+    """Yield the entry (None: not indexed) of every object of every kind, in batches of ``batch``."""
+    for load, all_ids in SOURCES.values():
+        # A read session: on SQLite it takes no writer lock, so people keep posting and saving
+        # while a long rebuild reads; each batch ends its read transaction before it is indexed.
+        with db.read_session() as session:
+            for ids in all_ids(session, batch):
+                entries = list(load(session, set(ids)).values())
+                session.expunge_all()
+                session.rollback()
+                yield entries
 
 
 def count_indexable() -> int:

@@ -11,7 +11,7 @@ Visibility (秘区分):
 A document the caller may not see is answered with 404, as if it did not exist.
 
 Search also finds approval requests and chat messages; ``search_tokens`` adds the tokens that open
-them (see ``docsearch.index``), asked of chat and approvals at query time so that a change of
+them (see ``docsearch.engine.base``), asked of chat and approvals at query time so that a change of
 channel membership or of today's 代理者 counts at once, without re-indexing anything.
 """
 
@@ -33,7 +33,7 @@ def is_records(user: User) -> bool:
 
 
 def user_tokens(user: User) -> set[str]:
-    """Return the ``acl`` tokens a user holds (see ``docsearch.index``)."""
+    """Return the ``acl`` tokens a user holds (see ``docsearch.engine.base``)."""
     tokens = {ALL, f"user:{user.id}"}
     if user.department is not None:
         tokens.add(f"dept:{user.department.code}")
@@ -59,7 +59,7 @@ def search_tokens(user: User) -> set[str]:
 
 
 def approval_acl(request: approval_reads.IndexableRequest) -> list[str]:
-    """Return the ``acl`` tokens of an approval request (the rule of approvals.service.can_view)."""
+    """Return the ``acl`` tokens of an approval request (the rule of approvals.access.can_view)."""
     tokens = {ADMIN, f"user:{request.drafter_id}"}
     tokens.update(f"route:{uid}" for uid in request.related_user_ids)
     return sorted(tokens)

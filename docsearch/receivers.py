@@ -1,17 +1,18 @@
 """Signal receivers: approvals and chat announce changes; docsearch owes the index an update.
 
-The senders emit after their own commit, so the outbox row cannot share their transaction.  The
-receiver writes it on the sender's session: committed at once when that session is idle, else it
-joins whatever the sender does next (lost only if that rolls back; ``workspace reindex`` repairs
-it).  It never commits someone else's unfinished work.  The drain reads each object's current
-state, so one kind of row serves created, edited and deleted messages alike.  It runs on the
-background drainer: a chat message is posted without waiting for the index.
+The senders emit inside their own transaction, just before it commits, so every row owed here is
+written on the sender's session and commits with the change or not at all: a crash after the commit
+leaves the row for the next drain (the next start of ``workspace serve`` drains what is pending), a
+crash before it leaves neither.  The drain reads each object's current state, so one kind of row
+serves created, edited and deleted messages alike.  It runs on the background drainer: a chat message
+is posted without waiting for the index.
 
-When ``workspace serve`` stops (``server_stopping``), the outbox rows committed just before are
-applied at once instead of waiting for the next start.
+When ``workspace serve`` starts (``server_started``) it drains what an earlier process left; when it
+stops (``server_stopping``), the rows committed just before are applied at once.
 
-``approval_decided`` files the signed record in the registry (``docsearch.filing``); a decided
-``approval_changed`` settles a 廃棄 proposal (``docsearch.disposal_approval``).
+``approval_decided`` (sent inside the record's job) owes the filing of the signed record in the
+registry (``docsearch.filing``); a decided ``approval_changed`` owes the settling of a 廃棄 proposal
+(``docsearch.disposal_approval``).  Both are outbox jobs (``workspace.outbox``).
 """
 
 from __future__ import annotations
@@ -30,14 +31,10 @@ log = logging.getLogger(__name__)
 def _owe(kind: str, object_id: Any) -> None:
     if object_id is None:
         return
-    session = db.session()
-    idle = not session.in_transaction()
-    indexer.enqueue(kind, int(object_id), session)
+    indexer.enqueue(kind, int(object_id), db.session())
     # The sender does not wait for the index: the background drain picks the row up after the
-    # commit that makes it durable (this one, or the sender's next).
+    # commit that makes it durable (the sender's).
     indexer.drain_after_commit(wait=False)
-    if idle:
-        session.commit()
 
 
 def _on_message(_sender: Any = None, **kwargs: Any) -> None:
@@ -56,6 +53,15 @@ def _on_server_stopping(app: Flask, **_kwargs: Any) -> None:
             log.warning("search index not caught up at shutdown; the outbox rows wait for the next drain")
 
 
+def _on_server_started(app: Flask, **_kwargs: Any) -> None:
+    # Rows an earlier process committed but did not drain (it was killed): apply them now.
+    if not app.config.get("SEARCH_DRAIN_ON_COMMIT", True):
+        return
+    with app.app_context():
+        if indexer.pending():
+            indexer.request_drain()
+
+
 def connect(app: Flask) -> None:
     """Subscribe to the chat and approval signals (once per process; receivers use current_app)."""
     del app  # receivers look up the app of the sending context
@@ -64,4 +70,5 @@ def connect(app: Flask) -> None:
     signals.approval_changed.connect(_on_approval, weak=False)
     signals.approval_changed.connect(disposal_approval.on_approval_changed, weak=False)
     signals.approval_decided.connect(filing.on_approval_decided, weak=False)
+    signals.server_started.connect(_on_server_started, weak=False)
     signals.server_stopping.connect(_on_server_stopping, weak=False)

@@ -204,7 +204,7 @@ def _finish(
         )
         indexer.enqueue("document", doc.id)
         indexer.drain_after_commit()
-        created = files.commit(staged)
+        created = files.place(staged)
     except BaseException:
         session.rollback()
         files.discard(staged)

@@ -1,8 +1,8 @@
 """One search for everything the caller may open: documents, approval requests, chat messages.
 
-Permission trimming happens inside the whoosh query: the user's query is intersected with the
-caller's ``acl`` tokens (``permission_query``), so the hits, the total, the facet counts and the
-snippets are all computed over what the caller may open, and nothing else.
+Permission trimming happens inside the search engine (``docsearch.engine``): it is given the
+caller's ``acl`` tokens with the query, so the hits, the total, the facet counts and the snippets
+are all computed over what the caller may open, and nothing else.
 """
 
 from __future__ import annotations
@@ -14,22 +14,19 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from whoosh import query as wq
 
 from approvals import indexing as approval_reads
 from chat import indexing as chat_reads
 from docsearch import grouping
+from docsearch.engine import Filters, Hits, Match, Page, SearchTimeout
 from docsearch.errors import DocumentError
-from docsearch.indexer import ready_index
-from docsearch.matching import SearchTimeout, acl_query, run_query
+from docsearch.indexer import get_index, ready_index
 from docsearch.models import Document
 from docsearch.permissions import approval_acl, message_acl, search_tokens
 from docsearch.query import (
     EmptyQuery,
     QueryError,
     QueryTooComplex,
-    literal_queries,
-    parse_user_query,
     split_user_query,
 )
 from docsearch.snippet import snippet
@@ -93,11 +90,6 @@ class SearchResult:
         }
 
 
-def permission_query(user: User) -> wq.Query:
-    """Return the query matching exactly the entries user may open (see ``docsearch.index``)."""
-    return acl_query(search_tokens(user))
-
-
 def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
     if value in (None, ""):
         return default
@@ -109,27 +101,23 @@ def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
     return number
 
 
-def build_filters(params: dict[str, Any]) -> list[wq.Query]:
-    """Return filter queries for type, 年度, 課, 分類, 秘区分 and a date range; raise DocumentError(400)."""
-    filters: list[wq.Query] = []
+def build_filters(params: dict[str, Any]) -> Filters:
+    """Return the filters for type, 年度, 課, 分類, 秘区分 and a date range; raise DocumentError(400)."""
     kind = params.get("type") or ""
-    if kind:
-        if kind not in TYPES:
-            raise DocumentError(400, "type は document・approval・message のいずれかです。")
-        filters.append(wq.Term("type", kind))
+    if kind and kind not in TYPES:
+        raise DocumentError(400, "type は document・approval・message のいずれかです。")
+    year = None
     if params.get("fiscal_year"):
-        filters.append(wq.Term("fiscal_year", str(_int(params["fiscal_year"], "fiscal_year", 0, 1900, 2200))))
-    if params.get("department"):
-        filters.append(wq.Term("department", str(params["department"])[:32]))
-    if params.get("classification"):
-        filters.append(wq.Term("classification", str(params["classification"])[:32]))
-    if params.get("visibility"):
-        filters.append(wq.Term("visibility", str(params["visibility"])[:16]))
-    date_from = params.get("date_from") or None
-    date_to = params.get("date_to") or None
-    if date_from or date_to:
-        filters.append(wq.NumericRange("date", _yyyymmdd(date_from), _yyyymmdd(date_to)))
-    return filters
+        year = _int(params["fiscal_year"], "fiscal_year", 0, 1900, 2200)
+    return Filters(
+        type=kind,
+        fiscal_year=year,
+        department=str(params["department"])[:32] if params.get("department") else "",
+        classification=str(params["classification"])[:32] if params.get("classification") else "",
+        visibility=str(params["visibility"])[:16] if params.get("visibility") else "",
+        date_from=_yyyymmdd(params.get("date_from") or None),
+        date_to=_yyyymmdd(params.get("date_to") or None),
+    )
 
 
 def _yyyymmdd(value: str | None) -> int | None:
@@ -155,8 +143,7 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
         raise DocumentError(400, "sort は relevance か date です。")
     synonyms = get_synonyms(current_app.config.get("SEARCH_SYNONYMS") or None)
     try:
-        user_query = parse_user_query(text, FIELDS, synonyms=synonyms)
-        literal = literal_queries(text, FIELDS, synonyms=synonyms)
+        query = get_index().query(text, FIELDS, synonyms)
     except QueryTooComplex as error:
         raise DocumentError(422, error.message_ja, "query_too_complex") from None
     except EmptyQuery as error:
@@ -169,24 +156,21 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
     # holds the write lock that a rebuild of a missing index (in its own session) needs.
     db.session().commit()
     try:
-        found = run_query(
-            ready_index().searcher(),
-            user_query,
+        found = ready_index().search(
+            query,
             tokens,
             filters,
+            sort,
             # More rows than shown: the rows of one 決裁 (request, record, attachments) become one hit.
-            limit=min(limit * 2, MAX_LIMIT * 2),
-            offset=offset,
-            sort=sort,
+            Page(offset=offset, limit=min(limit * 2, MAX_LIMIT * 2)),
             time_limit=float(current_app.config.get("SEARCH_TIME_LIMIT", 5.0)),
-            literal=literal,
         )
     except SearchTimeout:
         raise DocumentError(
             503, "検索に時間がかかりすぎました。語を増やすか条件で絞り込んでください。", "search_timeout"
         ) from None
-    filings = _page_filings(found.page)
-    hits = _as_written_first(_hits(found.page, text, synonyms, tokens, filings), found, text)
+    filings = _page_filings(found.matches)
+    hits = _as_written_first(_hits(found.matches, text, synonyms, tokens, filings), found, text)
     shown, merged, used = _one_hit_per_decision(hits, filings, user, tokens, limit)
     facets = found.facets
     for hit in merged:  # counted as the hit they were merged into
@@ -202,15 +186,15 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
                 if counts[key] <= 0:
                     del counts[key]
     total = max(found.total - len(merged), len(shown))
-    consumed = offset + (used if used < len(hits) else len(found.page))
+    consumed = offset + (used if used < len(hits) else len(found.matches))
     next_offset = consumed if consumed < found.total else None
     return SearchResult(total=total, hits=shown, facets=facets, next_offset=next_offset)
 
 
-def _page_filings(page: list[tuple[str, float, dict[str, Any]]]) -> grouping.Filings:
+def _page_filings(page: list[Match]) -> grouping.Filings:
     ids: dict[str, list[int]] = {"document": [], "approval": []}
-    for key, _, _ in page:
-        kind, _, raw_id = key.partition(":")
+    for match in page:
+        kind, _, raw_id = match.key.partition(":")
         if kind in ids:
             ids[kind].append(int(raw_id))
     return grouping.filings_for(ids["document"], ids["approval"])
@@ -281,8 +265,8 @@ def _fold_width(text: str) -> str:
     return _SPACES_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def _as_written_first(hits: list[Hit], found: Any, text: str) -> list[Hit]:
-    """Order the page so that, among rows with as many words as written (``found.literal``), those
+def _as_written_first(hits: list[Hit], found: Hits, text: str) -> list[Hit]:
+    """Order the page so that, among rows with as many words as written (``Match.literal``), those
     whose stored text has the query's 旧字体 or 新字体 exactly as typed come first (stable otherwise).
 
     The index cannot do this itself (it folds 國 to 国 in documents and queries alike), so it is done
@@ -291,8 +275,7 @@ def _as_written_first(hits: list[Hit], found: Any, text: str) -> list[Hit]:
     words = _written_words(text)
     if not words:
         return hits
-    literal = found.literal or [0] * len(found.page)
-    tiers = {key: n for (key, _, _), n in zip(found.page, literal, strict=True)}
+    tiers = {match.key: match.literal for match in found.matches}
 
     def rank(hit: Hit) -> tuple[int, int]:
         raw = _fold_width(hit.title + "\n" + hit.text)
@@ -302,7 +285,7 @@ def _as_written_first(hits: list[Hit], found: Any, text: str) -> list[Hit]:
 
 
 def _hits(
-    page: list[tuple[str, float, dict[str, Any]]],
+    page: list[Match],
     text: str,
     synonyms: Any,
     tokens: set[str],
@@ -315,8 +298,8 @@ def _hits(
     may no longer open it: the outbox corrects the index itself on its next drain.
     """
     wanted: dict[str, list[int]] = {}
-    for key, _, _ in page:
-        kind, _, raw_id = key.partition(":")
+    for match in page:
+        kind, _, raw_id = match.key.partition(":")
         wanted.setdefault(kind, []).append(int(raw_id))
     docs = {}
     if wanted.get("document"):
@@ -329,8 +312,9 @@ def _hits(
     approvals = approval_reads.requests_for_index(wanted.get("approval", []))
     messages = chat_reads.messages_for_index(wanted.get("message", []))
     hits: list[Hit] = []
-    for key, score, stored in page:
-        kind, _, raw_id = key.partition(":")
+    for match in page:
+        kind, _, raw_id = match.key.partition(":")
+        score, stored = match.score, match.stored
         object_id = int(raw_id)
         extra: dict[str, Any] = {
             "fiscal_year": int(stored["fiscal_year"]) if stored.get("fiscal_year") else None,

@@ -12,20 +12,11 @@ from collections.abc import Iterator
 from sqlalchemy.orm import Session
 
 from approvals import indexing as approval_reads
+from approvals.labels import STATUS_LABELS as STATUS_LABELS  # shown beside an approval hit
 from chat import indexing as chat_reads
-from docsearch.index import IndexEntry
+from docsearch.engine import IndexEntry
 from docsearch.permissions import approval_acl, message_acl
 from workspace import calendar
-
-#: Status labels shown beside an approval hit.
-STATUS_LABELS = {
-    "draft": "起案前",
-    "in_progress": "回議中",
-    "approved": "決裁済",
-    "rejected": "却下",
-    "withdrawn": "取下げ",
-    "sent_back": "差戻し",
-}
 
 
 def _yyyymmdd(when: dt.datetime) -> int:

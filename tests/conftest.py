@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
 from tests.ldap_fixtures import *  # noqa: F403 - the slapd fixtures
-from workspace import create_app, db, directory, migrate
+from workspace import create_app, db, directory, migrate, outbox
 from workspace.db import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +127,9 @@ def make_app(database_url: str, data_dir: Path, **overrides: Any) -> Any:
         # No background re-check thread per test app (it would outlive the test's database);
         # delivery still re-checks, and the real servers of the tests use the default.
         "SOCKET_RECHECK_SECONDS": 0,
+        # The deciding request waits for its signed record, so a test sees it at once; the tests of
+        # the outbox (tests/workspace/test_outbox.py) use the default, which does not wait.
+        "APPROVALS_RECORD_WAIT_SECONDS": 60.0,
     }
     config.update(overrides)
     application = create_app(config)
@@ -147,6 +150,7 @@ def app(schema: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Any
     _wipe(application)
     with application.app_context():
         yield application
+    outbox.stop_worker(application)  # a retry it had planned must not run into the next test's wipe
     _wipe(application)
     application.extensions["db_engine"].dispose()
 

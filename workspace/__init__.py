@@ -14,9 +14,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, Socket.IO, CLI, signals.
 
-    config overrides environment variables (tests pass their temporary data dir here).
+    config overrides environment variables (tests pass their temporary data dir here). Safe to call
+    for many apps in one process: nothing below registers a second copy of anything shared.
     """
-    from workspace import api, auth, cli, db, inputs, openapi, realtime, security, ui, views, web
+    # The application's modules load when an app is built, not when `workspace` is imported: the
+    # console script (workspace.__main__) imports this package before it patches the standard library
+    # for gevent (some of these modules create locks when imported, which must be gevent's), and every
+    # domain module imports workspace.*, so `import workspace.db` must not pull the domains back in.
+    import approvals
+    import chat
+    import docsearch
+    from workspace import api, auth, cli, db, inputs, live_access, openapi, realtime, security, ui, views, web
     from workspace.config import load_config
     from workspace.extensions import csrf, limiter, login_manager
 
@@ -46,26 +54,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     ui.init_app(app)
     realtime.init_app(app)
+    live_access.init_app(app)  # what a socket may hear is re-checked when access changes
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     cli.init_app(app)
-    _init_domains(app)
+    # The domain packages, each registering its own blueprints, Socket.IO events, commands and signal
+    # receivers. The order follows their dependencies: chat and approvals need only the core;
+    # docsearch comes last because it indexes both (it reads their services and hears their signals).
+    chat.init_app(app)
+    approvals.init_app(app)
+    docsearch.init_app(app)
     return app
-
-
-DOMAINS = ("chat", "approvals", "docsearch")
-
-
-def _init_domains(app: Flask) -> None:
-    """Let each domain package register its blueprints, Socket.IO events, commands and signal receivers.
-
-    A package exposes init_app(app) in its __init__.py; one that does not (yet) is simply skipped.
-    """
-    import importlib
-
-    for name in DOMAINS:
-        module = importlib.import_module(name)
-        init = getattr(module, "init_app", None)
-        if init is not None:
-            init(app)

@@ -17,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from workspace import audit, directory, filestore, migrate, signals, ui
+from workspace import audit, directory, filestore, migrate, outbox, signals, ui
 
 
 def init_app(app: Flask) -> None:
@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         directory_group,
         audit_group,
         files_group,
+        outbox_group,
     ):
         app.cli.add_command(command)
 
@@ -94,6 +95,10 @@ def _serve(host: str, port: int, *, debug: bool = False) -> None:
     if app.config["DIRECTORY"] == "ldap":
         socketio.start_background_task(_sync_forever, app)
     _stop_on_signals(socketio, app.config["SHUTDOWN_GRACE_SECONDS"])
+    # Work an earlier process owed but did not finish (it was killed): the outbox jobs, and what
+    # the domains keep themselves (the search index's rows).
+    signals.server_started.send(app)
+    outbox.worker_for(app).request()
     click.echo(f"serving on http://{host}:{port}", err=True)
     socketio.run(app, host=host, port=port, log_output=False, use_reloader=False)
     # The server took its last request: let the domains finish what they owe (the search index
@@ -415,3 +420,28 @@ def files_sweep(dry_run: bool, min_age_hours: float) -> None:
         f"{verb} {len(result.orphans)} unreferenced files and {len(result.stale_uploads)} stale uploads "
         f"({result.bytes:,} bytes)"
     )
+
+
+# --- outbox ------------------------------------------------------------------------------------
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Work owed after changes (signed records, filing): see what waits, run it now."""
+
+
+@outbox_group.command("status")
+@with_appcontext
+def outbox_status_command() -> None:
+    """Print how many jobs of each kind wait, and the last error of any that failed."""
+    for kind in sorted(outbox.HANDLERS):
+        click.echo(f"{kind}: {outbox.pending([kind])}")
+    for job in outbox.failed():
+        click.echo(f"  job {job.id} {job.kind}({job.ref}) attempts={job.attempts}: {job.last_error}")
+
+
+@outbox_group.command("run")
+@with_appcontext
+def outbox_run_command() -> None:
+    """Run every due job now, in this process (a server's worker does it by itself)."""
+    click.echo(f"done: {outbox.run_due()}")

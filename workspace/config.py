@@ -76,6 +76,10 @@ DEFAULTS: dict[str, Any] = {
     "APPROVALS_FONT_PATH": None,  # default: IPAex or Noto CJK found on the system
     "APPROVALS_ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
     "APPROVALS_VERIFY_MAX_BYTES": 20 * 1024 * 1024,
+    # Seconds the deciding request waits for the signed record (0: answers at once; the outbox
+    # worker signs it after the commit and the PDF download waits for it).
+    "APPROVALS_RECORD_WAIT_SECONDS": 0.0,
+    "OUTBOX_WORKER": True,  # run owed jobs in a background worker after each commit (else: `outbox run`)
     # documents and search
     "DOCUMENT_MAX_BYTES": 50 * 1024 * 1024,
     "ZIP_MAX_ENTRIES": 5000,

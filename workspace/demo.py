@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
-from workspace import audit, db, directory, security, signals
+from workspace import audit, db, directory, outbox, security, signals
 from workspace.models import User
 
 DEMO_PASSWORD = "demo-2026-mura"  # noqa: S105 - the printed demo password
@@ -200,12 +200,18 @@ def create_demo_village(*, lived_in: bool = True) -> list[DemoPerson]:
     app = current_app._get_current_object()
     # Hundreds of commits follow; the index is brought up to date once, when all are written
     # (``demo_village_ready``), instead of a background index commit racing each of them.
+    # The same for the outbox: the signed records of the decided 決裁 and their filing are made here,
+    # in this process, before the village is called ready (not by a worker racing the demo's writes).
     drain_on_commit = app.config.get("SEARCH_DRAIN_ON_COMMIT", True)
+    worker = app.config.get("OUTBOX_WORKER", True)
     app.config["SEARCH_DRAIN_ON_COMMIT"] = False
+    app.config["OUTBOX_WORKER"] = False
     try:
         signals.demo_village_created.send(app, lived_in=lived_in)
+        outbox.run_due()
     finally:
         app.config["SEARCH_DRAIN_ON_COMMIT"] = drain_on_commit
+        app.config["OUTBOX_WORKER"] = worker
     signals.demo_village_ready.send(app)
     return people
 

@@ -24,6 +24,8 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from workspace.errors import ApiError
+
 # Ids are SQL INTEGER columns: 32 bits on PostgreSQL, where a bigger number does not match nothing
 # but fails the statement ("integer out of range"). The same bound on SQLite keeps one rule.
 ID_MAX = 2**31 - 1
@@ -120,8 +122,6 @@ def loads_checked(text: str | bytes) -> Any:
 
     Malformed JSON raises ValueError as json.loads does.
     """
-    from workspace.web import ApiError  # web imports auth, which imports what imports this module
-
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")  # UnicodeDecodeError is a ValueError
     if json_depth(text) > MAX_JSON_DEPTH:
@@ -154,10 +154,10 @@ class RefusedPayload:
     """
 
     def __init__(self, message: str, code: str) -> None:
-        self.message, self.code = message, code
+        self.error = ApiError(400, message, code)
 
     def ack(self) -> dict[str, Any]:
-        return {"ok": False, "error": {"code": self.code, "message": self.message}}
+        return self.error.ack()
 
 
 _EVENT_NAME = re.compile(r'\s*\[\s*("[^"\\]*(?:\\.[^"\\]*)*")\s*,')
@@ -224,8 +224,6 @@ def refuse_nul_in_path() -> None:
     NUL at all (the driver raised). Query and body values are the services' to check, field by field
     (``?next=`` of the sign-in page, for one, is cleaned rather than refused)."""
     from flask import request
-
-    from workspace.web import ApiError
 
     if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
         raise ApiError(400, NUL_MESSAGE, "invalid_text")

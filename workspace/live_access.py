@@ -6,10 +6,10 @@ directory sync. The process that made it moves the sockets it can reach (directl
 Redis when there is one); this module makes the guarantee hold when it cannot — the default
 single-process deployment without Redis, where a CLI command reaches nobody.
 
-- Writing: models register the attributes that matter (``watch``). A flush that touches one raises
-  the one-row counter ``access_epoch`` in the same transaction (``INSERT … ON CONFLICT``), so the
-  counter moves exactly when such a change commits, whoever commits it; a bulk UPDATE (ending
-  sessions) calls ``changed()`` itself.
+- Writing: each package's init_app registers the attributes that matter (``watch``). A flush that
+  touches one raises the one-row counter ``access_epoch`` in the same transaction (``INSERT … ON
+  CONFLICT``), so the counter moves exactly when such a change commits, whoever commits it; a bulk
+  UPDATE (ending sessions) calls ``changed()`` itself.
 - Serving: each process remembers its own sockets (sid → user, token). ``recheck()`` reads the
   counter; when it moved, it re-reads those users, tokens and memberships in one snapshot and
   disconnects sockets whose person is gone or disabled (or whose token is dead) and moves the rest
@@ -73,16 +73,25 @@ def _touches_access(sess: Session) -> bool:
     return False
 
 
-@event.listens_for(Session, "before_flush")
 def _bump_on_access_change(sess: Session, _context: Any, _instances: Any) -> None:
     if _watched and _touches_access(sess):
         # Core on the session's connection: no autoflush, and the same transaction as the change.
         sess.connection().execute(_BUMP)
 
 
-watch(User, "active", "department_id", "section_id")
-watch(ApiToken, "revoked_at", "expires_at")
-watch(UserSession, "revoked_at", "expires_at")
+def init_app(app: Flask) -> None:
+    """Install the flush hook that raises the counter, and watch the core's own models.
+
+    Both are the same for every app. The hook is on the Session class, so it also sees a session
+    made outside any app (as another process's writes would be); SQLAlchemy would run a second
+    copy of it for a second listen, so it is installed once per process.
+    """
+    del app  # nothing here differs between apps
+    if not event.contains(Session, "before_flush", _bump_on_access_change):
+        event.listen(Session, "before_flush", _bump_on_access_change)
+    watch(User, "active", "department_id", "section_id")
+    watch(ApiToken, "revoked_at", "expires_at")
+    watch(UserSession, "revoked_at", "expires_at")
 
 
 def changed(sess: Session) -> None:

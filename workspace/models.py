@@ -246,3 +246,22 @@ class AccessEpoch(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class OutboxJob(Base):
+    """Work owed after a change, written in the same transaction as the change (workspace.outbox).
+
+    The row is the record that the work is owed: a crash after the commit loses nothing, the next
+    worker round (or the next start) does it. A job names its kind and the object it concerns; the
+    handler reads that object's current state, so running a job twice is harmless.
+    """
+
+    __tablename__ = "outbox_jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    ref: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

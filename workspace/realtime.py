@@ -19,15 +19,18 @@ from flask_socketio import SocketIO, join_room
 
 from workspace import auth, db, inputs, live_access, signals, sockets
 from workspace.config import csv_list
+from workspace.errors import ServiceError
 from workspace.models import User
 from workspace.security import digest, printable
 
 
 class CheckedSocketIO(SocketIO):
-    """SocketIO whose every event handler is guarded at the input boundary, in one place.
+    """SocketIO whose every event handler is guarded, in one place.
 
     Arguments refused while the packet was decoded (inputs.SocketJson: too deep, lone surrogates)
-    are acknowledged with their error and never reach the handler.
+    are acknowledged with their error and never reach the handler. A ServiceError the handler lets
+    through (a rule refused the request) is acknowledged as {"ok": false, "error": {"code", "message"}}
+    after what the handler began is rolled back.
     """
 
     def on(self, message: str, namespace: str | None = None) -> Callable[[Callable[..., Any]], Any]:
@@ -41,7 +44,11 @@ class CheckedSocketIO(SocketIO):
                 for arg in args:
                     if isinstance(arg, inputs.RefusedPayload):
                         return arg.ack()
-                return handler(*args)
+                try:
+                    return handler(*args)
+                except ServiceError as error:
+                    db.session().rollback()
+                    return error.ack()
 
             return register(guarded)
 
@@ -51,7 +58,6 @@ class CheckedSocketIO(SocketIO):
 socketio = CheckedSocketIO()
 
 
-@socketio.on_error_default
 def _on_socket_error(_error: Exception) -> Any:
     # As for HTTP: log it, never a trace to the client, and still answer the acknowledgement.
     event = _event_name()
@@ -69,7 +75,7 @@ def _event_name() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Bind Socket.IO to app: async mode, message queue and the Origin allow-list."""
+    """Bind Socket.IO to app: async mode, message queue, the Origin allow-list and the core handlers."""
     origins = allowed_origins(app)
     # Flask-SocketIO keeps server_options between init_app calls: without this, an app created
     # with a Redis queue would leave that queue to every app created after it in the process.
@@ -85,8 +91,12 @@ def init_app(app: Flask) -> None:
         max_http_buffer_size=1_000_000,
         json=inputs.SocketJson,  # the depth and surrogate rules of request bodies, for packets too
     )
+    # socketio.init_app made a new python-socketio server for app: its handlers go on that server
+    # (keyed by event name, so nothing piles up). The error handler lives on the shared SocketIO.
+    socketio.on_error_default(_on_socket_error)
     socketio.on_event("connect", _on_connect)
     socketio.on_event("disconnect", _on_disconnect)
+    # blinker keys a receiver by the function: connecting it again for the next app adds nothing.
     signals.user_deactivated.connect(_on_user_deactivated, weak=False)
 
 

@@ -1,6 +1,10 @@
 """Signals between domains. Senders never import receivers (chat and approvals never import docsearch).
 
-Each signal is sent after the sender's transaction commits, with keyword arguments named below.
+Domain signals (chat and approvals) are sent inside the sender's transaction, just before it commits,
+with keyword arguments named below: a receiver only owes work on the same session (an outbox row,
+``workspace.outbox``; a search-index row), so what it owes commits with the change or not at all.
+A receiver never commits and never does slow work itself.  Directory and server signals are sent
+after their commit (their receivers open their own transactions).
 """
 
 from blinker import Namespace
@@ -16,6 +20,8 @@ socket_disconnected = _signals.signal("socket-disconnected")  # user_id, sid
 demo_village_created = _signals.signal("demo-village-created")
 # (no kwargs) — every domain's demo data is written: derived work (the search index) catches up now
 demo_village_ready = _signals.signal("demo-village-ready")
+# (no kwargs) — `workspace serve` is about to take requests: catch up on work owed before the start
+server_started = _signals.signal("server-started")
 # (no kwargs) — `workspace serve` took its last request (SIGTERM/SIGINT): finish background work now
 server_stopping = _signals.signal("server-stopping")
 

@@ -1,4 +1,8 @@
-"""HTTP plumbing shared by every package: API errors, API authentication, security headers, error pages."""
+"""HTTP plumbing shared by every package: API errors, API authentication, security headers, error pages.
+
+Every ServiceError (workspace.errors) a view lets through is answered here, once for all packages:
+the JSON error body under /api/v1, the error page elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -14,50 +18,10 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
 from workspace import auth
+from workspace.errors import CODES, MESSAGES, ApiError, ServiceError
 from workspace.security import printable
 
 API_PREFIX = "/api/v1"
-
-_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "invalid",
-    429: "throttled",
-    503: "unavailable",
-}
-_MESSAGES = {
-    400: "リクエストの形式が正しくありません。",
-    401: "サインインが必要です。",
-    403: "この操作は許可されていません。",
-    404: "見つかりません。",
-    405: "この操作には対応していません。",
-    409: "ほかの操作と競合しました。最新の状態を確認してください。",
-    413: "ファイルまたはリクエストが大きすぎます。",
-    415: "この形式には対応していません。",
-    422: "入力内容を確認してください。",
-    429: "操作が多すぎます。しばらく待ってからもう一度お試しください。",
-    500: "サーバーで問題が発生しました。管理者にお知らせください。",
-    503: "関連するサービスに接続できません。しばらくしてからもう一度お試しください。",
-}
-
-
-class ApiError(Exception):
-    """Raise from an API view to answer {"error": {"code", "message"}} with status."""
-
-    def __init__(
-        self, status: int, message: str | None = None, code: str | None = None, **extra: Any
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code or _CODES.get(status, "error")
-        self.message = message or _MESSAGES.get(status, "")
-        self.extra = extra
 
 
 def error_response(
@@ -66,8 +30,8 @@ def error_response(
     """Return the documented JSON error body with status."""
     body = {
         "error": {
-            "code": code or _CODES.get(status, "error"),
-            "message": message or _MESSAGES.get(status, ""),
+            "code": code or CODES.get(status, "error"),
+            "message": message or MESSAGES.get(status, ""),
         }
     }
     body["error"].update(extra)
@@ -211,11 +175,12 @@ def _handle_http(error: HTTPException) -> Any:
         response = error_response(status)
         response.headers.extend(headers)
         return response
-    message = _MESSAGES.get(status, "エラーが発生しました。")
+    message = MESSAGES.get(status, "エラーが発生しました。")
     return render_template("error.html", status=status, message=message), status, headers
 
 
-def _handle_api_error(error: ApiError) -> Any:
+def service_error_response(error: ServiceError) -> Any:
+    """The answer to a refused request: its JSON error body under /api/v1, else the error page."""
     if is_api_request():
         return error_response(error.status, error.message, error.code, **error.extra)
     return render_template("error.html", status=error.status, message=error.message), error.status
@@ -239,13 +204,13 @@ def _handle_unexpected(error: Exception) -> Any:
     current_app.logger.exception("unhandled error on %s", printable(request.path, 200))
     if is_api_request():
         return error_response(500, code="internal")
-    return render_template("error.html", status=500, message=_MESSAGES[500]), 500
+    return render_template("error.html", status=500, message=MESSAGES[500]), 500
 
 
 def init_app(app: Flask) -> None:
     """Install headers and error handlers on app."""
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf)
-    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(ServiceError, service_error_response)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(Exception, _handle_unexpected)

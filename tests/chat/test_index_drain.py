@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from chat import messages
 from docsearch import drainer, indexer
-from docsearch.index import SearchIndex
+from docsearch.engine.whoosh.index import SearchIndex
 from tests.chat.conftest import isolated
 from workspace import db, directory
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from docsearch.index import IndexEntry
+from docsearch.engine import IndexEntry
 
 WORDS = [
     "予算",

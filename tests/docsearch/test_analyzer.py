@@ -15,8 +15,8 @@ from docsearch.analyzer import (
     normalize_with_offsets,
     unigram_counts,
 )
-from docsearch.postings import field_values, text_fields
-from docsearch.query import parse_user_query
+from docsearch.engine.whoosh.postings import field_values, text_fields
+from docsearch.engine.whoosh.queries import parse_user_query
 from docsearch.synonyms import SynonymTable, get_synonyms, load_synonyms
 from docsearch.variants import ITAIJI
 
@@ -234,7 +234,7 @@ def test_bigram_postings_are_whooshs_positions_encoding(text: str) -> None:
     from whoosh.formats import Positions
 
     from docsearch.analyzer import JapaneseBigramTokenizer
-    from docsearch.postings import BigramPositions
+    from docsearch.engine.whoosh.postings import BigramPositions
 
     fmt = BigramPositions()
     expected = sorted(Positions.word_values(fmt, text, JapaneseBigramTokenizer()))

@@ -8,11 +8,11 @@ import pytest
 from whoosh import index as windex
 from whoosh import query as wq
 
-from docsearch.bulkparallel import bulk_writer
-from docsearch.bulkwriter import BLOCK_LIMIT, BulkSegmentWriter
-from docsearch.index import get_schema
-from docsearch.matching import run_query
-from docsearch.query import parse_user_query
+from docsearch.engine.whoosh.bulkparallel import bulk_writer
+from docsearch.engine.whoosh.bulkwriter import BLOCK_LIMIT, BulkSegmentWriter
+from docsearch.engine.whoosh.index import document_fields, get_schema
+from docsearch.engine.whoosh.matching import run_query
+from docsearch.engine.whoosh.queries import parse_user_query
 from tests.docsearch.synthetic import entries
 
 ACL = {"all", "role:records"}  # every entry of tests.docsearch.synthetic
@@ -33,7 +33,7 @@ def _normal_index(path: Path, docs) -> windex.Index:
     ix = windex.create_in(str(path), get_schema())
     with ix.writer() as w:
         for entry in docs:
-            w.add_document(**entry.fields())
+            w.add_document(**document_fields(entry))
     return ix
 
 
@@ -47,7 +47,7 @@ def _bulk_index(
     else:
         writer = BulkSegmentWriter(ix, limitmb=limitmb, blocklimit=blocklimit)
     for entry in docs:
-        writer.add_document(**entry.fields())
+        writer.add_document(**document_fields(entry))
     writer.commit()
     return windex.open_dir(str(path))
 
@@ -95,7 +95,7 @@ def test_bulk_built_index_stays_updatable_by_the_normal_writer(tmp_path: Path) -
     changed = docs[0]
     changed.title, changed.body = "除雪計画", "除雪計画の見直し"
     with ix.writer() as w:
-        w.update_document(**changed.fields())
+        w.update_document(**document_fields(changed))
         w.delete_by_term("key", docs[1].key)
     assert set(_hits(ix, "除雪")) == {changed.key}
     with ix.searcher() as s:
@@ -125,7 +125,7 @@ def test_bulk_writer_cancel_leaves_the_index_as_it_was(tmp_path: Path) -> None:
     for procs in (1, 2):
         writer = bulk_writer(ix, procs=procs)
         for entry in docs[10:]:
-            writer.add_document(**entry.fields())
+            writer.add_document(**document_fields(entry))
         writer.cancel()
         with ix.searcher() as s:
             assert s.doc_count() == 10

@@ -12,11 +12,11 @@ import pytest
 from whoosh import index as windex
 from whoosh import query as wq
 
-from docsearch import docsets
-from docsearch.bulkparallel import bulk_writer
-from docsearch.index import get_schema
-from docsearch.matching import acl_query, run_query
-from docsearch.query import parse_user_query
+from docsearch.engine.whoosh import docsets
+from docsearch.engine.whoosh.bulkparallel import bulk_writer
+from docsearch.engine.whoosh.index import document_fields, get_schema
+from docsearch.engine.whoosh.matching import acl_query, run_query
+from docsearch.engine.whoosh.queries import parse_user_query
 from tests.docsearch.synthetic import entries
 
 FIELDS = {"title": 2.0, "body": 1.0}
@@ -41,11 +41,11 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> windex.Index:
     ix = windex.create_in(str(path), get_schema())
     writer = bulk_writer(ix, limitmb=1)
     for entry in docs[:420]:
-        writer.add_document(**entry.fields())
+        writer.add_document(**document_fields(entry))
     writer.commit()
     with ix.writer() as w:
         for entry in docs[420:]:
-            w.add_document(**entry.fields())
+            w.add_document(**document_fields(entry))
         for entry in docs[::9]:
             w.delete_by_term("key", entry.key)
     return windex.open_dir(str(path))
@@ -128,7 +128,7 @@ def test_segment_caches_survive_a_commit_and_see_new_deletions(tmp_path: Path) -
     ix = windex.create_in(str(tmp_path), get_schema())
     writer = bulk_writer(ix, limitmb=64)
     for entry in docs[:250]:
-        writer.add_document(**entry.fields())
+        writer.add_document(**document_fields(entry))
     writer.commit()
     q = parse_user_query("予算", FIELDS)
     with ix.searcher() as s:
@@ -136,7 +136,7 @@ def test_segment_caches_survive_a_commit_and_see_new_deletions(tmp_path: Path) -
         old_cache = docsets._cache(s.reader().leaf_readers()[0][0] if not s.is_atomic() else s.reader())
     w = ix.writer()
     for entry in docs[250:]:
-        w.add_document(**entry.fields())
+        w.add_document(**document_fields(entry))
     for entry in docs[:250:4]:
         w.delete_by_term("key", entry.key)
     w.commit(merge=False)  # the first segment stays, with new deletions

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from docsearch import indexer
-from docsearch.index import IndexBusy, SearchIndex
+from docsearch.engine import IndexBusy
+from docsearch.engine.whoosh.index import SearchIndex
 from docsearch.models import IndexOutbox
 from tests.conftest import LiveServer, free_port, server_env
 from tests.docsearch.conftest import search, upload

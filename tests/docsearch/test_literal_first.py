@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from whoosh.filedb.filestore import RamStorage
 
-from docsearch.index import IndexEntry, entry_key, get_schema
-from docsearch.matching import run_query
-from docsearch.query import (
-    clause_forms,
-    literal_queries,
-    parse_user_query,
-    split_user_query,
-)
+from docsearch.engine import IndexEntry, entry_key
+from docsearch.engine.whoosh.index import document_fields, get_schema
+from docsearch.engine.whoosh.matching import run_query
+from docsearch.engine.whoosh.queries import literal_queries, parse_user_query
+from docsearch.query import clause_forms, split_user_query
 from docsearch.synonyms import get_synonyms
 
 FIELDS = {"title": 2.0, "body": 1.0}
@@ -26,7 +23,7 @@ def make_searcher(docs: dict[str, tuple[str, str]]):
         for number, (name, (title, body)) in enumerate(docs.items(), start=1):
             names[entry_key("document", number)] = name
             entry = IndexEntry(type="document", object_id=number, title=title, body=body, acl=["all"])
-            w.add_document(**entry.fields())
+            w.add_document(**document_fields(entry))
     return ix.searcher(), names
 
 

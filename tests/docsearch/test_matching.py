@@ -1,6 +1,6 @@
 """run_query: totals and facets equal a brute-force count; the page is the exact BM25F ranking.
 
-The ranking is checked against ``_reference_score``: the documented score (``docsearch.ranking``)
+The ranking is checked against ``_reference_score``: the documented score (``engine.whoosh.ranking``)
 written out one document at a time from whoosh's reader statistics, and against whoosh's own scores
 of the user's query (the acl and filter queries given to whoosh as a non-scoring filter).
 """
@@ -16,10 +16,10 @@ from whoosh import index as windex
 from whoosh import query as wq
 from whoosh import sorting
 
-from docsearch.bulkparallel import bulk_writer
-from docsearch.index import get_schema
-from docsearch.matching import FACETS, SearchTimeout, acl_query, run_query
-from docsearch.query import parse_user_query
+from docsearch.engine.whoosh.bulkparallel import bulk_writer
+from docsearch.engine.whoosh.index import document_fields, get_schema
+from docsearch.engine.whoosh.matching import FACETS, SearchTimeout, acl_query, run_query
+from docsearch.engine.whoosh.queries import parse_user_query
 from tests.docsearch.synthetic import entries
 
 FIELDS = {"title": 2.0, "body": 1.0}
@@ -45,15 +45,15 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> windex.Index:
     ix = windex.create_in(str(path), get_schema())
     writer = bulk_writer(ix, limitmb=1)  # small: several segments
     for entry in docs[:600]:
-        writer.add_document(**entry.fields())
+        writer.add_document(**document_fields(entry))
     writer.commit()
     with ix.writer() as w:
         for entry in docs[600:]:
-            w.add_document(**entry.fields())
+            w.add_document(**document_fields(entry))
         for entry in docs[::7]:
             w.delete_by_term("key", entry.key)
         docs[3].body = "予算の補正"
-        w.update_document(**docs[3].fields())
+        w.update_document(**document_fields(docs[3]))
     return windex.open_dir(str(path))
 
 

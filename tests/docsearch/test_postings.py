@@ -1,4 +1,4 @@
-"""The column-wise postings (docsearch.postings) equal the analyzer's token-by-token definition."""
+"""The column-wise postings (engine.whoosh.postings) equal the analyzer's token-by-token definition."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from docsearch.analyzer import bigram_tokens, normalize, unigram_counts
-from docsearch.postings import (
+from docsearch.engine.whoosh.postings import (
     BigramPositions,
     CharFrequency,
     _encode_positions,
@@ -114,7 +114,7 @@ def test_field_formats_normalise_and_match_the_reference_on_index_entries() -> N
 def test_position_cache_stays_bounded_by_a_huge_text() -> None:
     """Does a text with more positions than the cache keeps get every position right, the cache
     staying bounded"""
-    from docsearch import postings
+    from docsearch.engine.whoosh import postings
 
     rng = random.Random(3)
     kanji = [chr(c) for c in range(0x4E00, 0x9FA0)]

@@ -8,8 +8,9 @@ import pytest
 from whoosh.fields import ID, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from docsearch.postings import field_values, text_fields
-from docsearch.query import EmptyQuery, QueryTooComplex, highlight_terms, parse_user_query, split_user_query
+from docsearch.engine.whoosh.postings import field_values, text_fields
+from docsearch.engine.whoosh.queries import parse_user_query
+from docsearch.query import EmptyQuery, QueryTooComplex, highlight_terms, split_user_query
 from docsearch.snippet import snippet
 
 DOCS = {

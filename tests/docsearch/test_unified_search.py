@@ -202,4 +202,4 @@ def test_search_page_shows_messages_and_approvals(client: Any, tok: dict[str, st
     login(client, "yamada")
     html = client.get("/search", query_string={"q": SECRET_WORD}).get_data(as_text=True)
     assert "#画面・山田 太郎" in html and "予算の画面" in html
-    assert 'hit-type-message">チャット<' in html and 'hit-type-approval">決裁（回議中）<' in html
+    assert 'hit-type-message">チャット<' in html and 'hit-type-approval">決裁（決裁中）<' in html

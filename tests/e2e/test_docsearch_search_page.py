@@ -60,7 +60,7 @@ def test_search_results_page(
     assert hits.count() == 2
     decision = hits.filter(has_text="公用車の購入について")
     meta = decision.locator(".hit-meta").inner_text()
-    assert "決裁（決裁済）" in meta and "総務課" in meta and decided["document_number"] in meta
+    assert "決裁（決裁済み）" in meta and "総務課" in meta and decided["document_number"] in meta
     assert calendar.wareki(calendar.today()) in meta
     links = decision.get_by_role("list", name="公用車の購入について の関連文書")
     assert links.get_by_role("link", name="起案用紙（決裁済み・PDF）").count() == 1

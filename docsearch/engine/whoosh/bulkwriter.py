@@ -14,7 +14,7 @@ searching, ``update_document`` and ``delete_by_term`` of the normal writer work 
 
 Memory: about ``BYTES_PER_POSTING`` per posting; past ``limitmb`` the writer closes its segment and
 starts another (more segments: slightly slower queries until whoosh merges them on later commits).
-Several processes (``procs``) each build their own segments; see ``docsearch.bulkparallel``.
+Several processes (``procs``) each build their own segments; see ``docsearch.engine.whoosh.bulkparallel``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 #: Postings per block in the segments a rebuild writes.  whoosh's writer uses 128; readers take
-#: any size.  A search reads a term's whole posting list (docsearch.docsets), and per-block work
+#: any size.  A search reads a term's whole posting list (docsearch.engine.whoosh.docsets), and per-block work
 #: (zlib, pickle, array views) dominated the first read of a common term: 1,024 cut it severalfold.
 BLOCK_LIMIT = 1024
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from whoosh.index import Index
 
-from docsearch.bulkwriter import BulkSegmentWriter
+from docsearch.engine.whoosh.bulkwriter import BulkSegmentWriter
 
 #: Documents per batch sent to a helper: large enough that pickling overhead is small.
 BATCH = 64

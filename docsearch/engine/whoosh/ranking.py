@@ -12,7 +12,7 @@ and ``B``/``K1`` those of the searcher's ``BM25F`` weighting (whoosh's defaults 
 boost is the field's (title 2.0, body 1.0: ``parse_user_query``).  ``And`` and ``Or`` add up the
 scores of their matching subqueries, ``AndNot`` scores its positive side, a ``Phrase`` adds up the
 scores of its words – each times its own boost, as whoosh's matchers do.  Which subqueries match a
-document comes from the masks ``docsearch.docsets.query_mask`` recorded while matching.
+document comes from the masks ``docsearch.engine.whoosh.docsets.query_mask`` recorded while matching.
 
 whoosh computes the same numbers one document at a time in Python (tens of milliseconds per
 10,000 matches); here each term costs a few vector operations over the candidates.
@@ -27,7 +27,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-from docsearch.docsets import Mask, field_lengths, matched_positions, query_mask, term_postings
+from docsearch.engine.whoosh.docsets import Mask, field_lengths, matched_positions, query_mask, term_postings
 
 
 def scores(

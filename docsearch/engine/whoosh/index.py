@@ -1,22 +1,11 @@
 """The whoosh index: schema, opening (rebuilding a missing or corrupt index), the single writer.
 
-Pure index plumbing: nothing here reads the database or the request.  ``docsearch.indexer`` feeds
-it from the database and the outbox; ``docsearch.search`` queries it.
+Pure index plumbing: nothing here reads the database or the request.  ``docsearch.engine.whoosh.engine``
+builds the engine interface on it.  The ``acl`` field holds the entry's permission tokens (see
+``docsearch.engine.base``).
 
-One index serves every kind of searchable object (``type`` = document | approval | message).  Who
-may see an entry is indexed with it as ``acl`` tokens and every query is intersected with the
-caller's tokens (``search.permission_query``), so hits, counts, facets and snippets are trimmed
-inside the query itself:
-
-* ``all``              – every signed-in staff member (公開, 庁内限り)
-* ``dept:<code>``      – staff of that 課 (課内限り)
-* ``user:<id>``        – one person (registrant, explicit grant, the drafter of an approval)
-* ``route:<id>``       – an approval's related person (on its route or acted on it); the searcher
-                         holds it for himself and for whom he is 代理者 today
-* ``channel:<id>``     – members of a chat channel (its messages); the searcher holds one per
-                         channel he belongs to *at query time*, so membership changes need no reindex
-* ``role:records``     – records staff and administrators, who see every document
-* ``role:admin``       – administrators, who see every approval request
+``fast`` (``version.fast_path()``: the installed whoosh is the one the fast paths are tested
+against) chooses the rebuild writer: our bulk writer of posting blocks, else whoosh's own writer.
 """
 
 from __future__ import annotations
@@ -28,7 +17,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +26,20 @@ from whoosh.index import Index, LockError
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from docsearch.bulkparallel import BulkWriter, bulk_writer
-from docsearch.matching import warm
-from docsearch.postings import field_values, text_fields
+from docsearch.engine.base import IndexBusy, IndexEntry
+from docsearch.engine.whoosh import version
+from docsearch.engine.whoosh.bulkparallel import BulkWriter, bulk_writer
+from docsearch.engine.whoosh.matching import warm
+from docsearch.engine.whoosh.postings import field_values, text_fields
 
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or what is indexed changes: a new index name makes every process build a
 #: fresh index.  2: approval requests and chat messages joined the documents (with their acl tokens).
 #: 3: no okurigana bridges (取り扱い no longer also indexed as 取扱; see docsearch.okurigana).
-SCHEMA_VERSION = 3
+#: 4: the field formats moved to docsearch.engine.whoosh.postings (the TOC pickles their class path).
+SCHEMA_VERSION = 4
 INDEX_NAME = f"docsearch_v{SCHEMA_VERSION}"
-
-
-class IndexBusy(RuntimeError):
-    """Another writer held the index lock for longer than the lock timeout."""
 
 
 def get_schema() -> Schema:
@@ -71,45 +58,20 @@ def get_schema() -> Schema:
     )
 
 
-@dataclass
-class IndexEntry:
-    """One searchable object as the index holds it."""
-
-    type: str
-    object_id: int
-    title: str
-    body: str
-    acl: list[str]
-    department: str = ""
-    fiscal_year: int | None = None
-    classification: list[str] = field(default_factory=list)
-    visibility: str = ""
-    date: int = 0
-
-    @property
-    def key(self) -> str:
-        """The unique key in the index, type:id."""
-        return entry_key(self.type, self.object_id)
-
-    def fields(self) -> dict[str, object]:
-        """Return the add_document/update_document keyword arguments."""
-        return {
-            "key": self.key,
-            "type": self.type,
-            "acl": " ".join(self.acl),
-            "department": self.department,
-            "fiscal_year": "" if self.fiscal_year is None else str(self.fiscal_year),
-            "classification": " ".join(self.classification),
-            "visibility": self.visibility,
-            "date": self.date,
-            **field_values("title", self.title),
-            **field_values("body", self.body),
-        }
-
-
-def entry_key(kind: str, object_id: int) -> str:
-    """Return the index key of an object."""
-    return f"{kind}:{object_id}"
+def document_fields(entry: IndexEntry) -> dict[str, object]:
+    """Return the add_document/update_document keyword arguments of an entry."""
+    return {
+        "key": entry.key,
+        "type": entry.type,
+        "acl": " ".join(entry.acl),
+        "department": entry.department,
+        "fiscal_year": "" if entry.fiscal_year is None else str(entry.fiscal_year),
+        "classification": " ".join(entry.classification),
+        "visibility": entry.visibility,
+        "date": entry.date,
+        **field_values("title", entry.title),
+        **field_values("body", entry.body),
+    }
 
 
 @contextlib.contextmanager
@@ -132,17 +94,19 @@ def gc_paused() -> Iterator[None]:
 class SearchIndex:
     """The index in one directory: opened once per process, rebuilt when missing or corrupt."""
 
-    def __init__(self, path: Path, *, lock_timeout: float = 10.0) -> None:
+    def __init__(self, path: Path, *, lock_timeout: float = 10.0, fast: bool | None = None) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        #: Our fast paths (bulk writer, numpy search) rather than whoosh's public API only.
+        self.fast = version.fast_path() if fast is None else fast
         self._ix: Index | None = None
         self._open_lock = threading.Lock()
         # whoosh's file lock also excludes threads of this process (flock per open file), but a
         # thread lock first makes in-process writers queue instead of polling the file lock.
         self._write_lock = threading.Lock()
         self._local = threading.local()
-        #: Set when the index had to be created from nothing; the indexer then rebuilds it.
-        self.needs_rebuild = False
+        #: Set when the index had to be created from nothing; its owner then rebuilds it.
+        self.rebuild_pending = False
 
     def open(self) -> Index:
         """Return the whoosh index, creating it when missing and recreating it when unreadable."""
@@ -167,7 +131,7 @@ class SearchIndex:
 
     def _create(self) -> Index:
         ix = windex.create_in(str(self.path), get_schema(), indexname=INDEX_NAME)
-        self.needs_rebuild = True
+        self.rebuild_pending = True
         return ix
 
     def _quarantine(self) -> None:
@@ -183,7 +147,7 @@ class SearchIndex:
             self._local.__dict__.clear()
 
     @contextlib.contextmanager
-    def replacement(self, *, procs: int = 1, limitmb: int = 128) -> Iterator[BulkWriter]:
+    def replacement(self, *, procs: int = 1, limitmb: int = 128) -> Iterator[BulkWriter | IndexWriter]:
         """Yield a bulk writer of a new index built beside this one; on success swap it in.
 
         A rebuild without a gap: searches keep reading the current index until the new one is
@@ -204,7 +168,7 @@ class SearchIndex:
                 staging.mkdir(parents=True)
                 fresh = windex.create_in(str(staging), get_schema(), indexname=INDEX_NAME)
                 with gc_paused():
-                    writer = bulk_writer(fresh, procs=procs, limitmb=limitmb)
+                    writer = self._bulk_writer(fresh, procs=procs, limitmb=limitmb)
                     try:
                         yield writer
                     except BaseException:
@@ -217,7 +181,7 @@ class SearchIndex:
                     staging.rename(self.path)
                     self._ix = None
                     self._local.__dict__.clear()
-                    self.needs_rebuild = False
+                    self.rebuild_pending = False
             finally:
                 held.release()
                 shutil.rmtree(staging, ignore_errors=True)
@@ -246,7 +210,7 @@ class SearchIndex:
 
         Waits up to ``lock_timeout`` seconds for another writer (thread or process) to finish,
         then raises IndexBusy.  ``bulk`` yields a writer that only adds documents, building new
-        segments in memory on ``procs`` processes (``docsearch.bulkwriter``): for rebuilds.
+        segments in memory on ``procs`` processes (``docsearch.engine.whoosh.bulkwriter``): for rebuilds.
         """
         ix = self.open()
         if not self._write_lock.acquire(timeout=self.lock_timeout):
@@ -269,13 +233,19 @@ class SearchIndex:
         while True:
             try:
                 if bulk:
-                    return bulk_writer(ix, procs=procs, limitmb=limitmb)
+                    return self._bulk_writer(ix, procs=procs, limitmb=limitmb)
                 return ix.writer(limitmb=limitmb)
             except LockError:
                 if time.monotonic() >= deadline:
                     raise IndexBusy("search index is locked by another process") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+
+    def _bulk_writer(self, ix: Index, *, procs: int, limitmb: int) -> BulkWriter | IndexWriter:
+        """The rebuild writer: ours, or whoosh's own (one process) off the fast path."""
+        if self.fast:
+            return bulk_writer(ix, procs=procs, limitmb=limitmb)
+        return ix.writer(limitmb=limitmb)
 
     def searcher(self) -> Searcher:
         """Return this thread's searcher, refreshed to the newest commit (whoosh readers are not
@@ -287,7 +257,8 @@ class SearchIndex:
             if current is not None:
                 current.close()
             current = ix.searcher()
-            warm(current)
+            if self.fast:
+                warm(current)
         self._local.searcher = current
         self._local.ix = ix
         return current

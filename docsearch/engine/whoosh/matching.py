@@ -1,9 +1,9 @@
 """Running one permission-trimmed query on a searcher: the total, the facet counts and a ranked page.
 
 Per segment, the documents the full query (the user's query AND the caller's acl tokens AND the
-filters) matches are a numpy mask (``docsearch.docsets``); the total and the facet counts are
+filters) matches are a numpy mask (``docsearch.engine.whoosh.docsets``); the total and the facet counts are
 counted from it.  The ranked page scores every match with BM25F over the user's query terms
-(``docsearch.ranking``: permission and filter terms do not score) and keeps the best
+(``docsearch.engine.whoosh.ranking``: permission and filter terms do not score) and keeps the best
 ``offset + limit`` with ``np.argpartition``; equal scores keep the lower document number first, as
 whoosh orders them.  ``sort="date"`` orders the matches newest first by the ``date`` column.
 
@@ -12,8 +12,8 @@ by how many of them it contains as written, then by score, so a document found o
 synonym, an acronym's expansion or another okurigana spelling never outranks one that contains
 the query as the user wrote it.  The masks of those words come from the same cached postings.
 
-Pure index code (no Flask, no database): the API (``docsearch.search``) and ``bench/search_scale.py``
-both call ``run_query``.
+Pure index code (no Flask, no database): the engine (``docsearch.engine.whoosh.engine``) and
+``bench/search_scale.py`` both call ``run_query``.
 """
 
 from __future__ import annotations
@@ -26,17 +26,20 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from docsearch.docsets import Mask, facet_column, facet_counts, field_lengths, numeric_column, query_mask
-from docsearch.ranking import scores
+from docsearch.engine.base import FACETS, SearchTimeout
+from docsearch.engine.whoosh.docsets import (
+    Mask,
+    facet_column,
+    facet_counts,
+    field_lengths,
+    numeric_column,
+    query_mask,
+)
+from docsearch.engine.whoosh.ranking import scores
 
-FACETS = ("type", "fiscal_year", "department")
 #: Added to the sort key per word found as written: above any BM25F score (a term scores at most
 #: idf × (K1 + 1) × boost, a few dozen, and a query has at most a few hundred terms).
 LITERAL_TIER = 1e6
-
-
-class SearchTimeout(Exception):
-    """The search ran past its time limit."""
 
 
 @dataclass
@@ -139,7 +142,7 @@ def _literal_tier(leaf: Searcher, literal: list[wq.Query], docs: np.ndarray) -> 
 def warm(searcher: Searcher) -> None:
     """Load what every query reads per segment: facet columns, field lengths, the date column.
 
-    Cached per segment (``docsearch.docsets``), so after a commit only the new segments are read;
+    Cached per segment (``docsets``), so after a commit only the new segments are read;
     done when a searcher is opened rather than in the first query after it.
     """
     scored = [name for name, field in searcher.schema.items() if field.scorable]

@@ -143,7 +143,7 @@ def query_mask(searcher: Searcher, q: wq.Query, memo: dict[int, Mask] | None = N
     """Return the documents of the atomic ``searcher`` that ``q`` matches (deleted ones left out).
 
     ``memo`` receives, by ``id()`` of each query node evaluated, the node's mask; it is exact on the
-    documents the whole query matches, which is what scoring needs (``docsearch.ranking``).
+    documents the whole query matches, which is what scoring needs (``docsearch.engine.whoosh.ranking``).
     """
     reader = searcher.reader()
     mask = _mask(searcher, reader, q, None, memo if memo is not None else {})

@@ -3,7 +3,7 @@
 ``text_fields(name)`` defines the bigram field and the unigram field of ``docsearch.analyzer``;
 their formats (``BigramPositions``, ``CharFrequency``) turn a text into *columns*: the terms, their
 frequencies, weights and encoded values (whoosh's ``Positions`` / ``Frequency`` encodings).  Both
-whoosh's writer (through ``word_values``) and the rebuild writer (``docsearch.bulkwriter``) read
+whoosh's writer (through ``word_values``) and the rebuild writer (``docsearch.engine.whoosh.bulkwriter``) read
 them.
 
 Speed: analysing text was about half of a rebuild's time, most of it one Python step per bigram
@@ -37,6 +37,7 @@ from docsearch.analyzer import (
     hyphen_linked,
     normalize_cached,
 )
+from docsearch.engine.whoosh import version
 from docsearch.variants import CJK
 
 #: Postings of one text in columns: terms, frequencies, weights, encoded values (same length each).
@@ -230,7 +231,8 @@ class _ColumnsFormat:
         raise NotImplementedError
 
     def word_values(self, value, analyzer, **kwargs):  # type: ignore[no-untyped-def]
-        if not isinstance(value, str):
+        # Off the fast path (another whoosh release), whoosh encodes the analyzer's tokens itself.
+        if not isinstance(value, str) or not version.fast_path():
             return super().word_values(value, analyzer, **kwargs)  # type: ignore[misc]
         return zip(*self.columns(value), strict=True)
 
