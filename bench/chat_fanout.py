@@ -33,6 +33,7 @@ of main and of the branch on one 2-core machine shared with test runs (load aver
     main     (1.5)       620/400   361/319   420/396            1.55 1.13 1.06
     main     (3.4)       131/198   242/340   807/187            0.66 0.71 4.31
     branch   (3.3)       532/337   402/93    181/48             1.58 4.31 3.75
+    branch+main (2.9)    166/143   157/143                      1.16 1.10   (after merging main)
 
 p99 ≤ 1.5 × bare in 8 of 12 branch runs and 6 of 12 main runs; median ratio 1.31 (branch) and
 1.48 (main); medians of p50/p95/p99: branch app 60/135/345 ms vs bare 45/97/263 ms, main app
