@@ -8,7 +8,6 @@ whoosh release: ``version``) both use whoosh's public API instead (``public.run_
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -45,9 +44,6 @@ class WhooshEngine(SearchIndex):
                     writer.delete_by_term("key", key)
                 else:
                     writer.update_document(**document_fields(entry))
-                # Let others run between documents: under gevent this greenlet shares the loop
-                # with the Socket.IO handlers; with threads it hands over the GIL.
-                time.sleep(0)
 
     def update(self, doc: IndexEntry) -> None:
         """Add or replace one entry."""
