@@ -81,9 +81,8 @@ def upload(
             width=thumbnail.width if thumbnail else None,
             height=thumbnail.height if thumbnail else None,
         )
-        session = db.session()
-        session.add(attachment)
-        session.commit()
+        with db.write():
+            db.session().add(attachment)
     except BaseException:
         db.session().rollback()
         files.discard(staged)
