@@ -115,39 +115,44 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
     session = db.session()
     # Refuse early, before reading megabytes, and without holding the row lock while reading.
     _check_editable(actor, session.get(ApprovalRequest, request_id))
-    session.rollback()
+    db.end_read()
     staged = store.stage(stream, name)
     created = False
     try:
-        row = _check_editable(actor, _lock(request_id, actor))  # the state may have changed while we read
-        count = session.scalar(
-            select(func.count())
-            .select_from(ApprovalAttachment)
-            .where(ApprovalAttachment.request_id == row.id)
-        )
-        if count >= MAX_ATTACHMENTS:
-            raise Invalid(f"添付ファイルは{MAX_ATTACHMENTS}件までです。", code="too_many", field="file")
-        created = store.place(staged)
-        attachment = ApprovalAttachment(
-            request_id=row.id,
-            name=name,
-            size=staged.size,
-            sha256=staged.sha256,
-            content_type=staged.content_type,
-            created_at=calendar.now(),
-            created_by=actor.id,
-        )
-        session.add(attachment)
-        session.flush()
-        audit.record(
-            "approval.attach",
-            actor=actor.username,
-            target=f"approval:{row.id}",
-            detail={"attachment": attachment.id, "name": name, "size": staged.size, "sha256": staged.sha256},
-        )
-        session.commit()
+        with db.write():
+            # The state may have changed while we read.
+            row = _check_editable(actor, _lock(request_id, actor))
+            count = session.scalar(
+                select(func.count())
+                .select_from(ApprovalAttachment)
+                .where(ApprovalAttachment.request_id == row.id)
+            )
+            if count >= MAX_ATTACHMENTS:
+                raise Invalid(f"添付ファイルは{MAX_ATTACHMENTS}件までです。", code="too_many", field="file")
+            created = store.place(staged)
+            attachment = ApprovalAttachment(
+                request_id=row.id,
+                name=name,
+                size=staged.size,
+                sha256=staged.sha256,
+                content_type=staged.content_type,
+                created_at=calendar.now(),
+                created_by=actor.id,
+            )
+            session.add(attachment)
+            session.flush()
+            audit.record(
+                "approval.attach",
+                actor=actor.username,
+                target=f"approval:{row.id}",
+                detail={
+                    "attachment": attachment.id,
+                    "name": name,
+                    "size": staged.size,
+                    "sha256": staged.sha256,
+                },
+            )
     except BaseException:
-        session.rollback()
         if created and not _referenced(staged.sha256):
             store.remove(staged.sha256)
         store.discard(staged)
@@ -171,7 +176,7 @@ def remove(actor: User, request_id: int, attachment_id: int) -> None:
     from approvals.service import _lock
 
     session = db.session()
-    try:
+    with db.write():
         row = _check_editable(actor, _lock(request_id, actor))
         attachment = session.get(ApprovalAttachment, attachment_id)
         if attachment is None or attachment.request_id != row.id:
@@ -184,10 +189,6 @@ def remove(actor: User, request_id: int, attachment_id: int) -> None:
             target=f"approval:{row.id}",
             detail={"attachment": attachment_id, "name": name, "sha256": sha256},
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     if not _referenced(sha256):
         store.remove(sha256)
 

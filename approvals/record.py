@@ -203,11 +203,11 @@ def _make_signed(row: ApprovalRequest) -> DecidedRecord:
     record = DecidedRecord(
         request_id=row.id, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(), signed=True
     )
-    db.session().add(record)
-    audit.record(
-        "approval.record", actor="system", target=f"approval:{row.id}", detail={"sha256": record.sha256}
-    )
-    db.session().commit()
+    with db.write():  # after rendering and signing: no writer waits on them
+        db.session().add(record)
+        audit.record(
+            "approval.record", actor="system", target=f"approval:{row.id}", detail={"sha256": record.sha256}
+        )
     return record
 
 

@@ -123,6 +123,7 @@ def check_ids(value: Any) -> list[int]:
     return ids
 
 
+@db.joins_unit
 def bind(user: User, channel: Channel, message: Message, ids: list[int]) -> None:
     """Attach the user's own pending uploads in this channel to message (no commit), or raise 422."""
     if not ids:
