@@ -30,14 +30,11 @@ log = logging.getLogger(__name__)
 def _owe(kind: str, object_id: Any) -> None:
     if object_id is None:
         return
-    session = db.session()
-    idle = not session.in_transaction()
-    indexer.enqueue(kind, int(object_id), session)
-    # The sender does not wait for the index: the background drain picks the row up after the
-    # commit that makes it durable (this one, or the sender's next).
-    indexer.drain_after_commit(wait=False)
-    if idle:
-        session.commit()
+    with db.write():  # the sender's write unit when it is still open, else one of its own
+        indexer.enqueue(kind, int(object_id))
+        # The sender does not wait for the index: the background drain picks the row up after the
+        # commit that makes it durable.
+        indexer.drain_after_commit(wait=False)
 
 
 def _on_message(_sender: Any = None, **kwargs: Any) -> None:
