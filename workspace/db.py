@@ -64,6 +64,7 @@ _DEPTH = "workspace_write_depth"  # in Session.info: how many write units are op
 _CALLBACKS = "on_commit"  # in Session.info: callbacks waiting for the next commit
 
 _READ_STATEMENTS = ("SELECT", "WITH", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+_THIS_FILE = str(Path(__file__).resolve())
 _ROOT = Path(__file__).resolve().parent.parent
 _APP_DIRS = tuple(f"{_ROOT / name}/" for name in ("workspace", "chat", "approvals", "docsearch"))
 _MIGRATIONS = tuple(f"{directory}migrations/" for directory in _APP_DIRS)
@@ -164,9 +165,9 @@ def _tune_sqlite(engine: Engine, *, strict: bool) -> None:
         if conn.get_execution_options().get(WRITE):
             writer.take(conn)  # a unit that joined a transaction already open (see _begin_write)
             return
-        if strict and _written_by_the_application():
-            raise RuntimeError(f"write outside a write unit (use db.write / @db.writes): {statement[:60]}")
-        if not strict and _written_by_the_application():
+        if _written_by_the_application():
+            if strict:
+                raise RuntimeError(f"write outside a write unit (db.write, @db.writes): {statement[:60]}")
             log.error("write outside a write unit: %s", statement[:60], stack_info=True)
         # Outside the rule (a test, a migration): this deferred transaction upgrades under the lock.
         writer.take(conn)
@@ -181,11 +182,11 @@ def _reads(statement: str) -> bool:
 
 def _written_by_the_application() -> bool:
     """Is the nearest caller among our own files (other than this one) in an application package?"""
+    # Library frames (SQLAlchemy, contextlib) are passed over: who wrote is the nearest of our files.
     frame = sys._getframe(1)
-    here = str(Path(__file__).resolve())
     while frame is not None:
         name = frame.f_code.co_filename
-        if name != here:
+        if name != _THIS_FILE:
             if name.startswith(_OUTSIDE_THE_RULE):
                 return False
             if name.startswith(_APP_DIRS):
