@@ -55,6 +55,7 @@ def _active_user(username: Any, field: str) -> User:
     return user
 
 
+@db.writes
 def register(actor: User, data: dict[str, Any]) -> Absence:
     """Register an absence from API/form data ``{"user"?, "deputy", "from", "until", "note"?}`` and commit.
 
@@ -96,10 +97,10 @@ def register(actor: User, data: dict[str, Any]) -> Absence:
         target=f"absence:{absence.id}",
         detail={"user": user.username, "deputy": deputy.username, "from": str(starts), "until": str(ends)},
     )
-    session.commit()
     return absence
 
 
+@db.writes
 def cancel(actor: User, absence_id: int) -> None:
     """Delete an absence (its owner or an admin) and commit; raises :class:`NotFound` otherwise."""
     session = db.session()
@@ -108,7 +109,6 @@ def cancel(actor: User, absence_id: int) -> None:
         raise NotFound("不在設定が見つかりません。")
     session.execute(delete(Absence).where(Absence.id == absence_id))
     audit.record("approval.absence.delete", actor=actor.username, target=f"absence:{absence_id}")
-    session.commit()
 
 
 def current_and_future(user: User) -> list[Absence]:

@@ -112,40 +112,44 @@ def add(actor: User, request_id: int, stream: IO[bytes] | None, filename: str | 
     session = db.session()
     # Refuse early, before reading megabytes, and without holding the row lock while reading.
     _check_editable(actor, session.get(ApprovalRequest, request_id))
-    session.rollback()
+    db.end_read()
     staged = store.stage(stream, name)
     created = False
     try:
-        # The state may have changed while we read.
-        row = _check_editable(actor, access.lock(request_id, actor))
-        count = session.scalar(
-            select(func.count())
-            .select_from(ApprovalAttachment)
-            .where(ApprovalAttachment.request_id == row.id)
-        )
-        if count >= MAX_ATTACHMENTS:
-            raise Invalid(f"添付ファイルは{MAX_ATTACHMENTS}件までです。", code="too_many", field="file")
-        created = store.place(staged)
-        attachment = ApprovalAttachment(
-            request_id=row.id,
-            name=name,
-            size=staged.size,
-            sha256=staged.sha256,
-            content_type=staged.content_type,
-            created_at=calendar.now(),
-            created_by=actor.id,
-        )
-        session.add(attachment)
-        session.flush()
-        audit.record(
-            "approval.attach",
-            actor=actor.username,
-            target=f"approval:{row.id}",
-            detail={"attachment": attachment.id, "name": name, "size": staged.size, "sha256": staged.sha256},
-        )
-        session.commit()
+        with db.write():
+            # The state may have changed while we read.
+            row = _check_editable(actor, access.lock(request_id, actor))
+            count = session.scalar(
+                select(func.count())
+                .select_from(ApprovalAttachment)
+                .where(ApprovalAttachment.request_id == row.id)
+            )
+            if count >= MAX_ATTACHMENTS:
+                raise Invalid(f"添付ファイルは{MAX_ATTACHMENTS}件までです。", code="too_many", field="file")
+            created = store.place(staged)
+            attachment = ApprovalAttachment(
+                request_id=row.id,
+                name=name,
+                size=staged.size,
+                sha256=staged.sha256,
+                content_type=staged.content_type,
+                created_at=calendar.now(),
+                created_by=actor.id,
+            )
+            session.add(attachment)
+            session.flush()
+            audit.record(
+                "approval.attach",
+                actor=actor.username,
+                target=f"approval:{row.id}",
+                detail={
+                    "attachment": attachment.id,
+                    "name": name,
+                    "size": staged.size,
+                    "sha256": staged.sha256,
+                },
+            )
     except BaseException:
-        session.rollback()
         if created and not store.is_referenced(staged.sha256):
             store.remove(staged.sha256)
         store.discard(staged)
@@ -162,7 +166,7 @@ def remove(actor: User, request_id: int, attachment_id: int) -> None:
     The stored bytes are deleted too when no other attachment has the same content.
     """
     session = db.session()
-    try:
+    with db.write():
         row = _check_editable(actor, access.lock(request_id, actor))
         attachment = session.get(ApprovalAttachment, attachment_id)
         if attachment is None or attachment.request_id != row.id:
@@ -175,10 +179,6 @@ def remove(actor: User, request_id: int, attachment_id: int) -> None:
             target=f"approval:{row.id}",
             detail={"attachment": attachment_id, "name": name, "sha256": sha256},
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     if not store.is_referenced(sha256):
         store.remove(sha256)
 

@@ -435,7 +435,6 @@ def build(now: dt.datetime | None = None) -> int:
     done = (
         db.session().execute(select(ApprovalRequest.id).where(ApprovalRequest.title == first.title)).first()
     )
-    db.session().commit()  # end the read: on SQLite it holds the writer lock
     if done:
         return 0
     if route_store.latest(JOINT_ROUTE["key"]) is None:

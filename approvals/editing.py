@@ -45,7 +45,7 @@ def _decision_rule(template: RouteTemplate, amount: int | None) -> int:
     return next(i for i, r in enumerate(rules) if r.max_amount is None or value <= r.max_amount)
 
 
-@service._rollback_on_error
+@db.writes
 def update(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
     """Change title, body, amount, classification or retention of a draft or sent-back request; commit.
 
@@ -96,12 +96,11 @@ def update(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalReques
     audit.record(
         "approval.edit", actor=actor.username, target=f"approval:{row.id}", detail={"fields": changed}
     )
-    service.announce_changed(row.id, row.status)
-    db.session().commit()
+    service.announce_changed(row.id, row.status)  # inside the unit: what it owes commits with it
     return row
 
 
-@service._rollback_on_error
+@db.writes
 def delete_draft(actor: User, request_id: int) -> None:
     """Delete a draft with its attachments; commit. Raises NotFound / Forbidden / Conflict."""
     row = _own_locked(actor, request_id, "下書きを削除")
@@ -116,13 +115,17 @@ def delete_draft(actor: User, request_id: int) -> None:
     )
     session.delete(row)
     service.announce_changed(request_id, "deleted")
-    session.commit()
-    # Bytes no other attachment refers to go too (content-addressed: another request may share them).
-    for sha256 in set(digests):
-        if not store.is_referenced(sha256):
-            store.remove(sha256)
+
+    def remove_files() -> None:
+        # Bytes no other attachment refers to go too (content-addressed: another request may share them).
+        for sha256 in set(digests):
+            if not store.is_referenced(sha256):
+                store.remove(sha256)
+
+    db.on_commit(remove_files)
 
 
+@db.writes
 def copy(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
     """引用起案: a new draft of ``actor`` with the original's title, body, route, amount (and, with
     ``{"attachments": true}``, its attachments); commit and return it.
@@ -182,4 +185,7 @@ def copy(actor: User, request_id: int, data: dict[str, Any]) -> ApprovalRequest:
             detail={"from": original.id, "attachments": len(files)},
         )
 
-    return service.create(actor, source, link=link)
+    row = service.create(actor, source)  # joins this unit: the copy and its attachment rows, or neither
+    link(row)
+    return row
+

@@ -64,6 +64,7 @@ def desired_tasks(state: RequestState) -> set[tuple[int, str]]:
     return tasks
 
 
+@db.joins_unit
 def sync_tasks(request_id: int, state: RequestState, at: dt.datetime | None = None) -> None:
     """Make the request's task rows match ``state`` (in the caller's transaction).
 

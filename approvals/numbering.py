@@ -19,6 +19,7 @@ from approvals.models import NumberCounter
 from workspace import calendar, db
 
 
+@db.joins_unit
 def next_sequence(prefix: str, fiscal_year: int) -> int:
     """Return the next number of (``fiscal_year``, ``prefix``) within the current transaction."""
     session = db.session()

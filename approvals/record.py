@@ -200,21 +200,14 @@ def render(row: ApprovalRequest, *, draft: bool) -> bytes:
         raise Unavailable("PDFを作成できません（日本語フォントを確認してください）。") from error
 
 
-def _make_signed(row: ApprovalRequest) -> DecidedRecord:
+def _signed_pdf(row: ApprovalRequest) -> bytes:
+    """Render and sign the record of ``row`` (outside any write unit: no writer waits on it)."""
     unsigned = render(row, draft=False)
     try:
-        signed = offload.run(signing.sign_pdf, unsigned, _signer())
+        return offload.run(signing.sign_pdf, unsigned, _signer())
     except Exception as error:  # key files unreadable, pyHanko failure: the record is owed, not lost
         current_app.logger.exception("signing the record of request %s failed", row.id)
         raise Unavailable("電子署名を付けられません（署名鍵を確認してください）。") from error
-    record = DecidedRecord(
-        request_id=row.id, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(), signed=True
-    )
-    db.session().add(record)
-    audit.record(
-        "approval.record", actor="system", target=f"approval:{row.id}", detail={"sha256": record.sha256}
-    )
-    return record
 
 
 def owe_record(row: ApprovalRequest) -> None:
@@ -229,21 +222,32 @@ def make_record(request_id: int) -> None:
     The signal carries ``request_id``, ``pdf`` (the signed bytes) and ``attachments``: the list
     frozen at submission, each ``{"id", "name", "size", "sha256", "content_type", "path"}`` where
     ``path`` is the immutable content-addressed file (read or copy it; never move or change it).
-    It is sent inside this job's transaction: what receivers owe (the filing) commits with the record.
-    A failure (no font, no key) raises: the job is rolled back and retried, the decision stands.
+    It is sent inside the write unit that keeps the record: what receivers owe (the filing) commits
+    with it. Rendering and signing come first, outside any unit. A failure (no font, no key) raises:
+    the job is retried later, the decision stands. Running it twice keeps one record.
     """
     row = db.session().get(ApprovalRequest, request_id)
     if row is None or row.status != "approved":
         return  # deleted or not approved after all: no record is owed
     if db.session().get(DecidedRecord, request_id) is not None:
-        return  # done by an earlier run whose row deletion did not commit
-    record = _make_signed(row)
-    signals.approval_decided.send(
-        current_app._get_current_object(),
-        request_id=request_id,
-        pdf=record.pdf,
-        attachments=attachments.decided_payload(row),
-    )
+        return  # done by an earlier run whose job row was not deleted
+    signed = _signed_pdf(row)
+    with db.write():
+        if db.session().get(DecidedRecord, request_id) is not None:
+            return  # another worker kept it meanwhile
+        record = DecidedRecord(
+            request_id=row.id, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(), signed=True
+        )
+        db.session().add(record)
+        audit.record(
+            "approval.record", actor="system", target=f"approval:{row.id}", detail={"sha256": record.sha256}
+        )
+        signals.approval_decided.send(
+            current_app._get_current_object(),
+            request_id=request_id,
+            pdf=record.pdf,
+            attachments=attachments.decided_payload(row),
+        )
 
 
 #: Seconds a download of a decided record waits for its job before answering 202.
@@ -259,11 +263,10 @@ def pdf_for(row: ApprovalRequest) -> tuple[bytes, str]:
     if record is None:
         if not outbox.pending([RECORD_JOB], row.id):
             # Decided before records were jobs, or the job was lost with its data dir: owe it now.
-            db.session().rollback()  # end this request's read before writing (SQLite)
-            owe_record(row)
-            db.session().commit()
+            with db.write():
+                owe_record(row)
         outbox.wait_done(RECORD_JOB, row.id, DOWNLOAD_WAIT_SECONDS)
-        db.session().rollback()  # a fresh snapshot: the worker committed in its own session
+        db.end_read()  # a fresh snapshot: the worker committed in its own session
         record = db.session().get(DecidedRecord, row.id)
         if record is None:
             raise Pending("決裁済みPDFを作成しています。しばらくしてからもう一度開いてください。")

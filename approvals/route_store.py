@@ -63,6 +63,7 @@ def parsed(row: RouteTemplateVersion) -> RouteTemplate:
     return parse_template(row.definition)
 
 
+@db.writes
 def save(data: Any, actor: User | None) -> RouteTemplateVersion:
     """Validate ``data`` and store it as the next version of its key; commit.
 
@@ -88,8 +89,7 @@ def save(data: Any, actor: User | None) -> RouteTemplateVersion:
     session.add(row)
     try:
         session.flush()
-    except IntegrityError as error:
-        session.rollback()
+    except IntegrityError as error:  # the unit rolls back
         raise Conflict("同じルートが同時に更新されました。もう一度お試しください。") from error
     audit.record(
         "approval.route.save",
@@ -97,7 +97,6 @@ def save(data: Any, actor: User | None) -> RouteTemplateVersion:
         target=f"route:{row.key}",
         detail={"version": row.version},
     )
-    session.commit()
     return row
 
 

@@ -14,10 +14,9 @@ the machine. Independently, the UPDATE is conditional on the version read (SQLAl
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -43,7 +42,6 @@ MAX_CLASSIFICATION = 100
 RETENTION_CHOICES = (1, 3, 5, 10, 30)  # None = 永年 (permanent)
 MAX_BULK = 100
 BULK_ACTIONS = ("approve", "deputy_approve", "acknowledge", "read")
-F = TypeVar("F")
 _DRAFT_FIELDS = frozenset(
     {"route", "title", "body", "amount", "classification", "retention_years", "consult_departments", "submit"}
 )
@@ -272,7 +270,7 @@ def _commit(
     at: dt.datetime,
     absences: dict[int, int],
 ) -> ApprovalRequest:
-    """Write a transition with everything derived from it, commit, then announce it."""
+    """Write a transition with everything derived from it; announce it after the unit commits."""
     session = db.session()
     new = transition.state
     row.state, row.version, row.status, row.updated_at = new.to_dict(), new.version, new.status, at
@@ -309,21 +307,20 @@ def _commit(
         record.owe_record(row)  # rendered and signed after the commit, by the outbox worker
     announce_changed(row.id, row.status)
     try:
-        session.commit()
+        session.flush()
     except StaleDataError as error:  # a concurrent writer changed the row since we read it
-        session.rollback()
         raise Conflict("ほかの操作と競合しました。最新の状態を確認してください。", row.id) from error
     _wait_for_record(decided)
     return row
 
 
 def _wait_for_record(decided: bool) -> None:
-    # APPROVALS_RECORD_WAIT_SECONDS > 0 makes the deciding request wait for the work its decision
-    # owes (the signed record, its filing, a 廃棄 settled): the test suite sees it at once. By
-    # default the request answers without waiting; the outbox worker does the work after the commit.
+    # APPROVALS_RECORD_WAIT_SECONDS > 0 makes the deciding request wait, after its commit, for the
+    # work its decision owes (the signed record, its filing, a 廃棄 settled): the test suite sees it
+    # at once. By default the request answers without waiting; the outbox worker does the work.
     wait = float(current_app.config.get("APPROVALS_RECORD_WAIT_SECONDS", 0))
     if decided and wait > 0:
-        outbox.wait_idle(wait)
+        db.on_commit(lambda: outbox.wait_idle(wait))
 
 
 def _apply(
@@ -389,32 +386,16 @@ def _submit_locked(row: ApprovalRequest, actor: User, at: dt.datetime) -> Approv
     return _commit(row, transition, actor, "submit", at, absences)
 
 
-def _rollback_on_error(function: F) -> F:
-    """Decorator: roll the session back when a service call fails, so nothing is half-written."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except BaseException:
-            db.session().rollback()
-            raise
-
-    return wrapper  # type: ignore[return-value]
-
-
-@_rollback_on_error
+@db.writes
 def create(
     drafter: User,
     data: dict[str, Any],
     at: dt.datetime | None = None,
-    *,
-    link: Callable[[ApprovalRequest], None] | None = None,
 ) -> ApprovalRequest:
     """Create a draft from API data, submitting it at once when ``data["submit"]`` is true; commit.
 
-    ``link`` is called with the new (flushed) request before the commit, so another capability can
-    write rows that refer to it in the same transaction (a 廃棄 proposal, say): both or neither.
+    Another capability that writes rows referring to the request (a 廃棄 proposal, say) calls this
+    inside its own write unit: both commit or neither.
     Raises :class:`Invalid` for bad input, an unknown route or (with submit) an unresolvable route —
     in which case nothing is written.
     """
@@ -456,23 +437,20 @@ def create(
         target=f"approval:{row.id}",
         detail={"route": row.route_key},
     )
-    if link is not None:
-        link(row)
     if draft.submit:
         return _submit_locked(row, drafter, at)
     announce_changed(row.id, row.status)
-    session.commit()
     return row
 
 
-@_rollback_on_error
+@db.writes
 def submit(actor: User, request_id: int, at: dt.datetime | None = None) -> ApprovalRequest:
     """起案: resolve and freeze the route of a draft and send it to the first approver; commit."""
     row = lock(request_id, actor)
     return _submit_locked(row, actor, _now(at))
 
 
-@_rollback_on_error
+@db.writes
 def act(
     actor: User,
     request_id: int,

@@ -81,9 +81,8 @@ def upload(
             width=thumbnail.width if thumbnail else None,
             height=thumbnail.height if thumbnail else None,
         )
-        session = db.session()
-        session.add(attachment)
-        session.commit()
+        with db.write():
+            db.session().add(attachment)
     except BaseException:
         db.session().rollback()
         files.discard(staged)
@@ -111,6 +110,7 @@ def check_ids(value: Any) -> list[int]:
     return ids
 
 
+@db.joins_unit
 def bind(user: User, channel: Channel, message: Message, ids: list[int]) -> None:
     """Attach the user's own pending uploads in this channel to message (no commit), or raise 422."""
     if not ids:

@@ -208,6 +208,7 @@ def _check_description(description: Any) -> str:
     return description
 
 
+@db.writes
 def create_channel(
     creator: User, name: Any, kind: Any, usernames: Any, description: Any = None
 ) -> tuple[Channel, bool]:
@@ -242,13 +243,13 @@ def create_channel(
             description=_check_description(description),
             created_by_id=creator.id,
         )
-    session.add(channel)
     try:
-        session.flush()
+        with session.begin_nested():  # a savepoint: the unit goes on if this DM exists already
+            session.add(channel)
     except IntegrityError:
         if channel.direct_key is None:
             raise
-        session.rollback()  # the same DM was created at the same moment by another request
+        # The same DM was created at the same moment by another request (PostgreSQL).
         existing = session.execute(
             select(Channel).where(Channel.direct_key == channel.direct_key)
         ).scalar_one()
@@ -262,9 +263,16 @@ def create_channel(
         target=f"channel:{channel.id}",
         detail={"kind": kind, "members": len(everyone)},
     )
-    session.commit()
-    rooms.enter([p.id for p in everyone], channel.id)
+    _enter_after_commit([p.id for p in everyone], channel.id)
     return channel, True
+
+
+def _enter_after_commit(user_ids: list[int], channel_id: int) -> None:
+    db.on_commit(lambda: rooms.enter(user_ids, channel_id))
+
+
+def _leave_after_commit(user_ids: list[int], channel_id: int) -> None:
+    db.on_commit(lambda: rooms.leave(user_ids, channel_id))
 
 
 def _latest_id(channel_id: int) -> int:
@@ -281,6 +289,7 @@ def _add_member(channel: Channel, user: User) -> Member:
     return member
 
 
+@db.writes
 def join(user: User, channel_id: Any) -> Channel:
     """Join a public channel (anyone may); commit. Other kinds are joined only by invitation."""
     channel, member = accessible(user, channel_id)
@@ -289,11 +298,11 @@ def join(user: User, channel_id: Any) -> Channel:
     if channel.kind != "public":
         raise ChatError(403, "このチャンネルには自分で参加できません。", "not_joinable")
     _add_member(channel, user)
-    db.session().commit()
-    rooms.enter([user.id], channel.id)
+    _enter_after_commit([user.id], channel.id)
     return channel
 
 
+@db.writes
 def invite(inviter: User, channel_id: Any, usernames: Any) -> list[User]:
     """Add people to a public or private channel the inviter belongs to; commit; return who was added."""
     channel, _member = require_member(inviter, channel_id)
@@ -309,26 +318,26 @@ def invite(inviter: User, channel_id: Any, usernames: Any) -> list[User]:
             target=f"channel:{channel.id}",
             detail={"added": [p.username for p in added]},
         )
-        db.session().commit()
-        rooms.enter([p.id for p in added], channel.id)
+        _enter_after_commit([p.id for p in added], channel.id)
     return added
 
 
+@db.writes
 def leave(user: User, channel_id: Any) -> None:
     """Leave a public or private channel; commit. A 課's channel follows the directory instead."""
     channel, member = require_member(user, channel_id)
     if channel.kind in ("department", "direct"):
         raise ChatError(409, "このチャンネルからは退出できません。", "cannot_leave")
     db.session().delete(member)
-    db.session().commit()
-    rooms.leave([user.id], channel.id)
+    _leave_after_commit([user.id], channel.id)
 
 
 # --- department channels follow the directory ------------------------------------------------
 
 
+@db.joins_unit
 def department_channel(department: Department) -> Channel:
-    """Return the 課's channel, creating it (no commit); a 係 maps to its parent 課."""
+    """Return the 課's channel, creating it (in the caller's write unit); a 係 maps to its parent 課."""
     if department.parent_id is not None and department.parent is not None:
         department = department.parent
     session = db.session()
@@ -342,6 +351,7 @@ def department_channel(department: Department) -> Channel:
     return channel
 
 
+@db.writes
 def sync_department_membership(user: User) -> tuple[list[int], list[int]]:
     """Put an active user in their 課's channel and out of every other 課's; commit.
 
@@ -368,14 +378,14 @@ def sync_department_membership(user: User) -> tuple[list[int], list[int]]:
     if wanted is not None and all(m.channel_id != wanted.id for m in current):
         _add_member(wanted, user)
         joined.append(wanted.id)
-    session.commit()
     for channel_id in joined:
-        rooms.enter([user.id], channel_id)
+        _enter_after_commit([user.id], channel_id)
     for channel_id in left:
-        rooms.leave([user.id], channel_id)
+        _leave_after_commit([user.id], channel_id)
     return joined, left
 
 
+@db.writes
 def remove_from_every_channel(user_id: int) -> int:
     """Drop a deactivated person from every channel; commit; return how many memberships ended."""
     session = db.session()
@@ -389,7 +399,6 @@ def remove_from_every_channel(user_id: int) -> int:
             target=f"user:{user_id}",
             detail={"channels": [m.channel_id for m in rows]},
         )
-    session.commit()
     return len(rows)
 
 

@@ -87,7 +87,6 @@ def build(now: dt.datetime | None = None) -> int:
         .execute(select(Channel.id).where(Channel.kind == "public", Channel.name == first.name))
         .first()
     )
-    db.session().commit()  # end the read: on SQLite it holds the writer lock
     if found is not None:
         return 0
     rng = random.Random(SEED)
@@ -97,8 +96,8 @@ def build(now: dt.datetime | None = None) -> int:
         department = directory.get_department(code)
         if department is None:
             continue
-        channel = channels.department_channel(department)
-        db.session().commit()
+        with db.write():
+            channel = channels.department_channel(department)
         staff = [
             (u.username, u.title or "") for u in directory.active_users() if u.department_id == department.id
         ]
@@ -203,6 +202,7 @@ def _read_up(now: dt.datetime, rng: random.Random, posted: dict[int, _Post]) -> 
             reads.mark_read(_user(username), channel_id, max(seen))
 
 
+@db.writes
 def _backdate(posted: dict[int, _Post]) -> None:
     """Give each message, its reactions and the read marks their moment in the past; commit."""
     session = db.session()
@@ -220,4 +220,3 @@ def _backdate(posted: dict[int, _Post]) -> None:
         # Read a little after the message came in (the author's own mark: at once).
         at = posted[last_read_id].at + dt.timedelta(minutes=10)
         session.execute(update(ReadMark).where(ReadMark.id == mark_id).values(read_at=at))
-    session.commit()

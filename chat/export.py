@@ -216,7 +216,6 @@ def collect(crit: Criteria, limit: int | None = None) -> list[dict[str, Any]]:
                 ],
             }
         )
-    session.commit()  # end the read (SQLite: every transaction holds the write lock)
     return records
 
 
@@ -297,6 +296,7 @@ def check_format(value: Any) -> str:
     return str(fmt)
 
 
+@db.writes
 def record_audit(
     actor: str, crit: Criteria, count: int, fmt: str, via: str, with_files: bool = False
 ) -> None:
@@ -307,4 +307,3 @@ def record_audit(
         target=crit.target,
         detail={**crit.as_dict(), "format": fmt, "messages": count, "via": via, "files": with_files},
     )
-    db.session().commit()

@@ -13,7 +13,6 @@ from typing import Any
 from flask import current_app
 from limits import parse_many
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chat import attachments, channels, mentions, notices, rooms
@@ -185,6 +184,7 @@ def _existing(channel_id: int, author_id: int, client_msg_id: str) -> Message | 
     return None if found is None else db.session().get(Message, found)
 
 
+@db.writes
 def post(
     author: User,
     channel_id: Any,
@@ -217,7 +217,6 @@ def post(
         # serialises writers, and it has no row locks: the statement would only cost time.)
         session.execute(select(Channel.id).where(Channel.id == channel.id).with_for_update())
     if key is not None and (found := _existing(channel.id, author.id, key)) is not None:
-        session.commit()
         return found, False
     thread = _check_thread(channel, thread_id)
     broadcast = check_also_in_channel(also_in_channel, thread)
@@ -234,15 +233,9 @@ def post(
     )
     attachments.bind(author, channel, message, upload_ids)
     session.add(message)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Only reachable if two sends with one key race past the lock (it cannot on our databases).
-        session.rollback()
-        found = _existing(channel.id, author.id, key) if key else None
-        if found is None:
-            raise
-        return found, False
+    # A second send with the same key cannot race past the check above: the channel lock
+    # (PostgreSQL) or the writer lock (SQLite) serialises it, so the unique key never fires here.
+    session.flush()
     # The author as loaded, without marking the message changed (that would cost another flush).
     set_committed_value(message, "author", author)
     # Writing a message means having read the channel up to it. Plain statements, not unit-of-work
@@ -261,12 +254,14 @@ def post(
         _announce_reply_count(channel.id, thread)
     # The 通知 rows join this transaction: a message is never stored without them, nor they without it.
     notices.message_posted(channel, author, message, mentioned_user_ids(channel, author, text))
-    # Inside the transaction: what receivers owe (the search index row) commits with the message.
-    signals.message_created.send(
-        current_app._get_current_object(), message_id=message.id, channel_id=channel.id
-    )
-    session.commit()
+    _announce(signals.message_created, message.id, channel.id)
     return message, True
+
+
+def _announce(signal: Any, message_id: int, channel_id: int) -> None:
+    # Inside the write unit, before it commits: what receivers owe (the search index row) commits
+    # with the message or not at all (workspace/signals.py).
+    signal.send(current_app._get_current_object(), message_id=message_id, channel_id=channel_id)
 
 
 def mentions_me(user: User, body: str) -> bool:
@@ -334,6 +329,7 @@ def _check_own_and_unlocked(user: User, message: Message) -> None:
         raise ChatError(409, f"投稿から{minutes}分を過ぎたメッセージは編集・削除できません。", "locked")
 
 
+@db.writes
 def edit(user: User, message_id: Any, body: Any) -> Message:
     """Change the body of one's own message, keeping the previous text; commit; announce."""
     message, channel = get_visible(user, message_id)
@@ -349,13 +345,11 @@ def edit(user: User, message_id: Any, body: Any) -> Message:
     room = rooms.channel_room(channel.id)
     db.on_commit(lambda: realtime.emit_to_room(room, "message:edited", payload))
     notices.message_edited(user, message, mentioned_user_ids(channel, user, text))
-    signals.message_edited.send(
-        current_app._get_current_object(), message_id=message.id, channel_id=channel.id
-    )
-    session.commit()
+    _announce(signals.message_edited, message.id, channel.id)
     return message
 
 
+@db.writes
 def delete(user: User, message_id: Any) -> Message:
     """Soft-delete one's own message: hidden from members, kept with its history for administrators."""
     message, channel = get_visible(user, message_id)
@@ -374,10 +368,7 @@ def delete(user: User, message_id: Any) -> Message:
     if message.thread_id is not None:
         session.flush()  # the count below must no longer include this reply
         _announce_reply_count(channel.id, message.thread_id)
-    signals.message_deleted.send(
-        current_app._get_current_object(), message_id=message.id, channel_id=channel.id
-    )
-    session.commit()
+    _announce(signals.message_deleted, message.id, channel.id)
     return message
 
 

@@ -94,6 +94,7 @@ def _announce(message: Message, event: str, payload: dict[str, Any]) -> None:
     db.on_commit(lambda: realtime.emit_to_room(room, event, payload))
 
 
+@db.writes
 def react(user: User, message_id: Any, emoji: Any) -> tuple[list[dict[str, Any]], bool]:
     """Add the user's reaction (idempotent); commit; announce reaction:updated. Returns (summary, added)."""
     message = _writable(user, message_id)
@@ -105,16 +106,14 @@ def react(user: User, message_id: Any, emoji: Any) -> tuple[list[dict[str, Any]]
         )
     ).first()
     if exists is not None:
-        session.commit()
         return summary(message), False
     kinds = {r["emoji"] for r in summary(message)}
     if emoji not in kinds and len(kinds) >= MAX_KINDS_PER_MESSAGE:
         raise ChatError(422, f"リアクションの種類は{MAX_KINDS_PER_MESSAGE}までです。", "too_many_reactions")
-    session.add(Reaction(message_id=message.id, user_id=user.id, emoji=emoji, created_at=utcnow()))
     try:
-        session.flush()
+        with session.begin_nested():  # a savepoint: the unit goes on without the duplicate
+            session.add(Reaction(message_id=message.id, user_id=user.id, emoji=emoji, created_at=utcnow()))
     except IntegrityError:  # the same reaction from a double click that raced this one
-        session.rollback()
         return summary(message), False
     result = summary(message)
     _announce(
@@ -123,10 +122,10 @@ def react(user: User, message_id: Any, emoji: Any) -> tuple[list[dict[str, Any]]
         {"message_id": message.id, "channel_id": message.channel_id, "reactions": result},
     )
     notices.reacted(user, message, emoji)
-    session.commit()
     return result, True
 
 
+@db.writes
 def unreact(user: User, message_id: Any, emoji: Any) -> list[dict[str, Any]]:
     """Remove the user's reaction if present; commit; announce reaction:updated. Returns the summary."""
     message = _writable(user, message_id)
@@ -138,7 +137,6 @@ def unreact(user: User, message_id: Any, emoji: Any) -> list[dict[str, Any]]:
         )
     ).scalar_one_or_none()
     if row is None:
-        session.commit()
         return summary(message)
     session.delete(row)
     session.flush()
@@ -148,15 +146,14 @@ def unreact(user: User, message_id: Any, emoji: Any) -> list[dict[str, Any]]:
         "reaction:updated",
         {"message_id": message.id, "channel_id": message.channel_id, "reactions": result},
     )
-    session.commit()
     return result
 
 
+@db.writes
 def set_pinned(user: User, message_id: Any, pinned: bool) -> Message:
     """Pin or unpin a message (any member may); audited; commit; announce pin:updated."""
     message = _writable(user, message_id)
     if (message.pinned_at is not None) == pinned:
-        db.session().commit()
         return message
     message.pinned_at = utcnow() if pinned else None
     audit.record(
@@ -173,7 +170,6 @@ def set_pinned(user: User, message_id: Any, pinned: bool) -> Message:
         "by": user.username,
     }
     _announce(message, "pin:updated", payload)
-    db.session().commit()
     return message
 
 

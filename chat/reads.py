@@ -91,6 +91,7 @@ def unread_count(channel_id: int, user: User, last_read_id: int) -> int:
     )
 
 
+@db.writes
 def mark_read(user: User, channel_id: Any, last_read_id: Any) -> dict[str, Any]:
     """Move the user's read position forward to last_read_id (capped at the newest message); commit.
 
@@ -116,7 +117,6 @@ def mark_read(user: User, channel_id: Any, last_read_id: Any) -> dict[str, Any]:
         "last_read_id": member.last_read_id,
         "unread": unread_count(channel.id, user, member.last_read_id),
     }
-    session.commit()
     return result
 
 

@@ -51,6 +51,7 @@ def check_days(value: Any) -> int | None:
     return value
 
 
+@db.writes
 def set_retention(admin: User, channel_id: Any, days: Any) -> Channel:
     """Set (or clear, with None) a channel's retention; audited; commit. Administrators only (403)."""
     if not admin.has_role("admin"):
@@ -70,7 +71,6 @@ def set_retention(admin: User, channel_id: Any, days: Any) -> Channel:
         target=f"channel:{channel.id}",
         detail={"from": old, "to": new},
     )
-    db.session().commit()
     return channel
 
 
@@ -87,7 +87,6 @@ def purge(now: dt.datetime | None = None, actor: str = "system") -> list[PurgeRe
         .where(Channel.retention_days.is_not(None))
         .order_by(Channel.id)
     ).all()
-    session.commit()
     results = []
     for channel_id, days in rows:
         result = _purge_channel(channel_id, days, now - dt.timedelta(days=days), actor)
@@ -103,49 +102,48 @@ def _purge_channel(channel_id: int, days: int, cutoff: dt.datetime, actor: str) 
     result = PurgeResult(channel_id, days)
     session = db.session()
     while True:
-        ids = list(
+        with db.write():  # one batch
+            ids = list(
+                session.execute(
+                    select(Message.id)
+                    .where(Message.channel_id == channel_id, Message.created_at < cutoff)
+                    .order_by(Message.id)
+                    .limit(BATCH)
+                ).scalars()
+            )
+            if not ids:
+                return result
+            digests = _digests(Attachment.message_id.in_(ids))
+            # A reply kept longer than its purged parent stays, as a message of its own.
             session.execute(
-                select(Message.id)
-                .where(Message.channel_id == channel_id, Message.created_at < cutoff)
-                .order_by(Message.id)
-                .limit(BATCH)
-            ).scalars()
-        )
-        if not ids:
-            session.commit()
-            return result
-        digests = _digests(Attachment.message_id.in_(ids))
-        # A reply kept longer than its purged parent stays, as a message of its own.
-        session.execute(
-            update(Message)
-            .where(Message.thread_id.in_(ids), Message.id.not_in(ids))
-            .values(thread_id=None)
-            .execution_options(synchronize_session=False)
-        )
-        removed_attachments = _delete(Attachment, Attachment.message_id.in_(ids))
-        _delete(MessageEdit, MessageEdit.message_id.in_(ids))
-        _delete(Reaction, Reaction.message_id.in_(ids))
-        # Replies before parents is not needed: the foreign key is checked at the end of the statement.
-        removed = _delete(Message, Message.id.in_(ids))
-        orphans = _unreferenced(digests)
-        audit.record(
-            "chat.purge",
-            actor=actor,
-            target=f"channel:{channel_id}",
-            detail={
-                "retention_days": days,
-                "cutoff": cutoff.isoformat(),
-                "messages": removed,
-                "first_id": ids[0],
-                "last_id": ids[-1],
-                "attachments": removed_attachments,
-                "files": len(orphans),
-            },
-        )
-        app = current_app._get_current_object()
-        for message_id in ids:  # the search index drops what the database no longer holds
-            signals.message_deleted.send(app, message_id=message_id, channel_id=channel_id)
-        session.commit()
+                update(Message)
+                .where(Message.thread_id.in_(ids), Message.id.not_in(ids))
+                .values(thread_id=None)
+                .execution_options(synchronize_session=False)
+            )
+            removed_attachments = _delete(Attachment, Attachment.message_id.in_(ids))
+            _delete(MessageEdit, MessageEdit.message_id.in_(ids))
+            _delete(Reaction, Reaction.message_id.in_(ids))
+            # Replies before parents is not needed: the foreign key is checked at the end of the statement.
+            removed = _delete(Message, Message.id.in_(ids))
+            orphans = _unreferenced(digests)
+            audit.record(
+                "chat.purge",
+                actor=actor,
+                target=f"channel:{channel_id}",
+                detail={
+                    "retention_days": days,
+                    "cutoff": cutoff.isoformat(),
+                    "messages": removed,
+                    "first_id": ids[0],
+                    "last_id": ids[-1],
+                    "attachments": removed_attachments,
+                    "files": len(orphans),
+                },
+            )
+            app = current_app._get_current_object()
+            for message_id in ids:  # the search index drops them: its rows commit with the purge
+                signals.message_deleted.send(app, message_id=message_id, channel_id=channel_id)
         result.files += _remove_files(orphans)
         result.messages += removed
         result.attachments += removed_attachments
@@ -164,19 +162,18 @@ def _purge_pending(now: dt.datetime, actor: str) -> PurgeResult:
     cutoff = now - dt.timedelta(hours=hours)
     stale = Attachment.message_id.is_(None) & (Attachment.created_at < cutoff)
     result = PurgeResult(None, None)
-    digests = _digests(stale)
-    removed = _delete(Attachment, stale)
-    if not removed:
-        db.session().commit()
-        return result
-    orphans = _unreferenced(digests)
-    audit.record(
-        "chat.purge.unsent",
-        actor=actor,
-        target="chat:attachments",
-        detail={"hours": hours, "attachments": removed, "files": len(orphans)},
-    )
-    db.session().commit()
+    with db.write():
+        digests = _digests(stale)
+        removed = _delete(Attachment, stale)
+        if not removed:
+            return result
+        orphans = _unreferenced(digests)
+        audit.record(
+            "chat.purge.unsent",
+            actor=actor,
+            target="chat:attachments",
+            detail={"hours": hours, "attachments": removed, "files": len(orphans)},
+        )
     result.attachments = removed
     result.files = _remove_files(orphans)
     return result
@@ -221,7 +218,6 @@ def _remove_files(digests: set[str]) -> int:
     if not digests:
         return 0
     orphans = _unreferenced(digests)
-    db.session().commit()
     return sum(1 for digest in orphans if files.remove(digest))
 
 

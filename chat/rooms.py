@@ -46,8 +46,7 @@ def on_socket_connected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> Non
         join_room(channel_room(channel_id), sid=sid, namespace="/")
     join_room(PRESENCE_ROOM, sid=sid, namespace="/")
     # Nothing is announced here: the chat page says "online" itself (presence event) once it is
-    # ready, so sockets of other pages stay silent. End the read: see _live_sids.
-    db.session().commit()
+    # ready, so sockets of other pages stay silent.
 
 
 def on_socket_disconnected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> None:
@@ -62,7 +61,6 @@ def on_socket_disconnected(_sender: Any, user_id: int, sid: str, **_kw: Any) -> 
             select(LiveSocket.sid).where(LiveSocket.user_id == user_id, LiveSocket.sid != sid).limit(1)
         ).first()
         username = session.execute(select(User.username).where(User.id == user_id)).scalar_one_or_none()
-        session.commit()  # end the read at once (SQLite: every transaction holds the write lock)
         if remaining is None and username is not None:
             realtime.emit_to_room(PRESENCE_ROOM, "presence", {"username": username, "status": "offline"})
     except Exception:
@@ -86,13 +84,9 @@ def _live_sids(user_ids: Iterable[int]) -> list[str]:
     ids = list(set(user_ids))
     if not ids:
         return []
-    sids = list(
+    return list(
         db.session().execute(select(LiveSocket.sid).where(LiveSocket.user_id.in_(ids))).scalars().all()
     )
-    # Called after the caller's commit: end this read at once, because on SQLite every transaction
-    # holds the write lock (BEGIN IMMEDIATE) and nobody else could write until the context ends.
-    db.session().commit()
-    return sids
 
 
 def enter(user_ids: Iterable[int], channel_id: int) -> None:

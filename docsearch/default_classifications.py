@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workspace import db
+
 DEFAULT_TABLE = Path(__file__).with_name("data") / "classifications_default.csv"
 
 _table = sa.table(
@@ -61,9 +63,13 @@ def rows() -> list[dict[str, Any]]:
 
 
 def seed_if_empty(connection: sa.Connection) -> int:
-    """Insert the default table when ``doc_classifications`` has no row; return the rows added."""
+    """Insert the default table when ``doc_classifications`` has no row; return the rows added.
+
+    It writes in the transaction of ``connection`` (a migration's), which commits it.
+    """
     if connection.execute(sa.select(sa.func.count()).select_from(_table)).scalar():
         return 0
     table = rows()
+    connection.execution_options(**{db.WRITE: True})  # this transaction writes (SQLite: the writer lock)
     connection.execute(_table.insert(), table)
     return len(table)

@@ -187,6 +187,7 @@ def on_demo_village_ready(_sender: Any = None, **_kwargs: Any) -> None:
         indexer.drain()
 
 
+@db.writes
 def _classify_filed_decisions() -> None:
     """Give filed 決裁 the 分類 their request names when they were filed before the table was loaded.
 
@@ -205,7 +206,6 @@ def _classify_filed_decisions() -> None:
             doc.classification = found
             doc.tags = [t for t in tags if t != f"分類:{names[0]}"]
             indexer.enqueue("document", doc.id)
-    session.commit()
 
 
 def classification_rows() -> list[dict[str, str]]:
@@ -218,7 +218,6 @@ def install_classifications() -> int:
     """Load the demo 文書分類 table through the registry (大分類/中分類/小分類) unless present; commit."""
     rows = classification_rows()
     known = set(db.session().execute(select(Classification.code)).scalars())
-    db.session().commit()  # end the read: on SQLite it holds the writer lock
     if {r["code"] for r in rows} <= known:
         return 0
     names = {r["code"]: r["name"] for r in rows}
@@ -311,7 +310,6 @@ def register_documents(today: dt.date | None = None) -> int:
         )
         .first()
     )
-    db.session().commit()
     if exists is not None:
         return 0
     prefix = current_app.config.get("VILLAGE_PREFIX", "榛")
@@ -378,6 +376,7 @@ def _text(plan: dict[str, Any], department_name: str) -> str:
     return "\n".join(lines)
 
 
+@db.writes
 def _backdate(stamps: list[tuple[int, dt.datetime]]) -> None:
     """Give each demo document the date it was written instead of the moment of the demo run; commit.
 
@@ -391,4 +390,3 @@ def _backdate(stamps: list[tuple[int, dt.datetime]]) -> None:
         session.execute(
             update(DocumentVersion).where(DocumentVersion.document_id == doc_id).values(created_at=at)
         )
-    session.commit()

@@ -68,6 +68,7 @@ def _line(doc: Document) -> str:
     return f"・{number}　{doc.title}（{doc.department.name}・{doc.fiscal_year}年度・満了 {until}）"
 
 
+@db.writes  # the checks below and the writes: one unit, so two proposals cannot race
 def propose(
     actor: User, document_ids: Any, reason: str | None, today: dt.date | None = None
 ) -> DisposalProposal:
@@ -127,7 +128,7 @@ def propose(
         "submit": True,
     }
     try:
-        approval_service.create(actor, data, link=link)
+        link(approval_service.create(actor, data))  # joins this unit: both commit, or neither
     except ApprovalError as error:
         message = f"廃棄の起案ができませんでした: {error.message}"
         raise DocumentError(422, message, "approval_refused") from None
@@ -158,6 +159,7 @@ def settle_job(request_id: int) -> None:
     settle(request_id)
 
 
+@db.writes
 def settle(request_id: int, today: dt.date | None = None) -> DisposalProposal | None:
     """Close the pending proposal of a decided request (disposing on approval); commit.
 
@@ -170,12 +172,10 @@ def settle(request_id: int, today: dt.date | None = None) -> DisposalProposal | 
         .with_for_update()
     ).scalar_one_or_none()
     if proposal is None:
-        session.rollback()
         return None
     request = approval_reads.requests_for_index([request_id]).get(request_id)
     closing = CLOSING.get(request.status) if request is not None else "withdrawn"
     if closing is None:  # still on its route (or sent back): nothing to do yet
-        session.rollback()
         return None
     today = today or calendar.today()
     outcome: dict[str, str] = {}
@@ -198,7 +198,6 @@ def settle(request_id: int, today: dt.date | None = None) -> DisposalProposal | 
         target=f"approval:{request_id}",
         detail={"status": closing, "outcome": outcome},
     )
-    session.commit()
     return proposal
 
 

@@ -124,6 +124,7 @@ STOP_DRAIN_SECONDS = 30.0
 # --- the outbox ---------------------------------------------------------------------------------
 
 
+@db.joins_unit
 def enqueue(kind: str, object_id: int, session: Session | None = None) -> None:
     """Record, in the current transaction, that object (kind, id) must be (re)indexed or removed."""
     # A plain INSERT, at once: every chat message comes here, and a unit-of-work object costs more.
@@ -222,16 +223,16 @@ def ready_index() -> SearchEngine:
     before the call (up to SEARCH_LOCK_TIMEOUT), so one's own message is found right after posting.
     """
     worker = current_app.extensions.get("docsearch_drainer")
-    # Not while the caller's session holds a transaction: on SQLite that is the writer lock the
-    # drain needs to delete its rows (search.py ends its transaction before asking).
-    if worker is not None and not _in_transaction():
+    # Not inside the caller's write unit: on SQLite it holds the writer lock the drain needs to
+    # delete its rows. A plain read holds no lock.
+    if worker is not None and not _in_write_unit():
         worker.wait(float(current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0)))
     return _open_index()
 
 
-def _in_transaction() -> bool:
+def _in_write_unit() -> bool:
     sess = g.get("db_session")
-    return sess is not None and sess.in_transaction()
+    return sess is not None and db.in_write_unit(sess)
 
 
 def _open_index() -> SearchEngine:
@@ -288,10 +289,9 @@ def drain(
                 for object_id, entry in SOURCES[kind][0](session, ids).items()
             }
         index.replace(entries)
-        with _session() as session:
+        with _session() as session, db.write(session):
             # Only the rows read above: a change committed meanwhile has a newer row of its own.
             session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r[0] for r in rows])))
-            session.commit()
         done += len(rows)
         if progress:
             progress(len(rows))
@@ -316,11 +316,10 @@ def rebuild(
         high_water = session.execute(select(func.max(IndexOutbox.id))).scalar_one() or 0
         session.rollback()
     written = index.rebuild(_every_entry(batch), progress, workers=procs)
-    with _session() as session:
+    with _session() as session, db.write(session):
         session.execute(
             delete(IndexOutbox).where(IndexOutbox.id <= high_water, IndexOutbox.kind.in_(list(SOURCES)))
         )
-        session.commit()
     log.info("search index rebuilt: %d entries", written)
     return written
 

@@ -31,10 +31,11 @@ log = logging.getLogger(__name__)
 def _owe(kind: str, object_id: Any) -> None:
     if object_id is None:
         return
-    indexer.enqueue(kind, int(object_id), db.session())
-    # The sender does not wait for the index: the background drain picks the row up after the
-    # commit that makes it durable (the sender's).
-    indexer.drain_after_commit(wait=False)
+    with db.write():  # joins the sender's write unit (signals are sent inside it)
+        indexer.enqueue(kind, int(object_id))
+        # The sender does not wait for the index: the background drain picks the row up after the
+        # commit that makes it durable (the sender's).
+        indexer.drain_after_commit(wait=False)
 
 
 def _on_message(_sender: Any = None, **kwargs: Any) -> None:

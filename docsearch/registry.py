@@ -1,6 +1,6 @@
 """The document registry (文書管理): registering documents and versions, reading them, classifications.
 
-The service owns the rules and alone commits.  A registration is all or nothing: metadata is
+The service owns the rules; each write is a write unit.  A registration is all or nothing: metadata is
 validated first, then the file is staged (hashed, sniffed, its text extracted); only then are the
 rows written, the file moved to its content address and the transaction committed.  If anything
 fails, the staged file is discarded and a file that had just entered the store is removed again,
@@ -9,10 +9,11 @@ so there is never a row without its file nor a new file without its row.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -189,33 +190,43 @@ def _stored_file(staged: files.Staged) -> StoredFile:
     return row
 
 
-def _finish(
-    staged: files.Staged, action: str, actor: User | None, doc: Document, *, audit_actor: str | None = None
-) -> None:
-    """Store the file, commit, and undo the store on failure (see the module docstring)."""
-    session = db.session()
+@contextlib.contextmanager
+def _storing(staged: files.Staged) -> Iterator[list[bool]]:
+    """A write unit that stores the staged file with its rows; undoes the store when the unit fails.
+
+    The body calls _finish, which moves the file in and appends whether the store was new to it.
+    """
+    created: list[bool] = []
     try:
-        session.flush()
-        audit.record(
-            action,
-            actor=actor.username if actor else (audit_actor or "cli"),
-            target=f"document:{doc.id}",
-            detail={"sha256": staged.sha256},
-        )
-        indexer.enqueue("document", doc.id)
-        indexer.drain_after_commit()
-        created = files.place(staged)
+        with db.write():
+            yield created
     except BaseException:
-        session.rollback()
         files.discard(staged)
-        raise
-    try:
-        session.commit()
-    except BaseException:
-        session.rollback()
-        if created and session.get(StoredFile, staged.sha256) is None:
+        if any(created) and db.session().get(StoredFile, staged.sha256) is None:
             files.remove(staged.sha256)
         raise
+
+
+def _finish(
+    staged: files.Staged,
+    action: str,
+    actor: User | None,
+    doc: Document,
+    created: list[bool],
+    *,
+    audit_actor: str | None = None,
+) -> None:
+    """Write the audit entry and the outbox row, and move the file to the store (see _storing)."""
+    db.session().flush()
+    audit.record(
+        action,
+        actor=actor.username if actor else (audit_actor or "cli"),
+        target=f"document:{doc.id}",
+        detail={"sha256": staged.sha256},
+    )
+    indexer.enqueue("document", doc.id)
+    indexer.drain_after_commit()
+    created.append(files.place(staged))
 
 
 def register(
@@ -240,12 +251,17 @@ def register(
     if actor is not None and not can_register_for(actor, doc_input.department_id):
         raise DocumentError(403, "この課の文書を登録する権限がありません。")
     staged = files.stage(stream, filename)
-    try:
-        stored = _stored_file(staged)
-    except BaseException:
-        files.discard(staged)
-        db.session().rollback()
-        raise
+    with _storing(staged) as created:
+        doc = _new_document(actor, doc_input, _stored_file(staged), _safe_name(filename, staged))
+        if before_commit is not None:
+            before_commit(doc)
+        _finish(staged, "document.register", actor, doc, created, audit_actor=audit_actor)
+    return doc
+
+
+def _new_document(
+    actor: User | None, doc_input: DocumentInput, stored: StoredFile, filename: str
+) -> Document:
     doc = Document(
         title=doc_input.title,
         document_number=doc_input.document_number,
@@ -270,14 +286,11 @@ def register(
         DocumentVersion(
             number=1,
             file=stored,
-            filename=_safe_name(filename, staged),
+            filename=filename,
             created_by_id=actor.id if actor else None,
         )
     )
     db.session().add(doc)
-    if before_commit is not None:
-        before_commit(doc)
-    _finish(staged, "document.register", actor, doc, audit_actor=audit_actor)
     return doc
 
 
@@ -288,20 +301,16 @@ def add_version(actor: User, doc_id: int, stream: IO[bytes], filename: str) -> D
         raise DocumentError(403, "この文書を更新する権限がありません。")
     staged = files.stage(stream, filename)
     try:
-        stored = _stored_file(staged)
-    except BaseException:
-        files.discard(staged)
-        db.session().rollback()
-        raise
-    number = (doc.versions[-1].number if doc.versions else 0) + 1
-    doc.versions.append(
-        DocumentVersion(
-            number=number, file=stored, filename=_safe_name(filename, staged), created_by_id=actor.id
-        )
-    )
-    doc.updated_at = dt.datetime.now(dt.UTC)
-    try:
-        _finish(staged, "document.version", actor, doc)
+        with _storing(staged) as created:
+            stored = _stored_file(staged)
+            number = (doc.versions[-1].number if doc.versions else 0) + 1
+            doc.versions.append(
+                DocumentVersion(
+                    number=number, file=stored, filename=_safe_name(filename, staged), created_by_id=actor.id
+                )
+            )
+            doc.updated_at = dt.datetime.now(dt.UTC)
+            _finish(staged, "document.version", actor, doc, created)
     except IntegrityError:
         raise DocumentError(409, "同時に別の版が登録されました。もう一度お試しください。") from None
     return doc
@@ -444,6 +453,7 @@ def classifications_json(items: list[Classification]) -> list[dict[str, Any]]:
 _CLASSIFICATION_COLUMNS = (("code", "コード"), ("major", "大分類"), ("middle", "中分類"), ("minor", "小分類"))
 
 
+@db.writes
 def import_classifications(actor: User | None, data: bytes) -> int:
     """Load or update classifications from CSV (code, major, middle, minor, retention_years); commit.
 
@@ -462,15 +472,12 @@ def import_classifications(actor: User | None, data: bytes) -> int:
                 for key, label in _CLASSIFICATION_COLUMNS
             )
         except DocumentError as error:
-            session.rollback()
             raise DocumentError(422, f"{number}行目: {error.message}") from None
         if not code or not major:
-            session.rollback()
             raise DocumentError(422, f"{number}行目: code と major は必須です。")
         try:
             retention = parse_retention(row.get("retention_years"))
         except DocumentError as error:
-            session.rollback()
             raise DocumentError(422, f"{number}行目: {error.message}") from None
         item = session.execute(select(Classification).where(Classification.code == code)).scalar_one_or_none()
         if item is None:
@@ -482,7 +489,6 @@ def import_classifications(actor: User | None, data: bytes) -> int:
         item.default_retention_years = retention
         count += 1
     audit.record("classification.import", actor=actor.username if actor else "cli", detail={"rows": count})
-    session.commit()
     return count
 
 

@@ -70,6 +70,7 @@ def checked_reason(reason: str | None) -> str:
     return reason
 
 
+@db.writes
 def dispose(actor: User, doc_id: int, reason: str | None, today: dt.date | None = None) -> DisposalRecord:
     """Dispose (廃棄) an expired document and commit; return the disposal record.
 
@@ -84,13 +85,12 @@ def dispose(actor: User, doc_id: int, reason: str | None, today: dt.date | None 
         raise DocumentError(409, "この文書はすでに廃棄されています。", "already_disposed")
     if doc.retention_until is None or doc.retention_until >= today:
         raise DocumentError(409, "保存期間が満了していないため廃棄できません。", "not_expired")
-    record = dispose_locked(doc, reason, actor.username)
-    db.session().commit()
-    return record
+    return dispose_locked(doc, reason, actor.username)
 
 
+@db.joins_unit
 def dispose_locked(doc: Document, reason: str, actor_name: str) -> DisposalRecord:
-    """Dispose of an active document within the caller's transaction (the caller checked and commits).
+    """Dispose of an active document within the caller's write unit (the caller checked).
 
     Writes the disposal record, deletes the versions and every stored file no other document
     uses (the files themselves after the commit), and owes the index the removal.
@@ -135,6 +135,7 @@ def dispose_locked(doc: Document, reason: str, actor_name: str) -> DisposalRecor
     return record
 
 
+@db.writes
 def extend(
     actor: User, doc_id: int, reason: str | None, new_until: dt.date | None, *, permanent: bool = False
 ) -> RetentionExtension:
@@ -172,7 +173,6 @@ def extend(
         target=f"document:{doc.id}",
         detail={"from": str(record.previous_until), "to": str(record.new_until), "reason": reason},
     )
-    db.session().commit()
     return record
 
 

@@ -152,9 +152,6 @@ def search(user: User, params: dict[str, Any]) -> SearchResult:
         raise DocumentError(400, error.message_ja, "bad_query") from None
     tokens = search_tokens(user)
     filters = build_filters(params)
-    # Searching only reads; ending the caller's read transaction first matters on SQLite, where it
-    # holds the write lock that a rebuild of a missing index (in its own session) needs.
-    db.session().commit()
     try:
         found = ready_index().search(
             query,

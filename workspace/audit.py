@@ -45,6 +45,7 @@ def _chain_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
 
+@db.joins_unit
 def record(
     action: str,
     *,
@@ -53,7 +54,7 @@ def record(
     detail: dict[str, Any] | None = None,
     address: str | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction; the calling service commits it.
+    """Add an audit entry in the caller's write unit (joined), which commits it.
 
     Text that came from outside (usernames, targets) is stored escaped so that it can never forge a
     line in a log viewer.

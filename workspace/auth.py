@@ -45,29 +45,36 @@ def check_credentials(username: str, password: str, *, address: str | None) -> U
     """Return the active user for these credentials and commit the sign-in's effects.
 
     Raises InvalidLogin or DirectoryDown; either way the attempt is audited and committed.
+    The password check and the directory bind run before the write unit, so no writer waits on them.
     """
     username = username or ""
     try:
         if not password or "\x00" in password or not plausible_username(username):
             raise InvalidLogin()
+        ldap_entry = None
         if current_app.config["DIRECTORY"] == "ldap":
-            user = _check_ldap(username, password)
+            ldap_entry = _authenticate_ldap(username, password)
         else:
-            user = _check_local(username, password)
+            _check_local(username, password)
+        with db.write():  # the refreshed directory entry, last login and audit commit together
+            user = _apply_ldap(ldap_entry) if ldap_entry is not None else _active_local(username)
+            user.last_login_at = utcnow()
+            audit.record("signin.success", actor=user.username, address=address)
     except SignInError as error:
-        db.session().rollback()
-        audit.record(
-            "signin.failure",
-            actor=printable(username, 64) or None,
-            address=address,
-            detail={"reason": error.code},
-        )
-        db.session().commit()
+        # The unit rolled back whatever the attempt wrote; the failure is recorded on its own.
+        _record_failure(username, address, error)
         raise
-    user.last_login_at = utcnow()
-    audit.record("signin.success", actor=user.username, address=address)
-    db.session().commit()
     return user
+
+
+@db.writes
+def _record_failure(username: str, address: str | None, error: SignInError) -> None:
+    audit.record(
+        "signin.failure",
+        actor=printable(username, 64) or None,
+        address=address,
+        detail={"reason": error.code},
+    )
 
 
 def _check_local(username: str, password: str) -> User:
@@ -78,17 +85,28 @@ def _check_local(username: str, password: str) -> User:
     return user
 
 
-def _check_ldap(username: str, password: str) -> User:
+def _active_local(username: str) -> User:
+    # Again inside the unit: the check above read outside it (an account disabled meanwhile stays out).
+    user = get_user(username)
+    if user is None or not user.active:
+        raise InvalidLogin()
+    return user
+
+
+def _authenticate_ldap(username: str, password: str):  # -> workspace.ldap.DirectoryEntry
     from workspace import ldap
 
     settings = ldap.LdapSettings.from_config(current_app.config)
     try:
-        entry = ldap.authenticate(settings, username, password)
+        return ldap.authenticate(settings, username, password)
     except ldap.DirectoryUnavailable as error:
         current_app.logger.warning("directory unavailable at sign-in: %s", printable(str(error), 200))
         raise DirectoryDown() from error
     except ldap.InvalidCredentials as error:
         raise InvalidLogin() from error
+
+
+def _apply_ldap(entry) -> User:  # entry: workspace.ldap.DirectoryEntry
     # Sign-in refreshes the user's attributes from the directory.
     user, created, moved = apply_entry(entry)
     if not user.active:
@@ -108,6 +126,7 @@ def _after_commit_user_changed(user_id: int, created: bool, moved: bool) -> None
 # --- browser sessions ------------------------------------------------------------------------
 
 
+@db.writes
 def open_session(user: User, *, address: str | None, user_agent: str | None) -> str:
     """Create a server-side session for user, commit, and return its key for the cookie."""
     key = new_secret()
@@ -121,7 +140,6 @@ def open_session(user: User, *, address: str | None, user_agent: str | None) -> 
             expires_at=utcnow() + dt.timedelta(hours=hours),
         )
     )
-    db.session().commit()
     user.login_key = key
     return key
 
@@ -142,6 +160,7 @@ def load_session(key: str) -> User | None:
     return user
 
 
+@db.writes
 def close_session(key: str | None, *, actor: str | None) -> None:
     """Revoke the session with key (logout) and commit."""
     if key:
@@ -150,7 +169,6 @@ def close_session(key: str | None, *, actor: str | None) -> None:
         )
         live_access.changed(db.session())  # open sockets of this session end too
     audit.record("signout", actor=actor)
-    db.session().commit()
 
 
 def _expired(moment: dt.datetime | None) -> bool:
@@ -170,6 +188,7 @@ class TokenNameError(ValueError):
     """A token name that is refused (the message is Japanese, for the person)."""
 
 
+@db.writes
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for user and commit; return (row, secret). The secret is never stored."""
     try:
@@ -189,7 +208,6 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     )
     db.session().add(token)
     audit.record("token.create", actor=user.username, target=name)
-    db.session().commit()
     return token, secret
 
 
@@ -215,8 +233,8 @@ def touch_token(token: ApiToken) -> None:
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=dt.UTC)
     if last is None or now - last > dt.timedelta(minutes=1):
-        token.last_used_at = now
-        db.session().commit()
+        with db.write():
+            token.last_used_at = now
 
 
 def list_tokens(user: User) -> list[ApiToken]:
@@ -235,9 +253,9 @@ def revoke_token(user: User, token_id: int) -> bool:
     if token is None or token.user_id != user.id:
         return False
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        audit.record("token.revoke", actor=user.username, target=token.name)
-        db.session().commit()
+        with db.write():
+            token.revoked_at = utcnow()
+            audit.record("token.revoke", actor=user.username, target=token.name)
     return True
 
 
@@ -245,6 +263,9 @@ def audit_denied(
     action: str, *, actor: str | None, target: str | None = None, reason: str = "", address: str | None = None
 ) -> None:
     """Record a refused request (foreign origin, bad CSRF token, forbidden action) and commit."""
+    if db.in_write_unit():
+        raise RuntimeError("audit_denied() records on its own; call it outside a write unit")
     db.session().rollback()
-    audit.record("denied." + action, actor=actor, target=target, address=address, detail={"reason": reason})
-    db.session().commit()
+    with db.write():
+        detail = {"reason": reason}
+        audit.record("denied." + action, actor=actor, target=target, address=address, detail=detail)

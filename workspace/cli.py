@@ -330,11 +330,11 @@ def departments_add(code: str, name: str, parent_code: str | None, prefix: str |
     if parent_code and parent is None:
         _fail(f"課コード {parent_code} は登録されていません。")
     try:
-        directory.ensure_department(code, name, parent=parent, prefix=prefix)
+        with db.write():
+            directory.ensure_department(code, name, parent=parent, prefix=prefix)
+            audit.record("department.save", actor="cli", target=code, detail={"name": name})
     except directory.DirectoryInputError as error:
         _fail(str(error))
-    audit.record("department.save", actor="cli", target=code, detail={"name": name})
-    db.session().commit()
     click.echo(f"saved {code} {name}")
 
 

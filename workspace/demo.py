@@ -182,21 +182,21 @@ def create_demo_village(*, lived_in: bool = True) -> list[DemoPerson]:
     # Every demo account has the same printed password: hash it once, not once per account.
     shared_hash = functools.cache(lambda: security.hash_password(DEMO_PASSWORD))
     depts = {}
-    for code, name, prefix, _staff in VILLAGE:
-        depts[code] = directory.ensure_department(code, name, prefix=prefix)
-    for code, name, parent in SECTIONS:
-        directory.ensure_department(code, name, parent=depts[parent])
-    db.session().commit()
-    for username, display_name, title in EXECUTIVES:
-        people.append(_ensure(username, display_name, "01", None, title, (), shared_hash))
-    people.append(_ensure("admin", "管理 太郎", "01", "0102", "主事", ("admin", "records"), shared_hash))
-    for code, _name, _prefix, staff in VILLAGE:
-        for username, display_name, title, section in staff:
-            roles = ("records",) if username == "takahashi" else ()
-            people.append(_ensure(username, display_name, code, section, title, roles, shared_hash))
-    if _count_users() != before:  # a second run records nothing: it changed nothing
-        audit.record("demo.create", actor="cli", detail={"people": len(people)})
-    db.session().commit()
+    with db.write():
+        for code, name, prefix, _staff in VILLAGE:
+            depts[code] = directory.ensure_department(code, name, prefix=prefix)
+        for code, name, parent in SECTIONS:
+            directory.ensure_department(code, name, parent=depts[parent])
+    with db.write():
+        for username, display_name, title in EXECUTIVES:
+            people.append(_ensure(username, display_name, "01", None, title, (), shared_hash))
+        people.append(_ensure("admin", "管理 太郎", "01", "0102", "主事", ("admin", "records"), shared_hash))
+        for code, _name, _prefix, staff in VILLAGE:
+            for username, display_name, title, section in staff:
+                roles = ("records",) if username == "takahashi" else ()
+                people.append(_ensure(username, display_name, code, section, title, roles, shared_hash))
+        if _count_users() != before:  # a second run records nothing: it changed nothing
+            audit.record("demo.create", actor="cli", detail={"people": len(people)})
     app = current_app._get_current_object()
     # Hundreds of commits follow; the index is brought up to date once, when all are written
     # (``demo_village_ready``), instead of a background index commit racing each of them.

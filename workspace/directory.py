@@ -38,10 +38,11 @@ def get_department(code: str) -> Department | None:
     return db.session().execute(select(Department).where(Department.code == code)).scalar_one_or_none()
 
 
+@db.joins_unit
 def ensure_department(
     code: str, name: str, parent: Department | None = None, prefix: str | None = None
 ) -> Department:
-    """Return the department with code, creating it or updating its name and parent (no commit)."""
+    """Return the department with code, creating it or updating its name and parent (a write unit)."""
     if not code or not name:
         raise DirectoryInputError("課のコードと名前は必須です。")
     name = _clean_line(name, "課・係の名前").strip()
@@ -69,6 +70,7 @@ def list_departments(include_sections: bool = False) -> list[Department]:
     return list(db.session().execute(query).scalars())
 
 
+@db.writes
 def set_department_prefix(code: str, prefix: str, actor: str) -> Department:
     """Change the short mark used in document numbers and commit."""
     dept = get_department(code)
@@ -79,7 +81,6 @@ def set_department_prefix(code: str, prefix: str, actor: str) -> Department:
         raise DirectoryInputError("略称は1〜8文字で入力してください。")
     dept.prefix = prefix
     audit.record("department.prefix", actor=actor, target=code, detail={"prefix": prefix})
-    db.session().commit()
     return dept
 
 
@@ -126,6 +127,7 @@ def _set_roles(user: User, roles: Iterable[str]) -> None:
         user.role_rows.append(UserRole(role=role))
 
 
+@db.writes
 def add_local_user(
     username: str,
     display_name: str,
@@ -168,10 +170,8 @@ def add_local_user(
     _set_roles(user, roles)
     db.session().add(user)
     audit.record("user.create", actor=actor, target=username, detail={"roles": sorted(set(roles))})
-    db.session().commit()
-    signals.user_changed.send(
-        current_app._get_current_object(), user_id=user.id, created=True, department_changed=True
-    )
+    db.session().flush()
+    _announce_changed(user.id, created=True, moved=True)
     return user
 
 
@@ -233,6 +233,7 @@ def _resolve_units(
     return department, section
 
 
+@db.writes
 def update_local_user(
     username: str,
     *,
@@ -279,13 +280,11 @@ def update_local_user(
             "kana_changed": display_name_kana is not None,
         },
     )
-    db.session().commit()
-    signals.user_changed.send(
-        current_app._get_current_object(), user_id=user.id, created=False, department_changed=moved
-    )
+    _announce_changed(user.id, created=False, moved=moved)
     return user
 
 
+@db.writes
 def rename_user(old: str, new: str, *, actor: str) -> User:
     """Give the account named exactly ``old`` the user name ``new`` and commit.
 
@@ -304,7 +303,6 @@ def rename_user(old: str, new: str, *, actor: str) -> User:
         )
     user.username = new
     audit.record("user.rename", actor=actor, target=new, detail={"from": old})
-    db.session().commit()
     return user
 
 
@@ -319,6 +317,7 @@ def set_own_kana(user: User, kana: str) -> User:
     return update_local_user(user.username, actor=user.username, display_name_kana=kana or "")
 
 
+@db.writes
 def set_active(username: str, active: bool, *, actor: str) -> User:
     """Enable or disable an account and commit; disabling ends its sessions and sockets at once."""
     user = get_user(username)
@@ -327,14 +326,10 @@ def set_active(username: str, active: bool, *, actor: str) -> User:
     if active:
         user.active = True
         audit.record("user.enable", actor=actor, target=username)
-        db.session().commit()
         # Domains rebuild what deactivation removed (channel memberships, rooms).
-        signals.user_changed.send(
-            current_app._get_current_object(), user_id=user.id, created=False, department_changed=True
-        )
+        _announce_changed(user.id, created=False, moved=True)
         return user
     _deactivate(user, actor=actor, reason="disabled")
-    db.session().commit()
     _announce_deactivated([user.id])
     return user
 
@@ -349,17 +344,30 @@ def _deactivate(user: User, *, actor: str, reason: str) -> None:
     audit.record("user.deactivate", actor=actor, target=user.username, detail={"reason": reason})
 
 
+def _announce_changed(user_id: int, *, created: bool, moved: bool) -> None:
+    # After the commit: the receivers (chat memberships) read the change and write in units of their own.
+    app = current_app._get_current_object()
+    db.on_commit(
+        lambda: signals.user_changed.send(app, user_id=user_id, created=created, department_changed=moved)
+    )
+
+
 def _announce_deactivated(user_ids: list[int]) -> None:
     app = current_app._get_current_object()
-    for user_id in user_ids:
-        signals.user_deactivated.send(app, user_id=user_id)
+
+    def announce() -> None:
+        for user_id in user_ids:
+            signals.user_deactivated.send(app, user_id=user_id)
+
+    db.on_commit(announce)
 
 
 # --- LDAP entries and the sync ---------------------------------------------------------------
 
 
+@db.joins_unit
 def apply_entry(entry) -> tuple[User, bool, bool]:  # entry: workspace.ldap.DirectoryEntry
-    """Upsert a user (and its 課/係) from a directory entry; return (user, created, moved). No commit.
+    """Upsert a user (and its 課/係) from a directory entry; return (user, created, moved). A write unit.
 
     A user this call deactivates is remembered in session.info["deactivated_ids"] for the sync's report.
     """
@@ -451,42 +459,41 @@ def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> Sy
     report = SyncReport(total=len(entries))
     changed: list[tuple[int, bool, bool]] = []
     seen: set[str] = set()
-    iterable = progress(entries) if progress else entries
-    for entry in iterable:
-        user, created, moved = apply_entry(entry)
-        seen.add(user.username)
-        report.created += created
-        report.updated += not created
-        changed.append((user.id, created, moved))
-    vanished = (
-        db.session()
-        .execute(
-            select(User).where(
-                User.source == "ldap", User.active.is_(True), User.username.not_in(seen or {""})
+    with db.write():  # after the directory read: no writer waits on the network
+        iterable = progress(entries) if progress else entries
+        for entry in iterable:
+            user, created, moved = apply_entry(entry)
+            seen.add(user.username)
+            report.created += created
+            report.updated += not created
+            changed.append((user.id, created, moved))
+        vanished = (
+            db.session()
+            .execute(
+                select(User).where(
+                    User.source == "ldap", User.active.is_(True), User.username.not_in(seen or {""})
+                )
             )
+            .unique()
+            .scalars()
+            .all()
         )
-        .unique()
-        .scalars()
-        .all()
-    )
-    for user in vanished:
-        _deactivate(user, actor="directory", reason="not in directory")
-    # Only users whose state changed in this run: someone disabled long ago is not news.
-    disabled_ids = [u.id for u in vanished] + db.session().info.pop("deactivated_ids", [])
-    report.deactivated = len(disabled_ids)
-    run.created, run.updated, run.deactivated, run.finished_at = (
-        report.created,
-        report.updated,
-        report.deactivated,
-        utcnow(),
-    )
-    db.session().add(run)
-    audit.record("directory.sync", actor="directory", detail=report.__dict__)
-    db.session().commit()
-    app = current_app._get_current_object()
-    for user_id, created, moved in changed:
-        signals.user_changed.send(app, user_id=user_id, created=created, department_changed=moved)
-    _announce_deactivated(disabled_ids)
+        for user in vanished:
+            _deactivate(user, actor="directory", reason="not in directory")
+        # Only users whose state changed in this run: someone disabled long ago is not news.
+        disabled_ids = [u.id for u in vanished] + db.session().info.pop("deactivated_ids", [])
+        report.deactivated = len(disabled_ids)
+        run.created, run.updated, run.deactivated, run.finished_at = (
+            report.created,
+            report.updated,
+            report.deactivated,
+            utcnow(),
+        )
+        db.session().add(run)
+        audit.record("directory.sync", actor="directory", detail=report.__dict__)
+        for user_id, created, moved in changed:
+            _announce_changed(user_id, created=created, moved=moved)
+        _announce_deactivated(disabled_ids)
     return report
 
 

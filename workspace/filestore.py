@@ -245,18 +245,18 @@ def sweep(
             result.stale_uploads.append((store.name, path.name, _size(path)))
             if not dry_run:
                 path.unlink(missing_ok=True)
-    db.session().rollback()  # end the reads
+    db.end_read()
     if not dry_run and (result.orphans or result.stale_uploads):
-        audit.record(
-            "files.sweep",
-            actor=actor,
-            detail={
-                "orphans": [f"{store}:{digest}" for store, digest, _ in result.orphans],
-                "stale_uploads": len(result.stale_uploads),
-                "bytes": result.bytes,
-            },
-        )
-        db.session().commit()
+        with db.write():
+            audit.record(
+                "files.sweep",
+                actor=actor,
+                detail={
+                    "orphans": [f"{store}:{digest}" for store, digest, _ in result.orphans],
+                    "stale_uploads": len(result.stale_uploads),
+                    "bytes": result.bytes,
+                },
+            )
     return result
 
 

@@ -264,4 +264,5 @@ class OutboxJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

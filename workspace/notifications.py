@@ -1,6 +1,6 @@
 """通知: a person's persisted notices (mentions, replies, reactions to their messages, 決裁 turns).
 
-One concept, model and service together. A domain calls :func:`notify` inside the transaction of the
+One concept, model and service together. A domain calls :func:`notify` inside the write unit of the
 change that causes the notice, so the notice commits with it or not at all; it is pushed live as
 ``notification:new`` to the person's user room only after that commit. Each notice names what it
 refers to (``ref``, e.g. ``chat.message:12``); one person gets at most one notice per ref, so the
@@ -80,6 +80,7 @@ def when_label(value: dt.datetime) -> str:
 # --- writing -------------------------------------------------------------------------------------
 
 
+@db.joins_unit
 def notify(
     user_ids: Iterable[int], kind: str, ref: str, text: str, url: str, *, actor_id: int | None = None
 ) -> list[int]:
@@ -87,7 +88,7 @@ def notify(
 
     The actor is never told of their own act; inactive people are skipped; a person who already has
     a notice for ref gets no second one. Returns the ids of the people who got a new notice.
-    Does not commit: the caller's commit is what makes the notice (and its cause) real.
+    Joins the caller's write unit: its commit is what makes the notice (and its cause) real.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -194,6 +195,7 @@ def unread_refs(user: User, prefix: str, limit: int = LIST_MAX) -> list[str]:
     return list(rows.scalars())
 
 
+@db.writes
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
     """Mark the person's notices read (those in ids, or all when ids is None); commit; tell their tabs.
 
@@ -204,13 +206,12 @@ def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
         chosen = list(ids)
         if not chosen:
             return 0
-    changed = _read(user, Notification.id.in_(chosen) if ids is not None else None)
-    db.session().commit()
-    return changed
+    return _read(user, Notification.id.in_(chosen) if ids is not None else None)
 
 
+@db.joins_unit
 def read_refs(user: User, refs: Iterable[str]) -> int:
-    """Mark the person's notices about these refs read, in the caller's transaction (no commit).
+    """Mark the person's notices about these refs read, in the caller's write unit (joined).
 
     For a domain that learns the person has seen the thing itself (chat: the channel was read up to
     the message), so the 通知 does not stay unread after the message was read.

@@ -3,10 +3,11 @@
 ``owe(kind, ref)`` adds an ``OutboxJob`` row on the current session, so the job commits with the
 change or not at all: a crash between the commit and the work loses nothing, because the row is
 still there for the next round (or the next start of ``workspace serve``).  After the commit, the
-app's worker wakes (``db.on_commit``) and runs each due job in a transaction of its own: the
-handler's writes and the deletion of the row commit together, so a job is done exactly when its row
-is gone.  A handler that fails is rolled back and retried later (``attempts``, ``not_before``,
-``last_error`` say why); handlers read the object's current state, so doing a job twice is harmless.
+app's worker wakes (``db.on_commit``) and runs each due job; the row is deleted once its handler's
+write units have committed.  A worker claims a job (``claimed_until``) before it runs it, so two
+workers never run one job at once; a handler that fails is retried later (``attempts``,
+``not_before``, ``last_error`` say why).  Handlers read the object's current state, so doing a job
+twice (after a crash between the handler's commit and the row's deletion) is harmless.
 
 Domains register their handlers with ``handler(kind)`` at import time (a plain dict, the same for
 every app in the process).  Kinds are ``<package>.<what>``: ``approvals.record`` (render and sign a
@@ -29,9 +30,10 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from workspace import db
 from workspace.models import OutboxJob, utcnow
@@ -59,6 +61,7 @@ def handler(kind: str) -> Callable[[Callable[[int], None]], Callable[[int], None
     return register
 
 
+@db.joins_unit
 def owe(kind: str, ref: int) -> None:
     """Record, in the current transaction, that job ``kind`` is owed for object ``ref``."""
     if kind not in HANDLERS:
@@ -98,12 +101,7 @@ def run_due(limit: int | None = None) -> int:
         with db.read_session() as session:
             ids = list(
                 session.scalars(
-                    select(OutboxJob.id)
-                    .where(
-                        OutboxJob.kind.in_(list(HANDLERS)),
-                        or_(OutboxJob.not_before.is_(None), OutboxJob.not_before <= now),
-                    )
-                    .order_by(OutboxJob.id)
+                    select(OutboxJob.id).where(_due_now(now)).order_by(OutboxJob.id)
                     .limit(BATCH)
                 )
             )
@@ -118,45 +116,64 @@ def run_due(limit: int | None = None) -> int:
             return done  # every due job failed this round: they wait for their retry time
 
 
+#: Seconds a worker holds a job it took: another worker (another process) leaves it alone that long,
+#: and takes it over after, should the first one have died with it.
+CLAIM_SECONDS = 600
+
+
+def _due_now(now: dt.datetime) -> Any:
+    return and_(
+        OutboxJob.kind.in_(list(HANDLERS)),
+        or_(OutboxJob.not_before.is_(None), OutboxJob.not_before <= now),
+        or_(OutboxJob.claimed_until.is_(None), OutboxJob.claimed_until <= now),
+    )
+
+
 def run_one(job_id: int) -> bool:
-    """Run one job in a transaction of its own; True when it was done (its row is gone)."""
+    """Take one job, run it, and delete it; True when it was done (its row is gone).
+
+    The job is taken in a write unit of its own (a claim that other workers respect), so that the
+    handler's slow part (rendering and signing a record) holds no lock; the handler opens its own
+    write units, and the row is deleted after it returns. A crash in between leaves the claim to run
+    out and the job to be done again, which handlers allow (they read the current state).
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with app.app_context():
-        session = db.session()
-        query = select(OutboxJob).where(OutboxJob.id == job_id)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)  # another worker has it: leave it
-        job = session.execute(query).scalar_one_or_none()
-        if job is None:
-            session.rollback()
-            return False
-        kind, ref, attempts = job.kind, job.ref, job.attempts
+        now = utcnow()
+        with db.write():
+            taken = db.session().execute(
+                update(OutboxJob)
+                .where(OutboxJob.id == job_id, _due_now(now))
+                .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+                .returning(OutboxJob.kind, OutboxJob.ref, OutboxJob.attempts)
+            ).first()
+        if taken is None:
+            return False  # done or taken by another worker meanwhile, or not due
+        kind, ref, attempts = taken
         try:
             HANDLERS[kind](ref)
-            session.execute(delete(OutboxJob).where(OutboxJob.id == job_id))
-            session.commit()
-            return True
         except Exception as error:
-            session.rollback()
             log.exception("outbox job %s %s(%s) failed (attempt %d)", job_id, kind, ref, attempts + 1)
             _postpone(job_id, attempts + 1, error)
             return False
+        with db.write():
+            db.session().execute(delete(OutboxJob).where(OutboxJob.id == job_id))
+        return True
 
 
 def _postpone(job_id: int, attempts: int, error: Exception) -> None:
-    with current_app.app_context():
-        session = db.session()
+    with current_app.app_context(), db.write():
         delay = RETRY_SECONDS[min(attempts, len(RETRY_SECONDS)) - 1]
-        session.execute(
+        db.session().execute(
             update(OutboxJob)
             .where(OutboxJob.id == job_id)
             .values(
                 attempts=attempts,
                 not_before=utcnow() + dt.timedelta(seconds=delay),
+                claimed_until=None,
                 last_error=f"{type(error).__name__}: {error}"[:2000],
             )
         )
-        session.commit()
 
 
 def wait_idle(timeout: float) -> bool:
@@ -176,14 +193,11 @@ def wait_idle(timeout: float) -> bool:
 
 
 def _due() -> int:
+    """Jobs due now or being run (claimed): what a wait for the worker waits for."""
     now = utcnow()
+    running = and_(OutboxJob.claimed_until.is_not(None), OutboxJob.claimed_until > now)
     with db.read_session() as session:
-        return session.scalar(
-            select(func.count(OutboxJob.id)).where(
-                OutboxJob.kind.in_(list(HANDLERS)),
-                or_(OutboxJob.not_before.is_(None), OutboxJob.not_before <= now),
-            )
-        )
+        return session.scalar(select(func.count(OutboxJob.id)).where(or_(_due_now(now), running)))
 
 
 def wait_done(kind: str, ref: int, timeout: float) -> bool:

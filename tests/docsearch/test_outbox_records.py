@@ -89,7 +89,7 @@ def test_the_decision_never_waits_for_the_signing_key(
     assert _count(DecidedRecord) == 0
 
     app.config["APPROVALS_KEY_DIR"] = shared_keys  # the operator fixes the key directory
-    with db.session().begin():
+    with db.write():
         db.session().execute(OutboxJob.__table__.update().values(not_before=None))  # due now
     assert "done: 2" in runner.invoke(args=["outbox", "run"]).output
     assert _count(DecidedRecord) == 1 and _count(Document) == 1 and _count(OutboxJob) == 0
@@ -108,12 +108,15 @@ def test_the_worker_does_it_after_the_commit_by_itself(
 
 def test_a_job_owed_in_a_transaction_that_rolls_back_is_not_owed(app: Any) -> None:
     """Does an owed job share its transaction's fate?"""
-    session = db.session()
-    outbox.owe(record.RECORD_JOB, 12345)
-    session.rollback()
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), db.write():
+        outbox.owe(record.RECORD_JOB, 12345)
+        raise Undo
     assert _count(OutboxJob) == 0
-    outbox.owe(record.RECORD_JOB, 12345)
-    session.commit()
+    with db.write():
+        outbox.owe(record.RECORD_JOB, 12345)
     assert [j.ref for j in _jobs(record.RECORD_JOB)] == [12345]
     # A job for a request that does not exist (any more) is done without doing anything.
     assert outbox.run_due() == 1 and _count(OutboxJob) == 0

@@ -11,11 +11,10 @@ from workspace.models import User
 
 def test_read_session_reads_while_a_writer_holds_the_lock(app, village):
     """Does a read session see committed rows while a write transaction is open in the same thread?"""
-    writer = db.session()
-    writer.execute(text("SELECT 1"))  # on SQLite: BEGIN IMMEDIATE, the process's writer lock is held
-    with db.read_session() as reader:
-        assert reader.execute(select(func.count()).select_from(User)).scalar_one() == len(village)
-    writer.commit()
+    with db.write() as writer:  # on SQLite: BEGIN IMMEDIATE, the process's writer lock is held
+        writer.execute(text("SELECT 1"))
+        with db.read_session() as reader:
+            assert reader.execute(select(func.count()).select_from(User)).scalar_one() == len(village)
 
 
 def test_read_session_does_not_see_uncommitted_writes(app, village):

@@ -4,7 +4,7 @@ import contextlib
 
 from alembic import context
 
-from workspace.db import Base, make_engine
+from workspace.db import WRITE, Base, make_engine
 
 config = context.config
 app = config.attributes.get("app")
@@ -27,7 +27,9 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     engine = app.extensions["db_engine"] if app is not None else make_engine(url)
+    # A migration is a write unit of its own (on SQLite: the writer lock and BEGIN IMMEDIATE).
     with engine.connect() as connection:
+        connection.execution_options(**{WRITE: True})
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("created_at", workspace.models.UTCDateTime(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("not_before", workspace.models.UTCDateTime(), nullable=True),
+        sa.Column("claimed_until", workspace.models.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_jobs")),
     )
