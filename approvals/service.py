@@ -310,16 +310,20 @@ def _commit(
         session.flush()
     except StaleDataError as error:  # a concurrent writer changed the row since we read it
         raise Conflict("ほかの操作と競合しました。最新の状態を確認してください。", row.id) from error
-    _wait_for_record(decided)
+    _wait_for_record(row.status in FINISHED)
     return row
 
 
-def _wait_for_record(decided: bool) -> None:
-    # APPROVALS_RECORD_WAIT_SECONDS > 0 makes the deciding request wait, after its commit, for the
-    # work its decision owes (the signed record, its filing, a 廃棄 settled): the test suite sees it
-    # at once. By default the request answers without waiting; the outbox worker does the work.
+#: Statuses a request ends in: what finishes it may owe work (the signed record, a 廃棄 settled).
+FINISHED = frozenset({"approved", "rejected", "withdrawn"})
+
+
+def _wait_for_record(finished: bool) -> None:
+    # APPROVALS_RECORD_WAIT_SECONDS > 0 makes the request that finishes a 決裁 wait, after its
+    # commit, for the work it owes (the signed record, its filing, a 廃棄 settled): the test suite
+    # sees it at once. By default the request answers without waiting; the outbox worker does it.
     wait = float(current_app.config.get("APPROVALS_RECORD_WAIT_SECONDS", 0))
-    if decided and wait > 0:
+    if finished and wait > 0:
         db.on_commit(lambda: outbox.wait_idle(wait))
 
 
