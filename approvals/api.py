@@ -414,15 +414,27 @@ def pdf(request_id: int) -> Any:
         data, filename = record.pdf_for(row)
     except record.Pending as pending:
         return _record_pending(pending)
+    except record.Unavailable as unavailable:
+        if _wants_page():  # the PDF link of a page: a page that says what to do, not JSON
+            return Response(
+                render_template("error.html", status=unavailable.status, message=unavailable.message),
+                status=unavailable.status,
+                mimetype="text/html",
+            )
+        raise
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
+def _wants_page() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
 def _record_pending(pending: Any) -> Response:
     # Never an unsigned record as the final one: the caller is told to come back (202, Retry-After).
     retry = str(pending.retry_after)
-    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+    if _wants_page():
         page = render_template("approvals/record_pending.html", message=pending.message, retry=retry)
         response = Response(page, status=202, mimetype="text/html")
     else:

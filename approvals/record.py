@@ -265,9 +265,15 @@ def pdf_for(row: ApprovalRequest) -> tuple[bytes, str]:
             # Decided before records were jobs, or the job was lost with its data dir: owe it now.
             with db.write():
                 owe_record(row)
-        outbox.wait_done(RECORD_JOB, row.id, DOWNLOAD_WAIT_SECONDS)
+        if not outbox.failed_attempts(RECORD_JOB, row.id):
+            outbox.wait_done(RECORD_JOB, row.id, DOWNLOAD_WAIT_SECONDS)
         db.end_read()  # a fresh snapshot: the worker committed in its own session
         record = db.session().get(DecidedRecord, row.id)
+        if record is None and outbox.failed_attempts(RECORD_JOB, row.id):
+            # It was tried and failed (no font, no signing key): waiting will not help; it is retried.
+            raise Unavailable(
+                "決裁済みPDFを作成できません。管理者に連絡してください（署名鍵またはフォントの確認が必要です）。"
+            )
         if record is None:
-            raise Pending("決裁済みPDFを作成しています。しばらくしてからもう一度開いてください。")
+            raise Pending("電子署名を付けています。しばらくしてからもう一度開いてください。")
     return record.pdf, filename

@@ -93,6 +93,16 @@ def failed() -> list[OutboxJob]:
         return list(session.scalars(select(OutboxJob).where(OutboxJob.attempts > 0).order_by(OutboxJob.id)))
 
 
+def failed_attempts(kind: str, ref: int) -> int:
+    """Return how often job ``kind`` for ``ref`` has failed so far (0: not failed, or not owed)."""
+    with db.read_session() as session:
+        return session.scalar(
+            select(func.coalesce(func.max(OutboxJob.attempts), 0)).where(
+                OutboxJob.kind == kind, OutboxJob.ref == ref
+            )
+        )
+
+
 def run_due(limit: int | None = None) -> int:
     """Run every due job now, in this app context; return how many were done (the CLI, the worker)."""
     done = 0
@@ -201,12 +211,17 @@ def _due() -> int:
 
 
 def wait_done(kind: str, ref: int, timeout: float) -> bool:
-    """Wake the worker and wait up to ``timeout`` seconds until job ``kind`` for ``ref`` is done."""
+    """Wake the worker and wait up to ``timeout`` seconds until job ``kind`` for ``ref`` is done.
+
+    Returns False at once when this app runs no worker.
+    """
+    if not current_app.config.get("OUTBOX_WORKER", True):
+        return False
     kick()
     deadline = time.monotonic() + timeout
     while pending([kind], ref):
-        if time.monotonic() >= deadline:
-            return False
+        if time.monotonic() >= deadline or failed_attempts(kind, ref):
+            return False  # a failed job waits for its retry time: no use waiting here
         time.sleep(0.05)  # cooperative under gevent; another process's worker may be the one doing it
     return True
 

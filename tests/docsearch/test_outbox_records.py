@@ -41,10 +41,9 @@ def _jobs(kind: str) -> list[OutboxJob]:
 
 
 def test_the_decision_owes_its_record_and_the_download_waits_then_gets_it(
-    app: Any, client: Any, tok: dict[str, str], monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    app: Any, client: Any, tok: dict[str, str]  # noqa: F811
 ) -> None:
     """Is the record owed (not made) when the decision answers, 202 before it is made, and then signed?"""
-    monkeypatch.setattr(record, "DOWNLOAD_WAIT_SECONDS", 0.2)
     decided = _decide(client, tok)
     assert decided["status"] == "approved"
     # Committed with the decision: the job, not the record.
@@ -53,7 +52,8 @@ def test_the_decision_owes_its_record_and_the_download_waits_then_gets_it(
     url = f"/api/v1/approvals/{decided['id']}/pdf"
     pending = client.get(url, headers=auth(tok["yamada"]))
     assert pending.status_code == 202 and pending.headers["Retry-After"] == "5"
-    assert pending.get_json()["status"] == "pending" and "作成しています" in pending.get_json()["message"]
+    assert pending.get_json()["status"] == "pending"
+    assert "電子署名を付けています" in pending.get_json()["message"]
     assert pending.mimetype == "application/json"  # never an unsigned PDF as the final record
     page = client.get(url, headers={**auth(tok["yamada"]), "Accept": "text/html"})
     assert page.status_code == 202 and "決裁済みPDFを作成しています" in page.get_data(as_text=True)
@@ -87,6 +87,13 @@ def test_the_decision_never_waits_for_the_signing_key(
     assert f"{record.RECORD_JOB}: 1" in status
     assert f"job {job.id} {record.RECORD_JOB}({decided['id']})" in status
     assert _count(DecidedRecord) == 0
+    # The download does not keep the person waiting for a job that failed: it says to call the admin.
+    failed = client.get(f"/api/v1/approvals/{decided['id']}/pdf", headers=auth(tok["yamada"]))
+    assert failed.status_code == 503 and "管理者に連絡してください" in failed.get_json()["error"]["message"]
+    browser = {**auth(tok["yamada"]), "Accept": "text/html"}
+    page = client.get(f"/api/v1/approvals/{decided['id']}/pdf", headers=browser)
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "管理者に連絡してください" in page.get_data(as_text=True)
 
     app.config["APPROVALS_KEY_DIR"] = shared_keys  # the operator fixes the key directory
     with db.write():
