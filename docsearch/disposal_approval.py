@@ -144,13 +144,14 @@ def on_approval_changed(_sender: Any = None, **kwargs: Any) -> None:
     request_id, status = kwargs.get("request_id"), kwargs.get("status")
     if request_id is None or status not in CLOSING:
         return
-    proposal = db.session().scalar(
-        select(DisposalProposal.id).where(
-            DisposalProposal.request_id == int(request_id), DisposalProposal.status == PENDING
+    with db.write():  # joins the sender's unit (the decision's): the job commits with it
+        proposal = db.session().scalar(
+            select(DisposalProposal.id).where(
+                DisposalProposal.request_id == int(request_id), DisposalProposal.status == PENDING
+            )
         )
-    )
-    if proposal is not None:  # most decisions are not 廃棄 proposals: they owe nothing here
-        outbox.owe(SETTLE_JOB, int(request_id))
+        if proposal is not None:  # most decisions are not 廃棄 proposals: they owe nothing here
+            outbox.owe(SETTLE_JOB, int(request_id))
 
 
 @outbox.handler(SETTLE_JOB)

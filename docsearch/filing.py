@@ -57,7 +57,8 @@ def on_approval_decided(_sender: Any = None, **kwargs: Any) -> None:
     request_id, pdf = kwargs.get("request_id"), kwargs.get("pdf")
     if request_id is None or not pdf:
         return
-    outbox.owe(FILE_JOB, int(request_id))
+    with db.write():  # joins the sender's unit (the record's): the job commits with the record
+        outbox.owe(FILE_JOB, int(request_id))
 
 
 @outbox.handler(FILE_JOB)
