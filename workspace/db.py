@@ -162,15 +162,19 @@ def _tune_sqlite(engine: Engine, *, strict: bool) -> None:
     ) -> None:
         if conn.info.get(_HOLDS_WRITER) or conn.get_execution_options().get(READ_ONLY) or _reads(statement):
             return
-        if conn.get_execution_options().get(WRITE):
-            writer.take(conn)  # a unit that joined a transaction already open (see _begin_write)
-            return
-        if _written_by_the_application():
+        if not conn.get_execution_options().get(WRITE) and _written_by_the_application():
             if strict:
                 raise RuntimeError(f"write outside a write unit (db.write, @db.writes): {statement[:60]}")
             log.error("write outside a write unit: %s", statement[:60], stack_info=True)
-        # Outside the rule (a test, a migration): this deferred transaction upgrades under the lock.
+        # A unit that joined a transaction already open (see _begin_write), or a write outside the
+        # rule (a test, a migration). Holding no writer lock, this transaction has only read so far,
+        # and its snapshot may be older than another connection's commit (the server process of a
+        # browser test): SQLite refuses to upgrade such a snapshot to a write ("database is
+        # locked"). So the read is ended and the transaction starts again as a writer, under the lock.
         writer.take(conn)
+        raw = conn.connection.dbapi_connection
+        raw.execute("COMMIT")
+        raw.execute("BEGIN IMMEDIATE")
 
     event.listen(engine, "commit", writer.release)
     event.listen(engine, "rollback", writer.release)

@@ -39,6 +39,7 @@ def test_touch_keyboard_enter_is_a_new_line_and_the_button_sends(
         expect(box).to_have_value("")
 
         # A long history: scrolled to its top, the composer is still on screen (sticky at the bottom).
+        db.end_read()  # see what the server committed since this test's last read
         channel = (
             db.session()
             .get(Message, int(page.locator("#message-list li.message").first.get_attribute("data-id")))

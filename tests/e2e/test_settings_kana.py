@@ -34,7 +34,7 @@ def test_a_local_account_saves_its_reading(
     page.get_by_role("button", name="読みを保存").click()
     expect(page.get_by_role("status").filter(has_text="読みを保存しました。")).to_be_visible()
     expect(page.get_by_label("読み（ひらがなかカタカナ）")).to_have_value("やまだ たろう")
-    db.session().expire_all()
+    db.end_read()  # a fresh snapshot: the server committed the reading
     assert directory.get_user("yamada").display_name_kana == "やまだ たろう"
     assert axe_violations(page) == []
     SHOTS.mkdir(exist_ok=True)

@@ -214,3 +214,27 @@ def _application_autoflush(user_id: int) -> None:
         "exec",
     )
     exec(code, {"db": db, "User": User, "select": select, "user_id": user_id})  # noqa: S102
+
+
+def test_a_write_after_another_process_committed_does_not_fail_on_a_stale_read(app, village):
+    """A read left open, another connection commits, then this session writes: does the write go through?
+
+    SQLite refuses to upgrade a read whose snapshot is older than another connection's commit
+    ("database is locked", at once). A browser test reads, the server process writes, the test writes
+    (seen in tests/e2e/test_chat_reading.py); a unit that joins changes made before it does the same.
+    """
+    import sqlite3
+
+    _sqlite_only()
+    session = db.session()
+    session.execute(select(User)).all()  # a plain (deferred) read, left open
+    path = db.engine().url.database
+    other = sqlite3.connect(path, timeout=30)  # another process, as the live server is
+    other.execute("UPDATE users SET title = '係長' WHERE username = 'sato'")
+    other.commit()
+    other.close()
+    session.execute(text("UPDATE users SET title = '主査' WHERE username = 'suzuki'"))  # a test's write
+    session.commit()
+    with db.read_session() as fresh:
+        titles = dict(fresh.execute(text("SELECT username, title FROM users")).all())
+    assert titles["sato"] == "係長" and titles["suzuki"] == "主査"
