@@ -29,20 +29,25 @@
     words.textContent = n > 0 ? " " + n + "件" : "";
   }
 
+  // A count fetched over HTTP may have been read before a notice that has since arrived live: the
+  // answer is dropped when a live count came in while it was on its way (the live one is newer).
+  var liveCounts = 0;
   function refreshUnread() {
+    var seen = liveCounts;
     return api("GET", "/notifications?unread=1&limit=1").then(function (r) {
-      if (r.status === 200) { setUnread(r.data.unread); }
+      if (r.status === 200 && seen === liveCounts) { setUnread(r.data.unread); }
     });
   }
 
   socket.on("notification:new", function (p) {
     if (!p) { return; }
+    liveCounts += 1;
     setUnread(p.unread);
     if (p.text) { live.textContent = p.text; }
     document.dispatchEvent(new CustomEvent("workspace:notification", { detail: p }));
   });
   // Read on another page or tab: every open page shows the same count.
-  socket.on("notification:read", function (p) { if (p) { setUnread(p.unread); } });
+  socket.on("notification:read", function (p) { if (p) { liveCounts += 1; setUnread(p.unread); } });
   socket.on("session:ended", function () { window.location.assign("/login"); });
 
   // Delivery is at most once and only to connected sockets: whenever the socket (re)connects, the
