@@ -23,6 +23,20 @@ def _set_time(message_id: int, when: dt.datetime) -> None:
     db.session().commit()
 
 
+def _one_message_read_by_yamada(base: str) -> tuple[dict[str, str], int]:
+    """佐藤 posts in the 課 channel and 山田 reads up to it; returns 佐藤's headers and the channel."""
+    sato, yamada_api = token(base, "sato"), token(base, "yamada")
+    channel = department_channel(base, sato)
+    seen = post(base, sato, channel, "既に読んだ連絡")
+    requests.post(
+        f"{base}/api/v1/channels/{channel}/read",
+        json={"last_read_id": seen["id"]},
+        headers=yamada_api,
+        timeout=30,
+    )
+    return sato, channel
+
+
 @pytest.mark.parametrize("width,height", SIZES)
 def test_date_lines_in_wareki_and_the_unread_line(
     browser: Any, live_server: Any, width: int, height: int
@@ -72,15 +86,7 @@ def test_jump_to_unread_pages_back_to_a_message_before_the_loaded_page(
 ) -> None:
     """With more unread than one page, does the jump load older history and land on the first unread?"""
     base = live_server.url
-    sato, yamada_api = token(base, "sato"), token(base, "yamada")
-    channel = department_channel(base, sato)
-    seen = post(base, sato, channel, "既に読んだ連絡")
-    requests.post(
-        f"{base}/api/v1/channels/{channel}/read",
-        json={"last_read_id": seen["id"]},
-        headers=yamada_api,
-        timeout=30,
-    )
+    sato, channel = _one_message_read_by_yamada(base)
     first_unread = post(base, sato, channel, "未読の最初の連絡")
     # More than a page (50) after it, written straight into the database (past the send rate limit).
     for n in range(55):
@@ -107,15 +113,7 @@ def test_the_unread_line_survives_a_reconnect_while_the_channel_opens(
     are held back until the socket is connected and its catch-up would have had time to mark read.
     """
     base = live_server.url
-    sato, yamada_api = token(base, "sato"), token(base, "yamada")
-    channel = department_channel(base, sato)
-    seen = post(base, sato, channel, "既に読んだ連絡")
-    requests.post(
-        f"{base}/api/v1/channels/{channel}/read",
-        json={"last_read_id": seen["id"]},
-        headers=yamada_api,
-        timeout=30,
-    )
+    sato, channel = _one_message_read_by_yamada(base)
     unread = post(base, sato, channel, "まだ読んでいない連絡")
     held: list[Any] = []
 
