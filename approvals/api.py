@@ -17,11 +17,9 @@ from approvals.errors import Conflict, Forbidden
 from approvals.models import ApprovalRequest
 from approvals.serialize import request_json, route_preview_json
 from workspace import db, inputs
-from workspace.extensions import csrf
 from workspace.web import ApiError, api_blueprint, api_login_required, json_body, service_error_response
 
 bp = api_blueprint("approvals_api", __name__)
-csrf.exempt(bp)  # writes carry a bearer token or pass the X-CSRFToken check in api_blueprint
 
 
 @bp.errorhandler(Conflict)

@@ -46,7 +46,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -55,6 +54,7 @@ from sqlalchemy import event
 
 import workspace
 from docsearch.engine import IndexBusy
+from workspace.child import child_env, portable_config
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,6 @@ def run_round(app: Flask, drain: Callable[..., Any], should_stop: Callable[[], b
 
 #: The child's program: a plain interpreter (never monkey-patched) serving rounds (``child_main``).
 _CHILD_PROGRAM = "from docsearch.drainer import child_main; child_main()"
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class DrainChild:
@@ -245,14 +244,13 @@ class DrainChild:
             return b""
 
     def _start(self) -> subprocess.Popen[bytes]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+        env = child_env()
         process = self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and program
             [sys.executable, "-c", _CHILD_PROGRAM], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
         assert process.stdin is not None
         # The configuration goes down the pipe, not into argv or the environment (it holds secrets).
-        header = {"config": _portable_config(self._app), "drain": self._drain}
+        header = {"config": portable_config(self._app), "drain": self._drain}
         process.stdin.write(json.dumps(header).encode() + b"\n")
         process.stdin.flush()
         return process
@@ -274,20 +272,6 @@ class DrainChild:
         finally:
             if process.stdout is not None:
                 process.stdout.close()
-
-
-def _portable_config(app: Flask) -> dict[str, Any]:
-    """The app's configuration that survives JSON, for the child's create_app (it skips the rest,
-    Flask's timedeltas and the like, which the drain does not read)."""
-    config: dict[str, Any] = {}
-    for key, value in app.config.items():
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            continue
-        config[key] = value
-    config["ASYNC_MODE"] = "threading"  # the child is a plain interpreter
-    return config
 
 
 def child_main() -> None:

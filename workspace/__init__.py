@@ -24,7 +24,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import approvals
     import chat
     import docsearch
-    from workspace import api, auth, cli, db, inputs, live_access, openapi, realtime, security, ui, views, web
+    from workspace import (
+        admin,
+        api,
+        auth,
+        cli,
+        db,
+        inputs,
+        live_access,
+        openapi,
+        realtime,
+        security,
+        ui,
+        views,
+        web,
+    )
     from workspace.config import load_config
     from workspace.extensions import csrf, limiter, login_manager
 
@@ -59,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     cli.init_app(app)
+    admin.init_app(app)  # the 管理 frame; each package registers its own sections below
     # The domain packages, each registering its own blueprints, Socket.IO events, commands and signal
     # receivers. The order follows their dependencies: chat and approvals need only the core;
     # docsearch comes last because it indexes both (it reads their services and hears their signals).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,10 +101,14 @@ class VerifyResult:
     message: str = ""
 
 
-def verify(batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain in id order and return the first inconsistency, if any."""
+def verify(batch: int = 5000, progress: Callable[[int, int], None] | None = None) -> VerifyResult:
+    """Walk the whole chain in id order and return the first inconsistency, if any.
+
+    ``progress(checked, total)`` is called after each batch (the 管理 page's progress bar).
+    """
     session = db.session()
     prev_hash, seen, last_id = GENESIS, 0, 0
+    total = session.scalar(select(AuditHead.count).where(AuditHead.name == "main")) or 0
     known: set[str] = {GENESIS}
     while True:
         rows = (
@@ -136,6 +141,8 @@ def verify(batch: int = 5000) -> VerifyResult:
             prev_hash, last_id = entry.hash, entry.id
             seen += 1
         session.expunge_all()
+        if progress is not None:
+            progress(seen, max(total, seen))
     head = session.execute(select(AuditHead).where(AuditHead.name == "main")).scalar_one_or_none()
     if head is not None and (head.last_hash != prev_hash or head.count != seen):
         return VerifyResult(

@@ -99,6 +99,11 @@ class User(UserMixin, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set by an administrator's password reset: the one-time password works once, then the person
+    # must choose their own before anything else (local accounts).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The person's own choices (通知: mentions, 決裁 arrivals, desktop notifications …), by key.
+    preferences: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id], lazy="joined")
     section: Mapped[Department | None] = relationship(foreign_keys=[section_id], lazy="joined")
@@ -266,3 +271,29 @@ class OutboxJob(Base):
     not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AdminJob(Base):
+    """A long piece of 管理 work run in the background (workspace.admin.jobs): 同期, 再構築, 改ざん検証 ….
+
+    ``active_kind`` holds the kind while the job is queued or running and is NULL after: its unique
+    index is what makes a second start of the same kind return the running job instead of a second
+    run, on both databases and across processes.
+    """
+
+    __tablename__ = "admin_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    active_kind: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(default=0.0)
+    message: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
