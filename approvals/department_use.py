@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from approvals import route_store, service
+from approvals.directory_adapter import DbDirectory
+from approvals.errors import Invalid
+from approvals.labels import KIND_LABELS
 from approvals.models import ApprovalRequest, ApprovalTask
+from approvals.resolution import Person, UnresolvableApprover, resolve_route
 from approvals.state import DRAFT, IN_PROGRESS, SENT_BACK
 from workspace import db
 from workspace.departments import Consequence
@@ -26,6 +31,41 @@ def open_requests(department: Department) -> str | None:
         .where(ApprovalRequest.department_id == department.id, ApprovalRequest.status.in_(OPEN))
     )
     return f"処理中の決裁（下書き・回議中・差戻しを含む）が{n}件あります" if n else None
+
+
+class _MovedDirectory(DbDirectory):
+    """The directory as it will be after the move: the moving person's 係長 and 課長 are the new ones."""
+
+    def __init__(self, user: User, department: Department, section: Department | None) -> None:
+        # A transient stand-in (never added to a session): the lookups read only its unit ids and title.
+        self._moved = User(
+            id=user.id,
+            department_id=department.id,
+            title=user.title,
+            section_id=section.id if section is not None else None,
+        )
+
+    def _user(self, person: Person) -> User | None:
+        return self._moved if person.id == self._moved.id else super()._user(person)
+
+
+def _new_route(row: ApprovalRequest, person: Person, moved: _MovedDirectory) -> str:
+    """「回議 鈴木 花子 → 決裁 佐藤 一郎」: who the draft would go to if submitted after the move."""
+    template = route_store.latest(row.route_key) or row.template
+    try:
+        choice = service.check_consult_choice(route_store.parsed(template), row.consult_choice)
+    except Invalid:
+        choice = None
+    try:
+        steps = resolve_route(service.effective_template(template, choice), person, row.amount, moved)
+    except UnresolvableApprover as error:
+        return f"{row.title} — 新しい所属ではルートが決まりません（{error.message_ja}）"
+    parts = []
+    for step in steps:
+        names = "・".join(a.person.display_name for a in step.approvers if a.skipped is None)
+        if names and step.skipped is None:
+            parts.append(f"{KIND_LABELS.get(step.kind, step.kind)} {names}")
+    return f"{row.title} — 新しいルート：" + " → ".join(parts)
 
 
 def _titles(rows: list[ApprovalRequest]) -> list[str]:
@@ -70,10 +110,17 @@ def transfer_consequences(
     to = f"{department.name} › {section.name}" if section is not None else department.name
     found: list[Consequence] = []
     if drafts:
+        moved = _MovedDirectory(user, department, section)
+        person = Person(
+            user.id, user.username, user.display_name, department.code, department.name, user.title
+        )
+        routes = [_new_route(row, person, moved) for row in drafts[:SHOWN]]
+        if len(drafts) > SHOWN:
+            routes.append(f"ほか{len(drafts) - SHOWN}件")
         found.append(
             Consequence(
                 f"ルートが決まり直す下書きの決裁（{len(drafts)}件）",
-                _titles(drafts),
+                routes,
                 f"提出するときに、新しい所属（{to}）の係長・課長でルートが決まります。",
             )
         )

@@ -213,8 +213,17 @@ def test_transfer_preview_names_channels_and_requests(org: dict[str, Any]) -> No
     assert found["参加するチャンネル"]["items"] == ["#企画財政課"]
     assert found["退出するチャンネル"]["items"] == ["#総務課"]
     draft = found["ルートが決まり直す下書きの決裁（1件）"]
-    assert draft["items"] == ["備品購入の下書き"] and "企画財政課" in draft["note"]
+    assert draft["items"] == [
+        "備品購入の下書き — 新しい所属ではルートが決まりません"
+        "（起案者の係長に該当する職員が見つかりません。）"
+    ]
+    assert "企画財政課" in draft["note"]
     assert found["起案済みの決裁（1件）"]["items"] == ["回議中の起案"]
+    # with a 係長 in 企画財政課 the draft's new route names the new 係長 and 課長
+    directory.add_local_user("zaisei", "財田 係長", "x-PASSWORD-1", department_code="02", title="係長")
+    found = {c["heading"]: c for c in departments.transfer_preview("yamada", "02")["consequences"]}
+    routes = found["ルートが決まり直す下書きの決裁（1件）"]["items"]
+    assert routes == ["備品購入の下書き — 新しいルート：回議 財田 係長 → 決裁 企田 三郎"]
     # suzuki (係長) waits on the submitted one: the frozen route keeps him
     suzuki = {c["heading"]: c for c in departments.transfer_preview("suzuki", "02")["consequences"]}
     assert suzuki["この人の決裁待ち（1件）"]["items"] == ["回議中の起案"]

@@ -38,7 +38,9 @@ def test_list_add_and_patch(client: Any, village: dict[str, Any]) -> None:
     }
     moved = client.patch("/api/v1/admin/departments/0101", json={"parent_code": "02"}, headers=headers)
     assert moved.status_code == 200 and moved.get_json()["department"]["parent_code"] == "02"
-    renamed = client.patch("/api/v1/admin/departments/02", json={"name": "企画課", "prefix": "企画"}, headers=headers)
+    renamed = client.patch(
+        "/api/v1/admin/departments/02", json={"name": "企画課", "prefix": "企画"}, headers=headers
+    )
     assert renamed.get_json()["department"]["name"] == "企画課"
     assert renamed.get_json()["department"]["prefix"] == "企画"
 
@@ -56,7 +58,9 @@ def test_refusals_are_422_with_field_or_409_with_reasons(client: Any, village: d
     error = busy.get_json()["error"]
     assert error["code"] == "in_use" and error["reasons"] == ["在籍している職員が2人います"]
     assert "在籍している職員が2人います" in error["message"]
-    assert client.patch("/api/v1/admin/departments/zz", json={"name": "x"}, headers=headers).status_code == 404
+    assert (
+        client.patch("/api/v1/admin/departments/zz", json={"name": "x"}, headers=headers).status_code == 404
+    )
     bad = client.patch("/api/v1/admin/departments/01", json={"active": "no"}, headers=headers)
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "active"
     assert client.post("/api/v1/admin/departments", data="[]", headers=headers).status_code in (400, 415)
@@ -67,9 +71,15 @@ def test_a_clerk_is_refused_everywhere(client: Any, village: dict[str, Any]) -> 
     assert client.get("/api/v1/admin/departments", headers=headers).status_code == 403
     post = client.post("/api/v1/admin/departments", json={"code": "09", "name": "x"}, headers=headers)
     assert post.status_code == 403
-    assert client.patch("/api/v1/admin/departments/01", json={"name": "x"}, headers=headers).status_code == 403
+    assert (
+        client.patch("/api/v1/admin/departments/01", json={"name": "x"}, headers=headers).status_code == 403
+    )
     login(client, "yamada")
-    for url in ("/admin/departments", "/admin/departments/01", "/admin/departments/transfer?person=sato&unit=02"):
+    for url in (
+        "/admin/departments",
+        "/admin/departments/01",
+        "/admin/departments/transfer?person=sato&unit=02",
+    ):
         assert client.get(url).status_code == 403, url
     assert "課・係" not in client.get("/").get_data(as_text=True)
     assert directory.get_department("09") is None
@@ -114,15 +124,24 @@ def test_page_transfer_preview_then_apply(client: Any, village: dict[str, Any]) 
     preview = client.get("/admin/departments/transfer", query_string={"person": "yamada", "unit": "02"})
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200
-    assert "山田 太郎" in html and "総務課 › 総務係" in html and "参加するチャンネル" in html and "#企画財政課" in html
+    assert (
+        "山田 太郎" in html
+        and "総務課 › 総務係" in html
+        and "参加するチャンネル" in html
+        and "#企画財政課" in html
+    )
     with db.read_session() as session:
         assert session.scalar(select(AuditEntry).where(AuditEntry.action == "department.transfer")) is None
     applied = client.post(
         "/admin/departments/transfer", data={"csrf_token": csrf_from(html), "person": "yamada", "unit": "02"}
     )
     assert applied.status_code == 302
-    assert "山田 太郎さんを企画財政課へ異動しました。" in client.get("/admin/departments").get_data(as_text=True)
+    assert "山田 太郎さんを企画財政課へ異動しました。" in client.get("/admin/departments").get_data(
+        as_text=True
+    )
     db.session().expire_all()
     assert directory.get_user("yamada").department.code == "02"
     refused = client.get("/admin/departments/transfer", query_string={"person": "", "unit": "02"})
-    assert refused.status_code == 422 and "異動する職員を候補から選んでください。" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "異動する職員を候補から選んでください。" in refused.get_data(
+        as_text=True
+    )

@@ -75,7 +75,7 @@ REFUSED_BY_RULE = {
     "GET /api/v1/search": "q must hold a word, not only symbols (code empty_query)",
     "POST /api/v1/approvals/{request_id}/actions": "to_step must name an earlier step of the route",
     "POST /api/v1/channels/{channel_id}/messages": "attachment_ids must be my unsent uploads in the channel",
-    "POST /api/v1/admin/departments": "code must be new, parent_code an active 課, the prefix free (no spaces)",
+    "POST /api/v1/admin/departments": "code must be new, parent_code an active 課, the prefix unused",
     "PATCH /api/v1/admin/departments/{code}": "parent_code must be an active 課 (a 係 only), the prefix free",
 }
 def _bearer(token: str) -> dict[str, str]:
