@@ -2,36 +2,48 @@
 略称, a 係 added, a refusal next to its field, 廃止 refused with the reason, a 係 renamed and moved,
 a 人事異動 previewed (channels joined and left) and applied; and a 主事 refused (no link, 403).
 
-Screenshots: /tmp/shots-departments/*.png (looked at by hand); docs/img/admin-departments-*.png.
+Screenshots: /tmp/shots-departments/*.png (looked at by hand); with WORKSPACE_DOC_SHOTS=1 also the
+guide's docs/img/admin-departments-*.png.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from approvals import service
+from tests.approvals import test_service_support as support
 from tests.conftest import axe_violations, sign_in_page
-from workspace import ROOT
+from workspace import ROOT, db, directory
+
+app_config = support.app_config
+org = support.org
+shared_keys = support.shared_keys
 
 SHOTS = Path("/tmp/shots-departments")
 DOCS = Path(ROOT) / "docs" / "img"
 
 
-def _shot(page: Any, name: str, width: int, *, docs: bool = False) -> None:
+def _shot(page: Any, name: str, width: int, *, docs: Any = None) -> None:
+    """Save the whole page for review; with WORKSPACE_DOC_SHOTS=1, the part ``docs`` too, for the guide."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    if docs and width == 1366:
+    if docs is not None and width == 1366 and os.environ.get("WORKSPACE_DOC_SHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS / f"admin-departments-{name}.png"), full_page=False)
+        docs.screenshot(path=str(DOCS / f"admin-departments-{name}.png"))
 
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 def test_an_administrator_runs_the_departments(
-    village: dict[str, Any], live_server: Any, page: Any, width: int, height: int
+    org: dict[str, Any], live_server: Any, page: Any, width: int, height: int
 ) -> None:
+    service.create(org["yamada"], {"route": "general", "title": "備品購入の下書き"})
+    directory.add_local_user("zaisei", "財田 係長", "x-PASSWORD-1", department_code="02", title="係長")
+    db.session().commit()
     page.set_viewport_size({"width": width, "height": height})
     sign_in_page(page, live_server.url, "admin")
     page.get_by_role("link", name="管理", exact=True).click()
@@ -39,7 +51,7 @@ def test_an_administrator_runs_the_departments(
     expect(page.get_by_role("heading", name="課・係", level=1)).to_be_visible()
     sections = page.get_by_role("list", name="総務課の係")
     expect(sections).to_contain_text("総務係")
-    expect(page.get_by_text("コード 01・略称「総」・職員 4人")).to_be_visible()
+    expect(page.get_by_text("コード 01・略称「総」・職員 6人")).to_be_visible()
 
     # 追加: a 係 under 企画財政課
     page.get_by_label("名称", exact=True).fill("財政係")
@@ -49,7 +61,7 @@ def test_an_administrator_runs_the_departments(
     expect(page.get_by_role("status").filter(has_text="財政係を追加しました。")).to_be_visible()
     expect(page.get_by_role("list", name="企画財政課の係")).to_contain_text("財政係")
     assert axe_violations(page) == []
-    _shot(page, "tree", width, docs=True)
+    _shot(page, "tree", width, docs=page.get_by_role("region", name="課・係の一覧"))
 
     # a refusal: the 略称 of another 課, said next to the 略称 field, nothing added
     page.get_by_label("名称", exact=True).fill("総合政策課")
@@ -94,14 +106,16 @@ def test_an_administrator_runs_the_departments(
     expect(page.get_by_role("listitem").filter(has_text="#企画財政課")).to_be_visible()
     expect(page.get_by_role("heading", name="退出するチャンネル")).to_be_visible()
     expect(page.get_by_role("listitem").filter(has_text="#総務課")).to_be_visible()
-    expect(page.get_by_text("この人の処理中の決裁はありません。")).to_be_visible()
+    expect(page.get_by_role("heading", name="ルートが決まり直す下書きの決裁（1件）")).to_be_visible()
+    route = page.get_by_role("listitem").filter(has_text="備品購入の下書き")
+    expect(route).to_have_text("備品購入の下書き — 新しいルート：回議 財田 係長 → 決裁 企田 三郎")
     assert axe_violations(page) == []
-    _shot(page, "transfer", width, docs=True)
+    _shot(page, "transfer", width, docs=page.locator("main"))
     page.get_by_role("button", name="適用").click()
     expect(
         page.get_by_role("status").filter(has_text="山田 太郎さんを企画財政課へ異動しました。")
     ).to_be_visible()
-    expect(page.get_by_text("コード 02・略称「企」・職員 2人")).to_be_visible()
+    expect(page.get_by_text("コード 02・略称「企」・職員 4人")).to_be_visible()
 
     # the empty 係 can be 廃止 and shows so
     page.get_by_role("link", name="財政管理係を変更").click()

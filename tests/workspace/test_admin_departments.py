@@ -274,3 +274,10 @@ def test_transfer_is_refused_on_the_ldap_backend(app: Any, village: dict[str, An
         lambda: departments.transfer("yamada", "02", actor="admin"), status=409, code="directory_managed"
     )
     assert directory.get_user("yamada").department.code == "01"
+
+
+@pytest.mark.parametrize("value", ["総務\u202e課", "総務\x00課", "総務\t課"])
+def test_a_hostile_name_is_refused_by_the_shared_text_rule(village: dict[str, Any], value: str) -> None:
+    _refused(lambda: departments.add("09", value, actor="admin"), "name")
+    _refused(lambda: departments.update("01", {"name": value}, actor="admin"), "name")
+    assert directory.get_department("09") is None and _dept("01").name == "総務課"
