@@ -145,3 +145,44 @@ def test_page_transfer_preview_then_apply(client: Any, village: dict[str, Any]) 
     assert refused.status_code == 422 and "異動する職員を候補から選んでください。" in refused.get_data(
         as_text=True
     )
+
+
+def test_transfer_api_previews_then_applies(client: Any, village: dict[str, Any]) -> None:
+    headers = _bearer(client, "admin")
+    body = {"username": "yamada", "unit": "02"}
+    preview = client.post("/api/v1/admin/transfers", json=body, headers=headers)
+    assert preview.status_code == 200 and preview.get_json()["applied"] is False
+    found = preview.get_json()["preview"]
+    assert found["from"] == "総務課 › 総務係" and found["to"] == "企画財政課" and found["applicable"]
+    assert directory.get_user("yamada").department.code == "01"
+    applied = client.post("/api/v1/admin/transfers", json={**body, "apply": True}, headers=headers)
+    assert applied.status_code == 200 and applied.get_json()["applied"] is True
+    db.session().expire_all()
+    assert directory.get_user("yamada").department.code == "02"
+    again = client.post("/api/v1/admin/transfers", json={**body, "apply": True}, headers=headers)
+    assert again.status_code == 422 and again.get_json()["error"]["field"] == "unit"
+    nobody = client.post("/api/v1/admin/transfers", json={"username": "x", "unit": "02"}, headers=headers)
+    assert nobody.status_code == 422 and nobody.get_json()["error"]["field"] == "person"
+    clerk = client.post("/api/v1/admin/transfers", json=body, headers=_bearer(client, "tanaka"))
+    assert clerk.status_code == 403
+
+
+def test_ldap_backend_pages_offer_only_the_prefix_and_the_preview(
+    app: Any, client: Any, village: Any
+) -> None:
+    login(client, "admin")
+    app.config["DIRECTORY"] = "ldap"  # after the local sign-in: the pages read it per request
+    html = client.get("/admin/departments").get_data(as_text=True)
+    assert "ここで変えられるのは略称だけです。" in html and "課・係を追加" not in html
+    edit = client.get("/admin/departments/0101").get_data(as_text=True)
+    assert 'name="prefix"' in edit and 'name="name"' not in edit and "廃止" not in edit
+    saved = client.post("/admin/departments/0101", data={"csrf_token": csrf_from(edit), "prefix": "総係"})
+    assert saved.status_code == 302 and directory.get_department("0101").prefix == "総係"
+    preview = client.get("/admin/departments/transfer", query_string={"person": "yamada", "unit": "02"})
+    text = preview.get_data(as_text=True)
+    assert "ディレクトリで異動を登録すると、次の同期で上のとおりに反映されます。" in text
+    assert "適用" not in text
+    refused = client.post(
+        "/admin/departments/transfer", data={"csrf_token": csrf_from(text), "person": "yamada", "unit": "02"}
+    )
+    assert refused.status_code == 409 and directory.get_user("yamada").department.code == "01"

@@ -272,3 +272,47 @@ def api_update(code: str) -> Any:
     data = json_body()
     dept = departments.update(code, data, actor=current_user.username)
     return jsonify({"department": departments.department_json(dept)})
+
+
+@api_bp.post("/admin/transfers")
+@api_role("admin")
+def api_transfer() -> Any:
+    """人事異動: preview, or apply, moving a person to a 課 or 係.
+    ---
+    post:
+      summary: What moving a person to a 課・係 brings about; with apply, move them (role admin)
+      description: >
+        Without apply (or apply false) nothing is written: the answer says what would follow —
+        {"preview": {"person", "from", "to", "unit", "unchanged", "applicable", "directory_managed",
+        "consequences": [{"heading", "items", "note"}]}} (chat channels joined and left, drafts whose
+        route is resolved anew and their new route, 決裁 already submitted). With apply true a local
+        account is moved (audited as department.transfer) and "applied" is true; on the LDAP backend
+        the directory decides (409 directory_managed).
+      tags: [admin]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [username, unit]
+              properties:
+                username: {type: string}
+                unit: {type: string, description: the code of the 課 or 係 to move to}
+                apply: {type: boolean}
+      responses:
+        200: {description: '{"preview": {…}, "applied": bool}'}
+        400: {description: the body is not a JSON object}
+        401: {description: not signed in}
+        403: {description: not an administrator}
+        409: {description: 'directory_managed: the directory decides this person''s 所属'}
+        422: {description: 'unknown person (field person), unknown or 廃止 unit (field unit), already there'}
+    """
+    data = json_body()
+    apply = data.get("apply", False)
+    if not isinstance(apply, bool):
+        raise DepartmentError("apply は true か false です。", field="apply")
+    preview = departments.transfer_preview(data.get("username"), data.get("unit"))
+    if apply:
+        departments.transfer(data.get("username"), data.get("unit"), actor=current_user.username)
+    return jsonify({"preview": preview, "applied": bool(apply)})
