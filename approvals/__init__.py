@@ -16,11 +16,12 @@ from approvals import (  # noqa: F401
     attachment_store,
     cli,
     demo,
+    department_use,
     home,
     views,
     views_drafts,
 )
-from workspace import filestore, signals
+from workspace import departments, filestore, signals
 from workspace import home as workspace_home
 
 
@@ -35,4 +36,6 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     filestore.register(app, attachment_store.STORE)
     workspace_home.register(app, home.today)  # its part of 今日の仕事
+    departments.register_in_use_check(app, department_use.open_requests)  # no 廃止 while 決裁 are open
+    departments.register_transfer_consequences(app, department_use.transfer_consequences)  # 人事異動
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)

@@ -20,6 +20,7 @@ from chat import (  # noqa: F401
     channels,
     cli,
     demo,
+    department_use,
     events,
     files,
     home,
@@ -27,7 +28,7 @@ from chat import (  # noqa: F401
     views,
 )
 from chat.models import Member
-from workspace import filestore, live_access, signals
+from workspace import departments, filestore, live_access, signals
 from workspace import home as workspace_home
 
 
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     # of its person's channels.
     live_access.watch(Member, "channel_id", "user_id", new_rows=True)
     live_access.room_policy("chat:channel:", rooms.allowed_rooms)
+    departments.register_transfer_consequences(app, department_use.transfer_consequences)  # 人事異動
     signals.user_changed.connect(channels.on_user_changed, weak=False)
     signals.user_deactivated.connect(channels.on_user_deactivated, weak=False)
     signals.socket_connected.connect(rooms.on_socket_connected, weak=False)

@@ -75,6 +75,9 @@ REFUSED_BY_RULE = {
     "GET /api/v1/search": "q must hold a word, not only symbols (code empty_query)",
     "POST /api/v1/approvals/{request_id}/actions": "to_step must name an earlier step of the route",
     "POST /api/v1/channels/{channel_id}/messages": "attachment_ids must be my unsent uploads in the channel",
+    "POST /api/v1/admin/departments": "code must be new, parent_code an active 課, the prefix unused",
+    "PATCH /api/v1/admin/departments/{code}": "parent_code must be an active 課 (a 係 only), the prefix free",
+    "POST /api/v1/admin/transfers": "username must be an active person, unit an active 課 or 係",
 }
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
@@ -149,6 +152,7 @@ def lived_in(app: Any, client: Any, org: dict[str, Any]) -> dict[str, Any]:
         "request_id": request_id,
         "absence_id": absence.get_json()["id"],
         "key": "general",
+        "code": "0101",  # a 係 (workspace.departments)
         "emoji": "👍",
         "approval attachment_id": approval_file.get_json()["id"],
         "chat attachment_id": chat_file.get_json()["id"],

@@ -119,9 +119,13 @@ def init_app(app: Flask) -> None:
     """Register the 管理 blueprints, the core's sections and the header's 管理 link."""
     # The section modules add their routes to bp / api_bp when imported, so they load before the
     # blueprints are registered (and only when an app is built, like every module of the app).
-    from workspace.admin import audit, jobs  # noqa: F401
+    from workspace.admin import audit, departments, jobs  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     jobs.init_app(app)
+    section(
+        app, "課・係", "admin.departments",
+        description="課と係の一覧と文書番号の略称。追加・名称変更・係の移動・廃止と、人事異動の確認と適用。",
+    )
     app.jinja_env.globals["may_administer"] = lambda: may_administer(current_user)
