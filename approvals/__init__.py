@@ -11,6 +11,7 @@ from flask import Flask
 # api_attachments adds its routes to api.bp and views_drafts its pages to views.bp when imported,
 # so they are imported here, before init_app registers the blueprints.
 from approvals import (  # noqa: F401
+    admin_status,
     api,
     api_attachments,
     attachment_store,
@@ -36,3 +37,4 @@ def init_app(app: Flask) -> None:
     filestore.register(app, attachment_store.STORE)
     workspace_home.register(app, home.today)  # its part of 今日の仕事
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)
+    admin_status.init_app(app)  # the signing certificate in 管理 › システム状態

@@ -61,7 +61,9 @@ def test_a_date_is_read_in_wareki_or_seireki(typed: str, day: dt.date) -> None:
     assert admin_audit.parse_date(typed, "from") == day
 
 
-@pytest.mark.parametrize("typed", ["平成31年5月1日", "令和8年2月30日", "2026-13-01", "きのう", "R8.12.4", "令和0年1月1日"])
+@pytest.mark.parametrize(
+    "typed", ["平成31年5月1日", "令和8年2月30日", "2026-13-01", "きのう", "R8.12.4", "令和0年1月1日"]
+)
 def test_a_date_that_is_not_a_day_is_refused_next_to_its_field(typed: str) -> None:
     with pytest.raises(ServiceError) as caught:
         admin_audit.parse_date(typed, "to")
@@ -142,7 +144,9 @@ def test_api_lists_filtered_entries_with_names_and_words_and_audits_the_reading(
 ) -> None:
     mine = _entry("token.create", "yamada", "rpa")
     headers = _bearer(client, "admin")
-    response = client.get("/api/v1/admin/audit?actor=山田&action=token.create&from=令和1年5月1日", headers=headers)
+    response = client.get(
+        "/api/v1/admin/audit?actor=山田&action=token.create&from=令和1年5月1日", headers=headers
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["total"] == 1 and body["page"] == 1 and body["per_page"] == 50
@@ -152,10 +156,15 @@ def test_api_lists_filtered_entries_with_names_and_words_and_audits_the_reading(
     assert entry["at"].endswith("+09:00") and len(entry["hash"]) == 64 and len(entry["prev_hash"]) == 64
     (read,) = _reads("audit:list")
     assert read.actor == "admin"
-    assert read.detail == {"filter": {"actor": "山田", "action": "token.create", "date_from": "2019-05-01"}, "page": 1}
+    assert read.detail == {
+        "filter": {"actor": "山田", "action": "token.create", "date_from": "2019-05-01"},
+        "page": 1,
+    }
 
 
-def test_api_refuses_a_bad_date_with_its_field_and_records_nothing(app: Any, client: Any, village: Any) -> None:
+def test_api_refuses_a_bad_date_with_its_field_and_records_nothing(
+    app: Any, client: Any, village: Any
+) -> None:
     headers = _bearer(client, "admin")
     response = client.get("/api/v1/admin/audit?from=令和8年2月30日", headers=headers)
     assert response.status_code == 422
@@ -184,7 +193,9 @@ def test_api_csv_is_utf8_with_bom_filtered_and_audited(app: Any, client: Any, vi
     assert read.detail == {"filter": {"actor": "yamada"}}
 
 
-def test_csv_streams_every_matching_entry_in_batches(app: Any, client: Any, village: Any, monkeypatch: Any) -> None:
+def test_csv_streams_every_matching_entry_in_batches(
+    app: Any, client: Any, village: Any, monkeypatch: Any
+) -> None:
     monkeypatch.setattr(admin_audit, "CSV_BATCH", 7)
     with db.write():
         for i in range(30):
@@ -269,17 +280,31 @@ def test_the_page_shows_the_last_verification_with_a_link_to_the_first_bad_entry
     app: Any, client: Any, village: Any
 ) -> None:
     with db.write():
-        db.session().add(AdminJob(kind="audit.verify", state="done", progress=1.0, params={},
-                                  result={"ok": False, "checked": 41, "problem": "changed",
-                                          "problem_label": "内容が書き換えられています", "entry_id": 42},
-                                  requested_by=village["admin"].id))
+        db.session().add(
+            AdminJob(
+                kind="audit.verify",
+                state="done",
+                progress=1.0,
+                params={},
+                result={
+                    "ok": False,
+                    "checked": 41,
+                    "problem": "changed",
+                    "problem_label": "内容が書き換えられています",
+                    "entry_id": 42,
+                },
+                requested_by=village["admin"].id,
+            )
+        )
     login(client, "admin")
     html = client.get("/admin/audit").get_data(as_text=True)
     assert "異常" in html and "内容が書き換えられています" in html
     assert 'href="/admin/audit/42"' in html
 
 
-def test_reading_a_page_twice_is_audited_twice_but_polling_a_job_is_not(app: Any, client: Any, village: Any) -> None:
+def test_reading_a_page_twice_is_audited_twice_but_polling_a_job_is_not(
+    app: Any, client: Any, village: Any
+) -> None:
     app.config["ADMIN_JOBS_RUN"] = False
     headers = _bearer(client, "admin")
     login(client, "admin")
@@ -295,4 +320,6 @@ def test_reading_a_page_twice_is_audited_twice_but_polling_a_job_is_not(app: Any
 def test_the_landing_page_links_both_sections(app: Any, client: Any, village: Any) -> None:
     login(client, "admin")
     html = client.get("/admin").get_data(as_text=True)
-    assert '<a href="/admin/audit">監査ログ</a>' in html and '<a href="/admin/status">システム状態</a>' in html
+    assert (
+        '<a href="/admin/audit">監査ログ</a>' in html and '<a href="/admin/status">システム状態</a>' in html
+    )

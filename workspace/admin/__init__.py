@@ -119,9 +119,13 @@ def init_app(app: Flask) -> None:
     """Register the 管理 blueprints, the core's sections and the header's 管理 link."""
     # The section modules add their routes to bp / api_bp when imported, so they load before the
     # blueprints are registered (and only when an app is built, like every module of the app).
-    from workspace.admin import audit, jobs  # noqa: F401
+    from workspace.admin import audit, jobs, status  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     jobs.init_app(app)
+    section(app, "監査ログ", "admin.audit_page",
+            description="だれが・いつ・何をしたかの記録を絞り込んで見ます。改ざん検証とCSVの書き出しもここから。")
+    section(app, "システム状態", "admin.status_page",
+            description="データベース、名簿、検索の索引、空き容量、署名の証明書などが動いているかを確かめます。")
     app.jinja_env.globals["may_administer"] = lambda: may_administer(current_user)
