@@ -23,6 +23,9 @@ KIND = "search.reindex"
 #: The outbox is drained within seconds; rows older than this mean the indexer is not keeping up.
 LAG_WARNING_SECONDS = 300
 LAG_ERROR_SECONDS = 3600
+#: When this process started: the engine's "created empty, awaits a rebuild" flag is this process's
+#: own, and a rebuild by the job's child (or ``workspace reindex``) does not clear it here.
+_PROCESS_STARTED = utcnow()
 
 
 def reindex(run: jobs.Run) -> dict[str, Any]:
@@ -72,10 +75,10 @@ def last_rebuild() -> dt.datetime | None:
 def search_part() -> dict[str, Any]:
     """The search index's part of システム状態."""
     index = indexer.get_index()
-    awaiting = index.needs_rebuild()
+    rebuilt = last_rebuild()
+    awaiting = index.needs_rebuild() and (rebuilt is None or rebuilt < _PROCESS_STARTED)
     stats = index.stats()
     lag = outbox_lag()
-    rebuilt = last_rebuild()
     data = {
         "documents": stats.entries,
         "outbox_lag": lag,

@@ -318,7 +318,13 @@ def version() -> str:
 def version_part() -> Part:
     """The version of the workspace."""
     return Part(
-        "version", "バージョン", "ok", version(), {"version": version()}, [("版", version())], order=70
+        "version",
+        "バージョン",
+        "ok",
+        "問い合わせのときは、この版をお伝えください。",
+        {"version": version()},
+        [("版", version())],
+        order=70,
     )
 
 
