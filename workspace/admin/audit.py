@@ -507,6 +507,7 @@ def audit_entry_page(entry_id: int) -> Any:
         entry=shown,
         detail_text=json.dumps(shown["detail"], ensure_ascii=False, indent=2, sort_keys=True),
         intact=chain_intact(entry),
+        at_text=f"{calendar.wareki(calendar.to_jst(entry.at).date())} {calendar.to_jst(entry.at):%H:%M:%S}",
     )
 
 
