@@ -53,10 +53,10 @@ def outbox_lag() -> dict[str, Any]:
                 IndexOutbox.kind.in_(list(indexer.SOURCES))
             )
         ).one()
-    if oldest is not None and oldest.tzinfo is None:  # an aggregate is not run through the column type
+    if isinstance(oldest, str):  # a driver that hands MIN() back as text
+        oldest = dt.datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)
-    if isinstance(oldest, str):  # SQLite hands MIN() back as text
-        oldest = dt.datetime.fromisoformat(oldest).replace(tzinfo=dt.UTC)
     age = max(0, int((utcnow() - oldest).total_seconds())) if oldest is not None else 0
     return {"rows": int(rows or 0), "oldest_at": calendar.isoformat(oldest), "age_seconds": age}
 

@@ -14,7 +14,7 @@ from docsearch.models import IndexOutbox
 from tests.conftest import api_token, login
 from workspace import db
 from workspace.admin import jobs, status
-from workspace.models import AdminJob, AuditEntry, utcnow
+from workspace.models import AdminJob, AuditEntry, SyncRun, utcnow
 
 
 def _bearer(client: Any, username: str) -> dict[str, str]:
@@ -94,6 +94,24 @@ def test_redis_that_does_not_answer_is_an_error(app: Any, client: Any, village: 
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     redis = _status(client)["redis"]
     assert redis["configured"] is True and redis["reachable"] is False and redis["state"] == "error"
+
+
+def test_an_ldap_directory_that_does_not_answer_is_an_error_with_the_last_sync(
+    app: Any, client: Any, village: Any
+) -> None:
+    headers = _bearer(client, "admin")  # a token before the directory changes (sign-in would ask LDAP)
+    with db.write():
+        sync = SyncRun(started_at=utcnow(), finished_at=utcnow(), created=2, updated=5, deactivated=1)
+        db.session().add(sync)
+    ldap = {"LDAP_URL": "ldap://127.0.0.1:1", "LDAP_USER_BASE": "ou=people,dc=x", "LDAP_TIMEOUT": "1"}
+    app.config.update(DIRECTORY="ldap", **ldap)
+    directory = client.get("/api/v1/admin/status", headers=headers).get_json()["directory"]
+    assert directory["backend"] == "ldap" and directory["reachable"] is False
+    assert directory["state"] == "error"
+    assert directory["last_sync"]["created"] == 2 and directory["last_sync"]["deactivated"] == 1
+    app.config["LDAP_URL"] = "http://not-ldap"
+    directory = client.get("/api/v1/admin/status", headers=headers).get_json()["directory"]
+    assert directory["state"] == "error" and "設定に誤り" in directory["summary"]
 
 
 def test_little_free_space_is_a_warning(app: Any, village: Any, monkeypatch: Any) -> None:

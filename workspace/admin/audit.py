@@ -150,7 +150,7 @@ def parse_date(text: str | None, field: str) -> dt.date | None:
     except ValueError:
         pass
     raise ServiceError(
-        "日付は「令和8年12月4日」か「2026-12-04」の形で、実在する日を入力してください。",
+        "日付は「令和8年12月4日」か「2026/12/4」の形で、実在する日を入力してください。",
         "invalid_date",
         status=422,
         field=field,

@@ -180,7 +180,13 @@ def directory_part() -> Part:
 
     facts = [("方式", "LDAP / Active Directory")]
     try:
-        ldap.check(ldap.LdapSettings.from_config(current_app.config))
+        settings = ldap.LdapSettings.from_config(current_app.config)
+    except ValueError as error:
+        data["reachable"] = False
+        summary = f"LDAPの設定に誤りがあります（{error}）。"
+        return Part("directory", "名簿（ディレクトリ）", "error", summary, data, facts, order=20)
+    try:
+        ldap.check(settings)
         data["reachable"] = True
         facts.append(("接続", "できています"))
     except ldap.DirectoryError:
