@@ -133,6 +133,7 @@ def test_pages_hold_fifty_newest_first(app: Any, village: Any) -> None:
 def test_actions_have_japanese_words_and_unknown_ones_their_family() -> None:
     assert admin_audit.action_word("signin.success") == "サインイン"
     assert admin_audit.action_word("approval.something_new") == "決裁の操作"
+    assert admin_audit.action_word("denied.admin.users") == "拒否された操作"
     assert admin_audit.action_word("zzz") == ""
 
 

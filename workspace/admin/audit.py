@@ -99,13 +99,13 @@ ACTION_WORDS = {
 #: The first part of an action, for the ones not listed above ("denied.…" is a refused attempt).
 ACTION_PREFIX_WORDS = {
     "denied": "拒否された操作",
-    "user": "職員",
-    "department": "課・係",
-    "approval": "決裁",
-    "chat": "チャット",
-    "document": "文書",
-    "classification": "文書分類",
-    "admin": "管理",
+    "user": "職員の操作",
+    "department": "課・係の操作",
+    "approval": "決裁の操作",
+    "chat": "チャットの操作",
+    "document": "文書の操作",
+    "classification": "文書分類の操作",
+    "admin": "管理の操作",
 }
 #: Actors that are not people.
 ACTOR_WORDS = {"cli": "コマンド操作", "system": "システム"}
@@ -116,7 +116,7 @@ def action_word(action: str) -> str:
     if action in ACTION_WORDS:
         return ACTION_WORDS[action]
     head = action.split(".", 1)[0]
-    return f"{ACTION_PREFIX_WORDS[head]}の操作" if head in ACTION_PREFIX_WORDS else ""
+    return ACTION_PREFIX_WORDS.get(head, "")
 
 
 # --- dates in 和暦 or 西暦 --------------------------------------------------------------------------
