@@ -11,6 +11,7 @@ from flask import Flask
 # api_attachments adds its routes to api.bp and views_drafts its pages to views.bp when imported,
 # so they are imported here, before init_app registers the blueprints.
 from approvals import (  # noqa: F401
+    admin_status,
     api,
     api_attachments,
     attachment_store,
@@ -39,3 +40,4 @@ def init_app(app: Flask) -> None:
     departments.register_in_use_check(app, department_use.open_requests)  # no 廃止 while 決裁 are open
     departments.register_transfer_consequences(app, department_use.transfer_consequences)  # 人事異動
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)
+    admin_status.init_app(app)  # the signing certificate in 管理 › システム状態

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from docsearch import api, cli, demo, files, home, receivers, views
+from docsearch import admin_status, api, cli, demo, files, home, receivers, views
 from workspace import filestore, signals
 from workspace import home as workspace_home
 
@@ -28,3 +28,4 @@ def init_app(app: Flask) -> None:
     filestore.register(app, files.STORE)
     signals.demo_village_created.connect(demo.on_demo_village_created, weak=False)
     signals.demo_village_ready.connect(demo.on_demo_village_ready, weak=False)
+    admin_status.init_app(app)  # the search index and 索引の再構築 in 管理 › システム状態

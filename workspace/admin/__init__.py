@@ -119,7 +119,7 @@ def init_app(app: Flask) -> None:
     """Register the 管理 blueprints, the core's sections and the header's 管理 link."""
     # The section modules add their routes to bp / api_bp when imported, so they load before the
     # blueprints are registered (and only when an app is built, like every module of the app).
-    from workspace.admin import audit, departments, jobs  # noqa: F401
+    from workspace.admin import audit, departments, jobs, status  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
@@ -128,4 +128,8 @@ def init_app(app: Flask) -> None:
         app, "課・係", "admin.departments",
         description="課と係の一覧と文書番号の略称。追加・名称変更・係の移動・廃止と、人事異動の確認と適用。",
     )
+    section(app, "監査ログ", "admin.audit_page",
+            description="だれが・いつ・何をしたかの記録を絞り込んで見ます。改ざん検証とCSVの書き出しもここから。")
+    section(app, "システム状態", "admin.status_page",
+            description="データベース、名簿、検索の索引、空き容量、署名の証明書などが動いているかを確かめます。")
     app.jinja_env.globals["may_administer"] = lambda: may_administer(current_user)
