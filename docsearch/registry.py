@@ -117,6 +117,12 @@ def parse_input(data: dict[str, Any]) -> DocumentInput:
         )
         if classification is None:
             raise DocumentError(422, f"文書分類「{class_code}」は登録されていません。")
+        from docsearch import classifications  # it reads this module's text rules
+
+        if classifications.is_retired(classification.code):
+            raise DocumentError(
+                422, f"文書分類「{classification.label}」は廃止されています。別の分類を選んでください。"
+            )
     if "retention_years" not in data and classification is not None:
         retention = classification.default_retention_years
     elif "retention_years" not in data:
