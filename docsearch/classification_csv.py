@@ -157,9 +157,10 @@ def parse(data: bytes) -> list[Row]:
     columns: dict[str, int] | None = None
     by_code: dict[str, int] = {}
     by_names: dict[tuple[str, str | None, str | None], int] = {}
+    start = 1  # the line a record starts on (a quoted value may span lines)
     try:
         for fields in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if not any(f.strip() for f in fields):
                 continue
             if columns is None:
@@ -204,9 +205,7 @@ def parse(data: bytes) -> list[Row]:
             by_names[row.names] = line
             rows.append(row)
     except csv.Error as error:
-        raise CsvProblem(
-            f"CSVの形式が正しくありません（{_csv_reason(str(error))}）。", reader.line_num or 1
-        ) from None
+        raise CsvProblem(f"CSVの形式が正しくありません（{_csv_reason(str(error))}）。", start) from None
     if columns is None:
         raise CsvProblem("ファイルが空です。見出し行と分類の行があるCSVを選んでください。")
     return rows
