@@ -269,7 +269,7 @@ def _index_with_error(message: str, status: int) -> Any:
     ), status if status >= 400 else 422
 
 
-@bp.get("/export")
+@bp.get("/export.csv")
 @admin.page_role(*ROLES)
 def export() -> Any:
     """Download the table: ``?encoding=utf-8`` (with a BOM, for Excel; the default) or ``shift_jis``."""
