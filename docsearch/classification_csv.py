@@ -44,6 +44,7 @@ RETIRED_WORDS = {"廃止", "retired"}
 ACTIVE_WORDS = {"", "使用中", "active"}
 ENCODINGS = {"utf-8": "utf-8-sig", "shift_jis": "cp932"}  # cp932: Shift_JIS as Windows and Excel write it
 CODE_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,31}")
+RESERVED_CODES = {"new", "import", "export.csv"}
 NAME_MAX = 100
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -131,6 +132,8 @@ def parse_code(value: str, line: int | None = None) -> str:
     code = value.strip()
     if not code:
         raise CsvProblem("コードを入力してください。", line)
+    if code in RESERVED_CODES:  # the 管理 pages' own addresses (/admin/classifications/new …)
+        raise CsvProblem(f"「{code}」はコードに使えません。", line)
     if not CODE_PATTERN.fullmatch(code):
         raise CsvProblem(
             f"コード「{code[:40]}」は使えません。半角の英数字と - _ . で32文字以内にしてください。", line

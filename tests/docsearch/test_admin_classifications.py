@@ -106,6 +106,7 @@ def test_add_a_major_middle_and_minor_with_audit(clerk: Any) -> None:
             "すでに使われて",
         ),
         ({"parent": None, "code": "01 x", "name": "x", "retention_years": "10"}, "code", "半角の英数字"),
+        ({"parent": None, "code": "new", "name": "x", "retention_years": "10"}, "code", "コードに使えません"),
         (
             {"parent": "0101", "code": "010199", "name": "文書管理", "retention_years": "10"},
             "name",
