@@ -114,7 +114,7 @@ def _downloads(ids: dict[str, Any]) -> list[tuple[str, str, str]]:
             "admin",
         ),
         ("/api/v1/admin/classifications/export", "/api/v1/admin/classifications/export", "admin"),
-        ("/admin/classifications/export.csv", "/admin/classifications/export.csv?encoding=shift_jis", "admin"),
+        ("/admin/classifications/export.csv", "/admin/classifications/export.csv?encoding=utf-8", "admin"),
     ]
 
 
