@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from docsearch import admin_status, api, cli, demo, files, home, receivers, views
+from docsearch import admin_classifications, admin_status, api, cli, demo, files, home, receivers, views
 from workspace import filestore, signals
 from workspace import home as workspace_home
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     """
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    admin_classifications.init_app(app)  # 管理 › 文書分類
     workspace_home.register(app, home.today)  # its part of 今日の仕事
     cli.init_app(app)
     receivers.connect(app)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request, send_file
 from flask_login import current_user
 
-from docsearch import disposal_approval, files, registry, retention, search
+from docsearch import classifications, disposal_approval, files, registry, retention, search
 from docsearch.errors import DocumentError
 from docsearch.models import Document
 from workspace import inputs
@@ -90,7 +90,7 @@ def list_classifications() -> Any:
           description: 'ordered by code: [{"code": "010102", "name": "文書管理", "level": 3,
             "parent": "0101", "retention_years": 10}, …]; level 1 = 大分類, 2 = 中分類, 3 = 小分類;
             parent is null for a 大分類; retention_years is 1, 3, 5, 10, 30 or "permanent" (永年), null
-            for a 大分類/中分類 heading without one of its own'
+            for a 大分類/中分類 heading without one of its own; entries retired in 管理 are left out'
           content:
             application/json:
               schema:
@@ -106,7 +106,9 @@ def list_classifications() -> Any:
                       {oneOf: [{type: integer}, {type: string, enum: [permanent]}], nullable: true}
         401: {description: not signed in}
     """
-    return jsonify(registry.classifications_json(registry.list_classifications()))
+    retired = classifications.retired_codes()  # not offered for new documents (管理 › 文書分類)
+    offered = [c for c in registry.list_classifications() if c.code not in retired]
+    return jsonify(registry.classifications_json(offered))
 
 
 def file_response(doc: Document, version_number: int | None = None, *, inline: bool = False) -> Response:

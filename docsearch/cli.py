@@ -12,9 +12,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from docsearch import disposal_approval, filing, importer, indexer, registry
+from docsearch import disposal_approval, filing, importer, indexer
 from docsearch.engine import IndexBusy
 from docsearch.errors import DocumentError
+from workspace.errors import ServiceError
 
 
 def init_app(app: Flask) -> None:
@@ -115,17 +116,34 @@ def classifications_group() -> None:
 
 @classifications_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--replace", is_flag=True, help="The file is the whole table: remove (or retire) what it leaves out."
+)
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
 @with_appcontext
-def classifications_import_command(file: Path) -> None:
-    """Load or update 文書分類 from a CSV (UTF-8 or Shift_JIS).
+def classifications_import_command(file: Path, replace: bool, dry_run: bool) -> None:
+    """Load or update 文書分類 from a CSV (UTF-8 or Shift_JIS), as the 管理 page does.
 
-    Columns: code, major, middle, minor, retention_years (empty or 永年: permanent).
+    Columns: code, major, middle, minor, retention_years (empty or 永年: permanent), optional status
+    (廃止: retired); or コード, 大分類, 中分類, 小分類, 保存年限, 状態 as the page exports them.
     """
+    from docsearch import classifications
+
+    data = file.read_bytes()
     try:
-        count = registry.import_classifications(None, file.read_bytes())
-    except DocumentError as error:
+        if dry_run:
+            result = classifications.plan(data, replace=replace)
+        else:
+            result = classifications.apply(None, data, replace=replace)
+    except ServiceError as error:  # a bad line (CsvProblem) or a refused change
         raise click.ClickException(error.message) from None
-    click.echo(f"imported {count} classifications")
+    verb = "would add" if dry_run else "added"
+    click.echo(f"{verb} {len(result.added)}, changed {len(result.changed)}, removed {len(result.removed)}")
+    for kind, rows in (("+", result.added), ("~", result.changed), ("-", result.removed)):
+        for row in rows:
+            click.echo(f"  {kind} {row['code']} {row['label']} {row.get('outcome', '')}".rstrip())
+    if not dry_run:
+        click.echo(f"imported {result.rows} classifications")
 
 
 @click.command("file-decisions")

@@ -10,9 +10,7 @@ so there is never a row without its file nor a new file without its row.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -119,6 +117,12 @@ def parse_input(data: dict[str, Any]) -> DocumentInput:
         )
         if classification is None:
             raise DocumentError(422, f"文書分類「{class_code}」は登録されていません。")
+        from docsearch import classifications  # it reads this module's text rules
+
+        if classifications.is_retired(classification.code):
+            raise DocumentError(
+                422, f"文書分類「{classification.label}」は廃止されています。別の分類を選んでください。"
+            )
     if "retention_years" not in data and classification is not None:
         retention = classification.default_retention_years
     elif "retention_years" not in data:
@@ -450,46 +454,16 @@ def classifications_json(items: list[Classification]) -> list[dict[str, Any]]:
     return out
 
 
-_CLASSIFICATION_COLUMNS = (("code", "コード"), ("major", "大分類"), ("middle", "中分類"), ("minor", "小分類"))
-
-
-@db.writes
 def import_classifications(actor: User | None, data: bytes) -> int:
     """Load or update classifications from CSV (code, major, middle, minor, retention_years); commit.
 
-    UTF-8 or Shift_JIS; a header row is required.  Returns the number of rows applied.  actor None
-    is the operator at the command line.  Nothing is applied when any row is bad (422).
+    UTF-8 or Shift_JIS; a header row is required.  Returns the number of rows in the file.  actor None
+    is the operator at the command line.  Nothing is applied when any row is bad (422).  The rules are
+    ``docsearch.classifications.apply`` (here without removing rows the file leaves out).
     """
-    if actor is not None and not is_records(actor):
-        raise DocumentError(403, "文書分類を編集できるのは文書担当者だけです。")
-    reader = csv.DictReader(io.StringIO(extract.decode_text(data)))
-    session = db.session()
-    count = 0
-    for number, row in enumerate(reader, start=2):
-        try:
-            code, major, middle, minor = (
-                _clean_line(row.get(key) or "", label).strip()
-                for key, label in _CLASSIFICATION_COLUMNS
-            )
-        except DocumentError as error:
-            raise DocumentError(422, f"{number}行目: {error.message}") from None
-        if not code or not major:
-            raise DocumentError(422, f"{number}行目: code と major は必須です。")
-        try:
-            retention = parse_retention(row.get("retention_years"))
-        except DocumentError as error:
-            raise DocumentError(422, f"{number}行目: {error.message}") from None
-        item = session.execute(select(Classification).where(Classification.code == code)).scalar_one_or_none()
-        if item is None:
-            item = Classification(code=code, major=major)
-            session.add(item)
-        item.major = major
-        item.middle = middle or None
-        item.minor = minor or None
-        item.default_retention_years = retention
-        count += 1
-    audit.record("classification.import", actor=actor.username if actor else "cli", detail={"rows": count})
-    return count
+    from docsearch import classifications  # it reads this module's text rules
+
+    return classifications.apply(actor, data, replace=False).rows
 
 
 def document_json(doc: Document) -> dict[str, Any]:

@@ -113,6 +113,8 @@ def _downloads(ids: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"/api/v1/admin/chat/export?channel_id={ids['channel']}&format=csv",
             "admin",
         ),
+        ("/api/v1/admin/classifications/export", "/api/v1/admin/classifications/export", "admin"),
+        ("/admin/classifications/export.csv", "/admin/classifications/export.csv?encoding=utf-8", "admin"),
     ]
 
 
