@@ -15,10 +15,8 @@ detail ``{"before", "after"}``).
   when in use).  ``plan`` is the dry run; ``apply`` changes the table only if it is what was
   previewed (the digest), and nothing at all when any line is bad.
 
-Where the retired state is kept: the table has no column for it yet (a schema change was not part
-of this work), so it is the latest of the ``classification.retire`` / ``classification.restore`` /
-``classification.delete`` audit entries of the code, written in the same unit as the change.
-``retired_codes`` is the only reader; a ``retired_at`` column would replace it alone.
+The retired state is the row's ``retired_at`` (set when it is retired, cleared when it is restored);
+the audit entries ``classification.retire`` / ``classification.restore`` say who did it and when.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from docsearch.models import Classification, Document
 from docsearch.permissions import is_records
 from workspace import audit, db
 from workspace.errors import ServiceError
-from workspace.models import AuditEntry, User
+from workspace.models import User, utcnow
 
 RETIRE = "classification.retire"
 RESTORE = "classification.restore"
@@ -71,17 +69,10 @@ def _target(code: str) -> str:
 
 
 def retired_codes() -> set[str]:
-    """The codes that are retired now (see the module's note on where that is kept)."""
-    rows = db.session().execute(
-        select(AuditEntry.target, AuditEntry.action)
-        .where(AuditEntry.action.in_((RETIRE, RESTORE, DELETE)))
-        .order_by(AuditEntry.id)
+    """The codes that are retired now."""
+    return set(
+        db.session().scalars(select(Classification.code).where(Classification.retired_at.is_not(None)))
     )
-    state: dict[str, bool] = {}
-    for target, action in rows:
-        if target and target.startswith("classification:"):
-            state[target.removeprefix("classification:")] = action == RETIRE
-    return {code for code, retired in state.items() if retired}
 
 
 def is_retired(code: str) -> bool:
@@ -355,6 +346,7 @@ def retire(actor: User | None, code: str) -> str:
 def _remove(actor: User | None, item: Classification, *, in_use: bool) -> str:
     before = _snapshot(item)
     if in_use:
+        item.retired_at = utcnow()
         audit.record(
             RETIRE,
             actor=_actor(actor),
@@ -384,6 +376,7 @@ def restore(actor: User | None, code: str) -> Classification:
             status=409,
         )
     snap = _snapshot(item)
+    item.retired_at = None
     audit.record(
         RESTORE,
         actor=_actor(actor),
@@ -558,6 +551,10 @@ def apply(actor: User | None, data: bytes, *, replace: bool = True, expected: st
         item.default_retention_years = (
             None if view["retention_years"] == "permanent" else view["retention_years"]
         )
+        if view["state"] == "廃止" and item.retired_at is None:
+            item.retired_at = utcnow()
+        elif view["state"] != "廃止":
+            item.retired_at = None
         if before_state and before_state != view["state"]:
             action = RETIRE if view["state"] == "廃止" else RESTORE
             audit.record(

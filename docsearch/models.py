@@ -42,6 +42,8 @@ class Classification(Base):
     middle: Mapped[str | None] = mapped_column(String(100))  # 中分類
     minor: Mapped[str | None] = mapped_column(String(100))  # 小分類
     default_retention_years: Mapped[int | None] = mapped_column(Integer)
+    # 廃止: no longer offered for new documents; the documents filed under it keep it.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def label(self) -> str:
