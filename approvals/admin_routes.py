@@ -26,7 +26,11 @@ from workspace.web import json_body
 bp = Blueprint("approvals_admin", __name__, url_prefix="/admin/routes")
 
 #: Why someone on a 試算 would not be asked.
-SKIP_WORDS = {"drafter": "起案者本人のため省略", "duplicate": "前の段と同じ人のため省略", "vacant": "空席のため省略"}
+SKIP_WORDS = {
+    "drafter": "起案者本人のため省略",
+    "duplicate": "前の段と同じ人のため省略",
+    "vacant": "空席のため省略",
+}
 
 
 def _problems_by_field(error: RouteProblems | None) -> dict[str, str]:

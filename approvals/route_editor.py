@@ -549,12 +549,21 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            out.extend(f"{j + 1}番目を変更：{new[j]}" for j in range(j1, j2))
-            continue
-        out.extend(f"削除：{old[i]}" for i in range(i1, i2))
-        out.extend(f"{j + 1}番目に追加：{new[j]}" for j in range(j1, j2))
+        # Inside a changed block, steps of the same kind are paired as 変更, the rest are 削除/追加.
+        kinds = difflib.SequenceMatcher(
+            a=[_kind_of(x) for x in old[i1:i2]], b=[_kind_of(x) for x in new[j1:j2]], autojunk=False
+        )
+        for sub, a1, a2, b1, b2 in kinds.get_opcodes():
+            if sub == "equal" or (sub == "replace" and a2 - a1 == b2 - b1):
+                out.extend(f"{j1 + j + 1}番目を変更：{new[j1 + j]}" for j in range(b1, b2))
+                continue
+            out.extend(f"削除：{old[i1 + i]}" for i in range(a1, a2))
+            out.extend(f"{j1 + j + 1}番目に追加：{new[j1 + j]}" for j in range(b1, b2))
     return out or ["変更なし（同じ内容で保存）"]
+
+
+def _kind_of(line: str) -> str:
+    return line.split("：", 1)[0].split("（", 1)[0]
 
 
 def _steps_of(definition: dict[str, Any]) -> tuple[StepTemplate, ...]:
