@@ -309,7 +309,13 @@ def api_check() -> Any:
         required: true
         content:
           application/json:
-            schema: {type: object}
+            schema:
+              type: object
+              required: [key, name, steps]
+              properties:
+                key: {type: string, pattern: '^[a-z0-9_-]{1,40}$'}
+                name: {type: string, minLength: 1, pattern: '\\S'}
+                steps: {type: array, minItems: 1, items: {type: object}}
       responses:
         200: {description: '{"ok": true, "steps": [str] (one line per step)}'}
         400: {description: not a JSON object}
