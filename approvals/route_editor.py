@@ -357,8 +357,8 @@ def _directory_problems(template: RouteTemplate) -> list[dict[str, str]]:
     codes = {d.code for d in directory.list_departments(include_sections=True)}
     problems = []
     for i, step in enumerate(template.steps):
-        for where, selector in _selectors(step):
-            field = f"steps-{i}-{where}"
+        for place, selector in _selectors(step):
+            field = f"steps-{i}-{place}"
             if selector.title is not None and selector.title not in titles:
                 problems.append(
                     {
@@ -458,8 +458,48 @@ def import_json(text: str, actor: User) -> RouteTemplateVersion:
         return save(data, actor)
     except RouteProblems as error:
         raise RouteProblems(
-            [{"field": "definition", "message": p["message"], "path": p["field"]} for p in error.problems]
+            [
+                {"field": "definition", "message": p["message"], "where": where(p["field"])}
+                for p in error.problems
+            ]
         ) from None
+
+
+_FIELD_WORDS = {
+    "key": "識別名",
+    "name": "名称",
+    "number_format": "文書番号の書式",
+    "number_at": "文書番号を付ける時",
+    "steps": "ステップ",
+    "kind": "種類",
+    "mode": "合議の方法",
+    "optional": "省略",
+    "choose": "合議先の選択",
+    "id": "ステップの名前",
+    "rules": "承認者",
+    "type": "指定の仕方",
+    "relation": "起案者との関係",
+    "title": "役職",
+    "department": "課",
+    "user": "職員",
+    "max_amount": "上限額",
+    "label": "決裁区分名",
+}
+
+
+def where(field: str) -> str:
+    """Say where an editor field is, for the import's messages: 「2番目のステップ・1行目・役職」."""
+    parts = field.split("-")
+    if parts[0] != "steps" or len(parts) < 2:
+        return _FIELD_WORDS.get(field, field)
+    out = [f"{int(parts[1]) + 1}番目のステップ"]
+    if len(parts) >= 4 and parts[2] == "rules":
+        out.append(f"{int(parts[3]) + 1}行目")
+        if len(parts) > 4:
+            out.append(_FIELD_WORDS.get(parts[4], parts[4]))
+    elif len(parts) >= 3:
+        out.append(_FIELD_WORDS.get(parts[2], parts[2]))
+    return "・".join(out)
 
 
 def export_text(row: RouteTemplateVersion) -> str:

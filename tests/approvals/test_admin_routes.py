@@ -339,6 +339,15 @@ def test_import_page_shows_the_json_line_next_to_the_box(client: Any, org: dict[
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "JSONの2行目" in html
     assert re.search(r'id="definition"[^>]*aria-invalid="true"', html)
+    unknown = copy.deepcopy(support.GENERAL)
+    unknown["steps"][0]["approver"] = {"title": "番頭"}
+    refused = client.post(
+        "/admin/routes/import", data={"csrf_token": token, "definition": json.dumps(unknown)}
+    )
+    assert refused.status_code == 422 and _versions() == 1
+    assert "役職「番頭」の職員が登録されていません。（1番目のステップ・1行目・役職）" in refused.get_data(
+        as_text=True
+    )
     route = copy.deepcopy(support.GENERAL) | {"key": "imported", "name": "取込文書"}
     good = client.post("/admin/routes/import", data={"csrf_token": token, "definition": json.dumps(route)})
     assert good.status_code == 302 and route_store.latest("imported").version == 1
