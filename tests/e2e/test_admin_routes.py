@@ -90,8 +90,15 @@ def test_an_administrator_views_tries_and_edits_a_route(
     )
     expect(title).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#editor-diagram-status")).to_contain_text("誤りが1件あります")
+    page.get_by_role("button", name="保存（新しい版にする）").click()  # refused: 422, nothing saved
+    summary = page.get_by_role("alert").filter(has_text="保存できませんでした。")
+    expect(summary.get_by_role("link", name="役職「副社長」の職員が登録されていません。")).to_be_visible()
+    expect(page.locator("#steps-1-rules-1-title")).to_have_attribute("aria-invalid", "true")
+    _look(page, "admin-routes-refused-save", width)
+    title = page.locator("#steps-1-rules-1-title")
     title.fill("副村長")
     expect(page.locator("#steps-1-rules-1-title-error")).to_have_text("")
+    expect(summary).to_be_hidden()
     amount = page.locator("#steps-1-rules-0-max_amount")
     amount.fill("五十万")
     expect(page.locator("#steps-1-rules-0-max_amount-error")).to_have_text(
