@@ -1,8 +1,9 @@
 // The 決裁ルート editor (templates/approvals/admin_route_edit.html). The form works without this
 // script: every button posts it back. With it, (1) each 承認者 row shows only the boxes of its
-// 「指定の仕方」, (2) changing a step's 種類 redraws the form at once, and (3) while one types, the form is
-// sent to POST /admin/routes/check, and the server's messages are put next to their fields and its
-// diagram under the form. The rules are the server's only; nothing here decides what is valid.
+// 「指定の仕方」, (2) changing a step's 種類 shows the parts of that kind (合議の方法, 上限額 …) in
+// place, without reloading (moving through the list by keyboard changes nothing else), and (3) while
+// one types, the form is sent to POST /admin/routes/check, and the server's messages are put next to
+// their fields and its diagram under the form. The rules are the server's only; nothing here decides what is valid.
 (function () {
   "use strict";
   var form = document.getElementById("route-editor");
@@ -70,18 +71,22 @@
 
   form.querySelectorAll("[data-rule-row]").forEach(showFields);
   form.querySelectorAll("[data-kind-apply]").forEach(function (button) {
-    button.hidden = true; // the form is redrawn as soon as the 種類 changes
+    button.hidden = true; // the parts of the chosen 種類 are shown in place instead
   });
+
+  function showKind(select) {
+    var step = select.closest("fieldset.route-step-edit");
+    var kind = select.value;
+    step.querySelectorAll("[data-kinds]").forEach(function (part) {
+      part.hidden = part.dataset.kinds.split(" ").indexOf(kind) < 0;
+    });
+    var label = step.querySelector("[data-kind-label]");
+    if (label) label.textContent = select.options[select.selectedIndex].text;
+  }
+
   form.addEventListener("change", function (event) {
     var target = event.target;
-    if (target.matches("[data-step-kind]")) {
-      var apply = target.parentNode.querySelector("[data-kind-apply]");
-      if (apply) {
-        form.action = window.location.pathname + "#" + target.id; // come back to this step
-        form.requestSubmit(apply);
-        return;
-      }
-    }
+    if (target.matches("[data-step-kind]")) showKind(target);
     if (target.matches("[data-rule-type]")) showFields(target.closest("[data-rule-row]"));
     later();
   });

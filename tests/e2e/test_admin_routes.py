@@ -110,12 +110,12 @@ def test_an_administrator_views_tries_and_edits_a_route(
     # Add a 供覧 step for 田中 before the 決裁; the form comes back with it, the diagram follows.
     page.get_by_role("button", name="ステップを追加").click()
     expect(page.get_by_role("group", name="2番目のステップ：回議")).to_be_visible()
-    page.get_by_label("種類").nth(1).select_option("circulate")  # redraws the form as a 供覧
+    page.get_by_label("種類", exact=True).nth(1).select_option("circulate")  # shows the parts of a 供覧
     step = page.get_by_role("group", name="2番目のステップ：供覧")
     expect(step).to_be_visible()
     step.get_by_label("指定の仕方（2-1）").select_option("user")
-    expect(step.get_by_label("役職")).to_be_hidden()  # only the boxes of the chosen way show
-    step.get_by_label("職員").select_option(label="田中 誠（企画財政課・主事）")
+    expect(step.get_by_label("役職", exact=True)).to_be_hidden()  # only the boxes of the chosen way show
+    step.get_by_label("職員", exact=True).select_option(label="田中 誠（企画財政課・主事）")
     expect(page.locator("#editor-diagram")).to_contain_text("田中 誠")
     _look(page, "admin-routes-edit", width)
     page.get_by_role("button", name="保存（新しい版にする）").click()
