@@ -91,4 +91,5 @@
     later();
   });
   form.addEventListener("input", later);
+  form.dataset.ready = "1"; // the live check listens from here on
 })();

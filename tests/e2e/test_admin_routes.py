@@ -22,6 +22,7 @@ org = support.org
 shared_keys = support.shared_keys
 SHOTS = Path(os.environ.get("ROUTES_SHOTS", "/tmp/shots-routes"))
 SIZES = [(1366, 900), (390, 844)]
+LIVE = 15_000  # ms: the live check waits 0.4 s after typing, then asks the server (slow on a busy machine)
 
 
 def _open(browser: Any, live_server: Any, username: str, width: int, height: int) -> Any:
@@ -35,6 +36,11 @@ def _open(browser: Any, live_server: Any, username: str, width: int, height: int
     page = context.new_page()
     sign_in_page(page, live_server.url, username)
     return page
+
+
+def ready(page: Any) -> None:
+    """Wait until the editor's script listens (the heading shows before the script at the page's end runs)."""
+    expect(page.locator("#route-editor[data-ready]")).to_have_count(1)
 
 
 def _look(page: Any, name: str, width: int) -> None:
@@ -83,10 +89,11 @@ def test_an_administrator_views_tries_and_edits_a_route(
     # The editor: a wrong 役職 and an amount that is not a number are told next to the field while typing.
     page.get_by_role("link", name="このルートを編集").click()
     expect(page.get_by_role("heading", level=1, name="決裁ルートの編集：一般文書")).to_be_visible()
+    ready(page)
     title = page.locator("#steps-1-rules-1-title")
     title.fill("副社長")
     expect(page.locator("#steps-1-rules-1-title-error")).to_have_text(
-        "役職「副社長」の職員が登録されていません。"
+        "役職「副社長」の職員が登録されていません。", timeout=LIVE
     )
     expect(title).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#editor-diagram-status")).to_contain_text("誤りが1件あります")
@@ -95,28 +102,30 @@ def test_an_administrator_views_tries_and_edits_a_route(
     expect(summary.get_by_role("link", name="役職「副社長」の職員が登録されていません。")).to_be_visible()
     expect(page.locator("#steps-1-rules-1-title")).to_have_attribute("aria-invalid", "true")
     _look(page, "admin-routes-refused-save", width)
+    ready(page)
     title = page.locator("#steps-1-rules-1-title")
     title.fill("副村長")
-    expect(page.locator("#steps-1-rules-1-title-error")).to_have_text("")
+    expect(page.locator("#steps-1-rules-1-title-error")).to_have_text("", timeout=LIVE)
     expect(summary).to_be_hidden()
     amount = page.locator("#steps-1-rules-0-max_amount")
     amount.fill("五十万")
     expect(page.locator("#steps-1-rules-0-max_amount-error")).to_have_text(
-        "専決の上限額は0以上の整数（円、半角数字）で入力してください。"
+        "専決の上限額は0以上の整数（円、半角数字）で入力してください。", timeout=LIVE
     )
     amount.fill("300000")
-    expect(page.locator("#editor-diagram")).to_contain_text("30万円以下・課長専決")
+    expect(page.locator("#editor-diagram")).to_contain_text("30万円以下・課長専決", timeout=LIVE)
 
     # Add a 供覧 step for 田中 before the 決裁; the form comes back with it, the diagram follows.
     page.get_by_role("button", name="ステップを追加").click()
     expect(page.get_by_role("group", name="2番目のステップ：回議")).to_be_visible()
+    ready(page)
     page.get_by_label("種類", exact=True).nth(1).select_option("circulate")  # shows the parts of a 供覧
     step = page.get_by_role("group", name="2番目のステップ：供覧")
     expect(step).to_be_visible()
     step.get_by_label("指定の仕方（2-1）").select_option("user")
     expect(step.get_by_label("役職", exact=True)).to_be_hidden()  # only the boxes of the chosen way show
     step.get_by_label("職員", exact=True).select_option(label="田中 誠（企画財政課・主事）")
-    expect(page.locator("#editor-diagram")).to_contain_text("田中 誠")
+    expect(page.locator("#editor-diagram")).to_contain_text("田中 誠", timeout=LIVE)
     _look(page, "admin-routes-edit", width)
     page.get_by_role("button", name="保存（新しい版にする）").click()
     expect(page.get_by_role("status").filter(has_text="第2版として保存しました")).to_be_visible()
