@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-# api_attachments adds its routes to api.bp and views_drafts its pages to views.bp when imported,
-# so they are imported here, before init_app registers the blueprints.
+# api_attachments and admin_routes add their routes to api.bp and views_drafts its pages to views.bp
+# when imported, so they are imported here, before init_app registers the blueprints.
 from approvals import (  # noqa: F401
+    admin_routes,
     admin_status,
     api,
     api_attachments,
@@ -22,7 +23,7 @@ from approvals import (  # noqa: F401
     views,
     views_drafts,
 )
-from workspace import departments, filestore, signals
+from workspace import admin, departments, filestore, signals
 from workspace import home as workspace_home
 
 
@@ -34,6 +35,13 @@ def init_app(app: Flask) -> None:
     """
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin_routes.bp)
+    admin.section(
+        app,
+        "決裁ルート",
+        "approvals_admin.index",
+        description="起案の種別ごとの決裁ルート（回議・合議・供覧・決裁、専決の金額）の確認・編集・試算・取り込み",
+    )
     cli.init_app(app)
     filestore.register(app, attachment_store.STORE)
     workspace_home.register(app, home.today)  # its part of 今日の仕事

@@ -75,9 +75,8 @@ def save(data: Any, actor: User | None) -> RouteTemplateVersion:
     except RouteTemplateError as error:
         raise Invalid(error.message_ja, code="invalid_route", path=error.path) from error
     session = db.session()
-    current = session.execute(
-        select(func.max(RouteTemplateVersion.version)).where(RouteTemplateVersion.key == template.key)
-    ).scalar()
+    previous = latest(template.key)
+    current = previous.version if previous is not None else None
     row = RouteTemplateVersion(
         key=template.key,
         version=(current or 0) + 1,
@@ -95,7 +94,12 @@ def save(data: Any, actor: User | None) -> RouteTemplateVersion:
         "approval.route.save",
         actor=actor.username if actor else "system",
         target=f"route:{row.key}",
-        detail={"version": row.version},
+        # who (actor), what (target, version), before and after (the whole definition each time)
+        detail={
+            "version": row.version,
+            "before": previous.definition if previous is not None else None,
+            "after": row.definition,
+        },
     )
     return row
 
