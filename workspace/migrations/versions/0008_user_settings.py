@@ -14,13 +14,15 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, no batch (table copy) on SQLite: a copy of `users` would lose the
+# expression index uq_users_username_lower (0004), which reflection cannot see.
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("preferences", sa.JSON(), nullable=False, server_default="{}"))
+    op.add_column(
+        "users", sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default="0")
+    )
+    op.add_column("users", sa.Column("preferences", sa.JSON(), nullable=False, server_default="{}"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("preferences")
-        batch.drop_column("must_change_password")
+    op.drop_column("users", "preferences")
+    op.drop_column("users", "must_change_password")
