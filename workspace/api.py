@@ -160,8 +160,8 @@ def change_password() -> Any:
               type: object
               required: [current, new]
               properties:
-                current: {type: string, description: the password used now}
-                new: {type: string, description: the new password}
+                current: {type: string, minLength: 1, description: the password used now}
+                new: {type: string, minLength: 1, description: the new password}
       responses:
         204: {description: changed}
         400: {description: 'the body is not a JSON object with current and new as strings'}
