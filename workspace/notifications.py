@@ -97,8 +97,9 @@ def notify(
 ) -> list[int]:
     """Write one notice per recipient in the current transaction; push each after commit.
 
-    The actor is never told of their own act; inactive people are skipped; a person who already has
-    a notice for ref gets no second one. Returns the ids of the people who got a new notice.
+    The actor is never told of their own act; inactive people are skipped, and so are people whose
+    通知の設定 turned this kind off (:func:`preference_for`); a person who already has a notice for
+    ref gets no second one. Returns the ids of the people who got a new notice.
     Joins the caller's write unit: its commit is what makes the notice (and its cause) real.
     """
     if kind not in KINDS:
