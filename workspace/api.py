@@ -7,7 +7,7 @@ from typing import Any
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from workspace import auth, inputs, notifications, people, throttle
+from workspace import auth, inputs, notifications, password_change, people, throttle
 from workspace.models import User
 from workspace.web import ApiError, api_blueprint, api_login_required, error_response, json_body
 
@@ -135,6 +135,110 @@ def me() -> Any:
     return jsonify(user_json(current_user))
 
 
+@bp.post("/me/password")
+@password_change.per_account
+@password_change.per_address
+@api_login_required
+def change_password() -> Any:
+    """Change my own password (local accounts).
+    ---
+    post:
+      summary: Change the signed-in person's own password
+      description: >-
+        The current password is required. The new one must pass the password rule (10 characters or
+        more, not containing the user name, not one of the 10,000 most common passwords, not the
+        current one). Changing it ends the person's other browser sessions (a call with the browser
+        session keeps that one; a bearer-token call ends them all) and clears a forced change after an
+        administrator's reset. API tokens stay valid. Wrong current passwords are throttled like
+        sign-in (5 per person and 30 per address in 5 minutes by default).
+      tags: [auth]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [current, new]
+              properties:
+                current: {type: string, minLength: 1, description: the password used now}
+                new: {type: string, minLength: 1, description: the new password}
+      responses:
+        204: {description: changed}
+        400: {description: 'the body is not a JSON object with current and new as strings'}
+        401: {description: not signed in}
+        403: {description: 'the current password is wrong (code wrong_password, field current)'}
+        409: {description: 'a directory (LDAP) account: its password is changed in the directory
+          (code directory_account)'}
+        422: {description: 'the new password is refused (code weak_password, field new, the Japanese
+          reason in message), or current or new is empty (code required)'}
+        429: {description: too many wrong current passwords for this person or address}
+    """
+    data = json_body()
+    current, new = data.get("current"), data.get("new")
+    if not isinstance(current, str) or not isinstance(new, str):
+        raise ApiError(400, "current と new に文字列を指定してください。")
+    try:
+        password_change.change_own(
+            current_user,
+            current,
+            new,
+            keep_session_key=None if g.get("api_token") else current_user.login_key,
+        )
+    except password_change.WrongPassword:
+        password_change.audit_wrong_password(current_user)
+        raise
+    return "", 204
+
+
+@bp.get("/me/preferences")
+@api_login_required
+def get_preferences() -> Any:
+    """My 通知の設定.
+    ---
+    get:
+      summary: The signed-in person's notification preferences
+      tags: [notifications]
+      responses:
+        200: {description: '{"mentions": bool (メンション), "approvals": bool (決裁の到着: a 決裁 that
+          reaches me to act on or read), "desktop": bool (デスクトップ通知 in the browser)}'}
+        401: {description: not signed in}
+    """
+    return jsonify(notifications.preferences_of(current_user))
+
+
+@bp.put("/me/preferences")
+@api_login_required
+def put_preferences() -> Any:
+    """Set my 通知の設定.
+    ---
+    put:
+      summary: Set some or all of the signed-in person's notification preferences
+      description: >-
+        Keys left out keep their value. With mentions or approvals false, no new 通知 of that kind is
+        written for the person (replies, reactions and the results of their own 起案 always come).
+      tags: [notifications]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              minProperties: 1
+              additionalProperties: false
+              properties:
+                mentions: {type: boolean}
+                approvals: {type: boolean}
+                desktop: {type: boolean}
+      responses:
+        200: {description: 'all the preferences after the change, as GET returns them'}
+        400: {description: the body is not a JSON object}
+        401: {description: not signed in}
+        422: {description: 'an unknown key or a value that is not true or false (field names the key);
+          nothing changed'}
+    """
+    return jsonify(notifications.set_preferences(current_user, json_body()))
+
+
 @bp.get("/users")
 @api_login_required
 def find_users() -> Any:
@@ -167,6 +271,8 @@ def find_users() -> Any:
     except ValueError as error:
         raise ApiError(400, str(error)) from None
     return jsonify({"users": [p.to_json() for p in people.search(query, limit)]})
+
+
 _TRUE, _FALSE = ("1", "true"), ("", "0", "false")
 
 

@@ -7,7 +7,12 @@ refers to (``ref``, e.g. ``chat.message:12``); one person gets at most one notic
 same event never notifies twice, even when two processes race to write it.
 
 The caller chooses the recipients (who may see the thing is its domain's rule); this module only
-drops the actor and people who are no longer active.
+drops the actor, people who are no longer active, and people who turned that kind of notice off in
+設定 (「通知の設定」: :data:`PREFERENCES`, kept in ``users.preferences``). That choice is made here,
+in :func:`notify`, for every domain: メンション (kind ``mention``) and 決裁の到着 (kind ``approval``
+whose ref ends in ``:assigned``, ``:circulated`` or ``:post_review``: a 決裁 that reaches the person
+to act on or read). Replies, reactions and the results of one's own 起案 (差戻し, 決裁, 却下) always
+come. デスクトップ通知 is read by the browser (static/js/app.js), not here.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workspace import calendar, db, realtime
+from workspace import audit, calendar, db, realtime
 from workspace.db import Base
+from workspace.errors import ServiceError
 from workspace.models import User, UTCDateTime, utcnow
 
 KINDS = ("mention", "reply", "reaction", "approval")
@@ -30,6 +36,11 @@ LIST_MAX = 200
 MAX_IDS = 500  # one mark-read call; a page never shows more than LIST_MAX
 TEXT_MAX = 500
 EXCERPT = 60  # characters of a message quoted in a notice
+
+#: 通知の設定: key in users.preferences → its value for a person who never chose
+PREFERENCES = {"mentions": True, "approvals": True, "desktop": False}
+#: the 決裁 notices that are "arrivals" (the end of their ref, approvals/notices.py)
+APPROVAL_ARRIVALS = (":assigned", ":circulated", ":post_review")
 
 
 class Notification(Base):
@@ -86,8 +97,9 @@ def notify(
 ) -> list[int]:
     """Write one notice per recipient in the current transaction; push each after commit.
 
-    The actor is never told of their own act; inactive people are skipped; a person who already has
-    a notice for ref gets no second one. Returns the ids of the people who got a new notice.
+    The actor is never told of their own act; inactive people are skipped, and so are people whose
+    通知の設定 turned this kind off (:func:`preference_for`); a person who already has a notice for
+    ref gets no second one. Returns the ids of the people who got a new notice.
     Joins the caller's write unit: its commit is what makes the notice (and its cause) real.
     """
     if kind not in KINDS:
@@ -96,11 +108,16 @@ def notify(
     if not wanted:
         return []
     session = db.session()
-    active = session.execute(select(User.id).where(User.id.in_(wanted), User.active.is_(True))).scalars()
+    people = session.execute(
+        select(User.id, User.preferences).where(User.id.in_(wanted), User.active.is_(True))
+    ).all()
+    choice = preference_for(kind, ref)
+    if choice is not None:
+        people = [(u, prefs) for u, prefs in people if _chosen(prefs, choice)]
     now = utcnow()
     rows = [
         {"user_id": u, "kind": kind, "ref": ref[:100], "text": text[:TEXT_MAX], "url": url, "created_at": now}
-        for u in sorted(active)
+        for u in sorted(u for u, _prefs in people)
     ]
     if not rows:
         return []
@@ -123,6 +140,60 @@ def notify(
         }
         realtime.notify_on_commit([user_id], "notification:new", payload)
     return sorted(written)
+
+
+def preference_for(kind: str, ref: str) -> str | None:
+    """The 通知の設定 key that decides whether a notice of this kind and ref is written, or None."""
+    if kind == "mention":
+        return "mentions"
+    if kind == "approval" and ref.endswith(APPROVAL_ARRIVALS):
+        return "approvals"
+    return None
+
+
+def _chosen(stored: Any, key: str) -> bool:
+    value = stored.get(key) if isinstance(stored, dict) else None
+    return value if isinstance(value, bool) else PREFERENCES[key]
+
+
+def preferences_of(user: User) -> dict[str, bool]:
+    """The person's 通知の設定, every key present (a key never chosen has its default)."""
+    return {key: _chosen(user.preferences, key) for key in PREFERENCES}
+
+
+@db.writes
+def set_preferences(user: User, changes: Any) -> dict[str, bool]:
+    """Set some of the person's 通知の設定 (keys left out keep their value), audit, commit; return all.
+
+    Refused with 422 (``field`` = the key) when changes is not an object of known keys with true or
+    false values; then nothing changes.
+    """
+    if not isinstance(changes, dict) or not changes:
+        keys = "、".join(PREFERENCES)
+        raise ServiceError(f"{keys} のどれかを true か false で指定してください。", "invalid", status=422)
+    for key, value in changes.items():
+        if key not in PREFERENCES:
+            raise ServiceError(
+                f"{str(key)[:40]} という設定はありません。", "invalid", status=422, field=str(key)[:40]
+            )
+        if not isinstance(value, bool):
+            raise ServiceError(
+                f"{key} は true か false で指定してください。", "invalid", status=422, field=key
+            )
+    row = db.session().get(User, user.id)
+    before = preferences_of(row)
+    stored = dict(row.preferences) if isinstance(row.preferences, dict) else {}
+    stored.update(changes)
+    row.preferences = stored  # a new dict: the JSON column sees the change
+    after = preferences_of(row)
+    if after != before:
+        audit.record(
+            "user.preferences_changed",
+            actor=row.username,
+            target=row.username,
+            detail={"before": before, "after": after},
+        )
+    return after
 
 
 def _insert_new(rows: list[dict[str, Any]]) -> dict[int, int]:

@@ -8,8 +8,11 @@ account gets one): long enough, not guessable from the account, not on a list of
   more (Active Directory's complexity rule does the same with sAMAccountName; a 1–2 character name
   would forbid half the alphabet, so there only the name itself is refused). ``sato-2026-spring`` for
   ``sato`` is refused: whoever knows the account name has already guessed half of it;
-- not on the lists in ``workspace/data`` (where they come from: ``workspace/data/SOURCES.md``),
-  compared after NFKC (full-width ｐａｓｓ… is the same password to a person) and case folding;
+- not on the lists in ``workspace/data`` (where they come from: ``workspace/data/SOURCES.md``):
+  the 10,000 most common passwords (``common-passwords-top10000.txt``, in order of frequency), the
+  longer ones of the 20,000 (``common-passwords.txt``) and the Japanese office words
+  (``common-passwords-ja.txt``), compared after NFKC (full-width ｐａｓｓ… is the same password to a
+  person) and case folding;
 - no control characters or lone surrogates: the sign-in form can never send them back.
 
 Directory (LDAP) accounts have no local password: their rules are the directory's.
@@ -24,7 +27,8 @@ from pathlib import Path
 MIN_LENGTH = 10
 USERNAME_CONTAINED_FROM = 3  # user names this long or longer may not appear inside the password
 DATA = Path(__file__).with_name("data")
-LISTS = ("common-passwords.txt", "common-passwords-ja.txt")
+LISTS = ("common-passwords-top10000.txt", "common-passwords.txt", "common-passwords-ja.txt")
+COMMENT = "# "  # a comment line in a list; "#1bitch" (no space) is a password of the top 10,000
 
 
 class WeakPassword(ValueError):
@@ -41,7 +45,7 @@ def common_passwords() -> frozenset[str]:
     words: set[str] = set()
     for name in LISTS:
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith("#"):
+            if line.strip() and not line.startswith(COMMENT):
                 words.add(_fold(line))
     return frozenset(words)
 

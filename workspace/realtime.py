@@ -125,6 +125,8 @@ def _on_connect(auth_data: Any = None) -> bool:
     if user is None:
         auth.audit_denied("socket.unauthenticated", actor=None, reason="no valid session or token")
         return False
+    if user.must_change_password:
+        return False  # held at the password change form (workspace.password_change.gate)
     session["socket_user_id"] = user.id
     session["socket_token_id"] = token_id
     join_room(user_room(user.id))

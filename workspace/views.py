@@ -8,14 +8,17 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import text
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workspace import auth, calendar, db, directory, notifications, throttle
+from workspace import auth, calendar, db, directory, notifications, password_change, passwords, throttle
+from workspace.errors import ServiceError
 from workspace.home import is_empty, today_for
 from workspace.web import same_site_path
 
 bp = Blueprint("workspace", __name__)
+# The forced password change after an administrator's reset holds every page (API: web.api_blueprint).
+bp.before_app_request(password_change.gate)
 
 
 class LoginForm(FlaskForm):
@@ -97,8 +100,29 @@ class ProfileForm(FlaskForm):
     )
 
 
+class PasswordForm(FlaskForm):
+    """パスワードの変更; the rule is workspace.password_change (fields are checked there)."""
+
+    current = PasswordField("現在のパスワード")
+    new = PasswordField("新しいパスワード")
+    confirm = PasswordField("新しいパスワード（確認）")
+
+
+class PreferencesForm(FlaskForm):
+    """通知の設定 (notifications.PREFERENCES)."""
+
+    mentions = BooleanField("メンション")
+    approvals = BooleanField("決裁の到着")
+    desktop = BooleanField("デスクトップ通知")
+
+
 def _settings_page(
-    form: TokenForm, *, new_secret: str | None = None, profile_error: str | None = None, status: int = 200
+    form: TokenForm,
+    *,
+    new_secret: str | None = None,
+    profile_error: str | None = None,
+    password_errors: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Any:
     profile = ProfileForm(formdata=None, display_name_kana=current_user.display_name_kana or "")
     if profile_error is not None:
@@ -108,9 +132,26 @@ def _settings_page(
         form=form,
         profile=profile,
         profile_error=profile_error,
+        password_form=PasswordForm(formdata=None),
+        password_errors=password_errors or {},
+        min_length=passwords.MIN_LENGTH,
+        preferences=notifications.preferences_of(current_user),
+        preferences_form=PreferencesForm(formdata=None),
         new_secret=new_secret,
         tokens=auth.list_tokens(current_user),
         revoke_form=FlaskForm(),
+    ), status
+
+
+def password_page(errors: dict[str, str] | None = None, *, status: int = 200) -> Any:
+    """The password change form on its own (the forced change), or 設定 with the form's errors."""
+    if not current_user.must_change_password:
+        return _settings_page(TokenForm(formdata=None), password_errors=errors, status=status)
+    return render_template(
+        "workspace/password.html",
+        password_form=PasswordForm(formdata=None),
+        password_errors=errors or {},
+        min_length=passwords.MIN_LENGTH,
     ), status
 
 
@@ -131,7 +172,8 @@ def notifications_page() -> Any:
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Any:
-    """Personal settings: 氏名 and 読み (editable for local accounts), API tokens (create, list, revoke)."""
+    """Personal settings: 氏名 and 読み (editable for local accounts), パスワードの変更, 通知の設定,
+    外部システム連携用のキー (API tokens: create, list, revoke)."""
     form = TokenForm()
     new_secret = None
     if form.validate_on_submit():
@@ -163,15 +205,68 @@ def save_profile() -> Any:
     return redirect(url_for("workspace.settings"))
 
 
+@bp.route("/settings/password", methods=["GET", "POST"])
+@password_change.per_account
+@password_change.per_address
+@login_required
+def change_password() -> Any:
+    """パスワードの変更: the form (alone while a change is forced, else on 設定) and its answer."""
+    if request.method == "GET":
+        if not current_user.must_change_password:
+            return redirect(url_for("workspace.settings") + "#password-heading")
+        return password_page()
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return password_page({"current": "画面の有効期限が切れました。もう一度お試しください。"}, status=400)
+    if (form.new.data or "") != (form.confirm.data or ""):
+        return password_page({"confirm": "確認のために入力したパスワードが一致しません。"}, status=422)
+    forced = bool(current_user.must_change_password)
+    try:
+        ended = password_change.change_own(
+            current_user,
+            form.current.data or "",
+            form.new.data or "",
+            keep_session_key=current_user.login_key,
+        )
+    except password_change.WrongPassword as error:
+        password_change.audit_wrong_password(current_user)
+        return password_page({"current": error.message}, status=422)
+    except ServiceError as error:
+        if error.status == 409:
+            raise
+        return password_page({error.extra.get("field", "new"): error.message}, status=422)
+    message = "パスワードを変更しました。"
+    if ended:
+        message += f"ほかの端末やブラウザーのサインイン（{ended}件）は終了しました。"
+    flash(message, "info")
+    return redirect(url_for("workspace.home") if forced else url_for("workspace.settings"))
+
+
+@bp.post("/settings/notifications")
+@login_required
+def save_preferences() -> Any:
+    """通知の設定: save the three choices (unticked boxes are sent as nothing: false)."""
+    form = PreferencesForm()
+    if not form.validate_on_submit():
+        flash("画面の有効期限が切れました。もう一度お試しください。", "error")
+        return redirect(url_for("workspace.settings") + "#notify-heading")
+    notifications.set_preferences(
+        current_user,
+        {"mentions": form.mentions.data, "approvals": form.approvals.data, "desktop": form.desktop.data},
+    )
+    flash("通知の設定を保存しました。", "info")
+    return redirect(url_for("workspace.settings") + "#notify-heading")
+
+
 @bp.post("/settings/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> Any:
     """Revoke one of my tokens."""
     form = FlaskForm()
     if form.validate_on_submit() and auth.revoke_token(current_user, token_id):
-        flash("トークンを無効にしました。", "info")
+        flash("キーを無効にしました。", "info")
     else:
-        flash("そのトークンは見つかりません。", "error")
+        flash("そのキーは見つかりません。", "error")
     return redirect(url_for("workspace.settings"))
 
 

@@ -54,6 +54,7 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
     """
     bp = Blueprint(name, import_name, url_prefix=API_PREFIX)
     bp.before_request(_authenticate_api_request)
+    bp.before_request(_password_change_gate)  # after it: the gate needs the token's person
     csrf.exempt(bp)
     return bp
 
@@ -86,6 +87,12 @@ def _authenticate_api_request() -> Response | None:
                 400, "CSRFトークンが無効です。ページを再読み込みしてください。", "csrf_failed"
             )
     return None
+
+
+def _password_change_gate() -> Response | None:
+    from workspace import password_change
+
+    return password_change.gate()
 
 
 def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:

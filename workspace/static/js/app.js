@@ -44,8 +44,28 @@
     liveCounts += 1;
     setUnread(p.unread);
     if (p.text) { live.textContent = p.text; }
+    desktopNotice(p);
     document.dispatchEvent(new CustomEvent("workspace:notification", { detail: p }));
   });
+
+  // デスクトップ通知 (設定 › 通知の設定): only while this tab is hidden, only when the person chose it
+  // and the browser allows it. The choice is asked for once per page, when the first notice comes.
+  var desktopWanted = null;
+  function desktopNotice(p) {
+    if (!p.text || !document.hidden || !("Notification" in window) || Notification.permission !== "granted") { return; }
+    if (desktopWanted === null) {
+      desktopWanted = api("GET", "/me/preferences").then(function (r) { return r.status === 200 && r.data.desktop === true; });
+    }
+    desktopWanted.then(function (wanted) {
+      if (!wanted || !document.hidden) { return; }
+      var notice = new Notification("職員ポータルの通知", { body: p.text, tag: "workspace-" + p.id, lang: "ja" });
+      notice.onclick = function () {
+        window.focus();
+        if (p.url && p.url.charAt(0) === "/" && p.url.charAt(1) !== "/") { window.location.assign(p.url); }
+        notice.close();
+      };
+    });
+  }
   // Read on another page or tab: every open page shows the same count.
   socket.on("notification:read", function (p) { if (p) { liveCounts += 1; setUnread(p.unread); } });
   socket.on("session:ended", function () { window.location.assign("/login"); });
