@@ -35,7 +35,9 @@ def rooms(people: dict[str, Any]) -> dict[str, int]:
         response = yamada.post("/channels", body)
         assert response.status_code == 201, response.get_json()
         made[key] = response.get_json()["id"]
-        assert yamada.post(f"/channels/{made[key]}/messages", {"body": f"秘密の本文 {key}"}).status_code == 201
+        assert (
+            yamada.post(f"/channels/{made[key]}/messages", {"body": f"秘密の本文 {key}"}).status_code == 201
+        )
     return made
 
 
@@ -49,8 +51,15 @@ def test_overview_lists_channels_with_counts_and_only_counts_direct_messages(
     assert [c["id"] for c in body["channels"]] == [rooms[k] for k in ("kikaku", "soumu", "public", "private")]
     assert by_id[rooms["soumu"]]["kind_label"] == "課" and by_id[rooms["soumu"]]["member_count"] == 4
     assert by_id[rooms["public"]] | {} == {
-        "id": rooms["public"], "name": "防災訓練", "kind": "public", "kind_label": "公開", "description": "",
-        "member_count": 2, "retention_days": None, "archived": False, "archived_at": None,
+        "id": rooms["public"],
+        "name": "防災訓練",
+        "kind": "public",
+        "kind_label": "公開",
+        "description": "",
+        "member_count": 2,
+        "retention_days": None,
+        "archived": False,
+        "archived_at": None,
     }
     assert by_id[rooms["private"]]["kind_label"] == "非公開"
     assert body["direct"] == {"count": 1, "group_count": 1}
@@ -75,7 +84,9 @@ def test_a_shuji_is_refused_every_admin_call(people: dict[str, Any], rooms: dict
     assert _audits("chat.channel.archive") == [] and _audits("chat.channel.members") == []
 
 
-def test_direct_messages_are_not_administered_one_by_one(people: dict[str, Any], rooms: dict[str, int]) -> None:
+def test_direct_messages_are_not_administered_one_by_one(
+    people: dict[str, Any], rooms: dict[str, int]
+) -> None:
     admin = people["admin"]
     assert admin.get(f"/admin/channels/{rooms['dm']}").status_code == 404
     assert admin.post(f"/admin/channels/{rooms['dm']}/archive").status_code == 404
@@ -92,9 +103,13 @@ def test_archive_makes_a_channel_read_only_and_hides_it_from_members_lists(
     assert response.status_code == 200 and response.get_json()["archived"] is True
     # Out of the members' list and of the joinable list; still readable by its address.
     assert public not in [c["id"] for c in yamada.get("/channels").get_json()["channels"]]
-    assert public not in [c["id"] for c in people["tanaka"].get("/channels?scope=joinable").get_json()["channels"]]
+    assert public not in [
+        c["id"] for c in people["tanaka"].get("/channels?scope=joinable").get_json()["channels"]
+    ]
     assert yamada.get(f"/channels/{public}").status_code == 200
-    assert [m["id"] for m in yamada.get(f"/channels/{public}/messages").get_json()["messages"]] == [message_id]
+    assert [m["id"] for m in yamada.get(f"/channels/{public}/messages").get_json()["messages"]] == [
+        message_id
+    ]
     # Every write answers 409 archived.
     refused = [
         yamada.post(f"/channels/{public}/messages", {"body": "まだ書ける？"}),
@@ -138,13 +153,21 @@ def test_private_members_are_added_and_removed_with_before_and_after(
     assert tanaka.get(f"/channels/{private}").status_code == 200
     [entry] = _audits("chat.channel.members")
     assert entry.actor == "admin" and entry.target == f"channel:{private}"
-    assert entry.detail == {"added": ["tanaka"], "before": ["sato", "yamada"], "after": ["sato", "tanaka", "yamada"]}
+    assert entry.detail == {
+        "added": ["tanaka"],
+        "before": ["sato", "yamada"],
+        "after": ["sato", "tanaka", "yamada"],
+    }
     response = admin.delete(f"/admin/channels/{private}/members/sato")
     assert response.status_code == 200
     assert [m["username"] for m in response.get_json()["members"]] == ["tanaka", "yamada"]
     assert people["sato"].get(f"/channels/{private}").status_code == 404
     entry = _audits("chat.channel.members")[-1]
-    assert entry.detail == {"removed": ["sato"], "before": ["sato", "tanaka", "yamada"], "after": ["tanaka", "yamada"]}
+    assert entry.detail == {
+        "removed": ["sato"],
+        "before": ["sato", "tanaka", "yamada"],
+        "after": ["tanaka", "yamada"],
+    }
 
 
 def test_member_changes_refused_change_nothing(people: dict[str, Any], rooms: dict[str, int]) -> None:
