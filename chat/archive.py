@@ -145,7 +145,7 @@ def set_archived(admin: User, channel_id: Any, archived: Any) -> Channel:
 
 
 def members(admin: User, channel_id: Any) -> list[User]:
-    """The people of a private channel, by 氏名's username order (administrators: metadata only)."""
+    """The people of a channel, ordered by username (administrators see who, never what was said)."""
     row = get_channel(admin, channel_id)
     return [m.user for m in channels.members(row.channel.id)]
 
