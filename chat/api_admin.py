@@ -243,9 +243,8 @@ def admin_add_members(channel_id: int) -> Any:
         400: {description: not a JSON object, or usernames not a list of strings}
         403: {description: not an administrator}
         404: {description: no such channel, or a direct message}
-        422:
-          description: >-
-            not a private channel (not_private), nobody given, an unknown person (unknown_user)
+        409: {description: not a private channel (not_private)}
+        422: {description: 'nobody given, or an unknown person (unknown_user, field usernames)'}
     """
     data = json_body()
     me = _me()
@@ -268,7 +267,7 @@ def admin_remove_member(channel_id: int, username: str) -> Any:
             {"removed": {"username", "display_name"}, "members": [{"username", "display_name"}]}
         403: {description: not an administrator}
         404: {description: 'no such channel, a direct message, or the person is not a member (not_member)'}
-        422: {description: not a private channel (not_private)}
+        409: {description: not a private channel (not_private)}
     """
     me = _me()
     person = archive.remove_member(me, channel_id, username)

@@ -154,7 +154,7 @@ def _private(admin: User, channel_id: Any) -> Channel:
     row = get_channel(admin, channel_id)
     if row.channel.kind != "private":
         raise ChatError(
-            422,
+            409,
             "メンバーを変更できるのは非公開チャンネルだけです。課のチャンネルは名簿に従い、公開チャンネルにはだれでも参加できます。",
             "not_private",
         )
