@@ -172,7 +172,7 @@ def admin_channel(channel_id: int) -> Any:
             {"id", "name", "kind", "kind_label", "description", "member_count", "retention_days",
             "archived", "archived_at"}; private channels also "members": [{"username", "display_name"}]
         403: {description: not an administrator}
-        404: {description: no such channel, or a direct message}
+        404: {description: 'no such channel, or a direct message'}
     """
     return _admin_channel(channel_id)
 
@@ -192,7 +192,7 @@ def admin_archive(channel_id: int) -> Any:
       responses:
         200: {description: 'the channel as GET /api/v1/admin/channels/{id} gives it'}
         403: {description: not an administrator}
-        404: {description: no such channel, or a direct message}
+        404: {description: 'no such channel, or a direct message'}
     """
     archive.set_archived(_me(), channel_id, True)
     return _admin_channel(channel_id)
@@ -210,7 +210,7 @@ def admin_unarchive(channel_id: int) -> Any:
       responses:
         200: {description: 'the channel as GET /api/v1/admin/channels/{id} gives it'}
         403: {description: not an administrator}
-        404: {description: no such channel, or a direct message}
+        404: {description: 'no such channel, or a direct message'}
     """
     archive.set_archived(_me(), channel_id, False)
     return _admin_channel(channel_id)
@@ -240,9 +240,9 @@ def admin_add_members(channel_id: int) -> Any:
         200:
           description: >-
             {"added": [{"username", "display_name"}], "members": [{"username", "display_name"}]}
-        400: {description: not a JSON object, or usernames not a list of strings}
+        400: {description: 'not a JSON object, or usernames not a list of strings'}
         403: {description: not an administrator}
-        404: {description: no such channel, or a direct message}
+        404: {description: 'no such channel, or a direct message'}
         409: {description: not a private channel (not_private)}
         422: {description: 'nobody given, or an unknown person (unknown_user, field usernames)'}
     """
@@ -330,7 +330,7 @@ def admin_export_file(job_id: int) -> Any:
             application/json: {schema: {type: object}}
             text/csv: {schema: {type: string}}
         403: {description: not an administrator}
-        404: {description: no such export job, not finished, or its file is gone}
+        404: {description: 'no such export job, not finished, or its file is gone'}
     """
     return send_export(job_id)
 
