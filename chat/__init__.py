@@ -12,6 +12,7 @@ from flask import Flask
 # api_admin, api_attachments, api_people and api_reactions add their routes to api.bp when imported,
 # so they are imported here, before init_app registers it.
 from chat import (  # noqa: F401
+    admin_views,
     api,
     api_admin,
     api_attachments,
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     """
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    admin_views.init_app(app)  # 管理 › チャンネル: its pages and its section of the /admin page
     events.register()  # message:send, typing, presence on app's Socket.IO server
     workspace_home.register(app, home.today)  # its part of 今日の仕事
     cli.init_app(app)

@@ -110,7 +110,8 @@ def get_channel(channel_id: int) -> Any:
         200:
           description: >-
             {"id", "name", "kind", "unread", "last_read_id", "retention_days" (null = kept forever),
-            "members": [{"username", "display_name", "last_read_id"}]}
+            "archived" (read-only: set by an administrator), "members": [{"username", "display_name",
+            "last_read_id"}]}
         403: {description: a department or public channel I have not joined}
         404: {description: 'no such channel, or a private channel I am not in'}
     """
@@ -120,6 +121,7 @@ def get_channel(channel_id: int) -> Any:
     body["last_read_id"] = member.last_read_id
     body["members"] = reads.read_positions(me, channel.id)
     body["retention_days"] = channel.retention_days
+    body["archived"] = channel.archived_at is not None
     return jsonify(body)
 
 

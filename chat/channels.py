@@ -98,7 +98,10 @@ def accessible(user: User, channel_id: Any) -> tuple[Channel, Member | None]:
 
 
 def require_member(user: User, channel_id: Any, *, write: bool = False) -> tuple[Channel, Member]:
-    """Return (channel, membership) or raise: 404 as in accessible(), 403 for a known channel not joined."""
+    """Return (channel, membership) or raise: 404 as in accessible(), 403 for a known channel not joined.
+
+    With write, an archived channel is refused too (409 archived): its members may only read it.
+    """
     channel, member = accessible(user, channel_id)
     if member is None:
         if write:
@@ -108,7 +111,17 @@ def require_member(user: User, channel_id: Any, *, write: bool = False) -> tuple
                 "not_member",
             )
         raise ChatError(403, "このチャンネルに参加していません。", "not_member")
+    if write:
+        check_writable(channel)
     return channel, member
+
+
+def check_writable(channel: Channel) -> None:
+    """Raise 409 archived for an archived channel: nothing is posted, edited, reacted to or pinned there."""
+    if channel.archived_at is not None:
+        raise ChatError(
+            409, "このチャンネルはアーカイブされています。読むことだけができます。", "archived"
+        )
 
 
 def display_name(channel: Channel, viewer: User, people: Sequence[User] | None = None) -> str:
@@ -151,7 +164,9 @@ def list_joinable(user: User) -> list[Channel]:
     return list(
         db.session()
         .execute(
-            select(Channel).where(Channel.kind == "public", Channel.id.not_in(joined)).order_by(Channel.name)
+            select(Channel)
+            .where(Channel.kind == "public", Channel.archived_at.is_(None), Channel.id.not_in(joined))
+            .order_by(Channel.name)
         )
         .scalars()
         .all()
@@ -161,7 +176,8 @@ def list_joinable(user: User) -> list[Channel]:
 # --- creating and joining ----------------------------------------------------------------------
 
 
-def _resolve_members(usernames: Any) -> list[User]:
+def resolve_members(usernames: Any) -> list[User]:
+    """Return the active people named by a list of usernames (each once), or raise 400/422."""
     if usernames is None:
         return []
     if not isinstance(usernames, list) or not all(isinstance(u, str) for u in usernames):
@@ -219,7 +235,7 @@ def create_channel(
     """
     if kind not in CREATABLE_KINDS:
         raise ChatError(422, "kind は public・private・direct のいずれかです。", "invalid")
-    people = [p for p in _resolve_members(usernames) if p.id != creator.id]
+    people = [p for p in resolve_members(usernames) if p.id != creator.id]
     session = db.session()
     if kind == "direct":
         if not people:
@@ -282,7 +298,8 @@ def _latest_id(channel_id: int) -> int:
     )
 
 
-def _add_member(channel: Channel, user: User) -> Member:
+def add_member(channel: Channel, user: User) -> Member:
+    """Add a membership row in the caller's unit (no checks: the caller decided who may join)."""
     # A newcomer starts at the newest message: history before they joined is not "unread" to them.
     member = Member(channel_id=channel.id, user_id=user.id, last_read_id=_latest_id(channel.id))
     db.session().add(member)
@@ -297,7 +314,8 @@ def join(user: User, channel_id: Any) -> Channel:
         return channel
     if channel.kind != "public":
         raise ChatError(403, "このチャンネルには自分で参加できません。", "not_joinable")
-    _add_member(channel, user)
+    check_writable(channel)
+    add_member(channel, user)
     _enter_after_commit([user.id], channel.id)
     return channel
 
@@ -305,12 +323,12 @@ def join(user: User, channel_id: Any) -> Channel:
 @db.writes
 def invite(inviter: User, channel_id: Any, usernames: Any) -> list[User]:
     """Add people to a public or private channel the inviter belongs to; commit; return who was added."""
-    channel, _member = require_member(inviter, channel_id)
+    channel, _member = require_member(inviter, channel_id, write=True)
     if channel.kind not in ("public", "private"):
         raise ChatError(403, "このチャンネルにはメンバーを追加できません。", "not_invitable")
-    added = [p for p in _resolve_members(usernames) if membership(channel.id, p.id) is None]
+    added = [p for p in resolve_members(usernames) if membership(channel.id, p.id) is None]
     for person in added:
-        _add_member(channel, person)
+        add_member(channel, person)
     if added:
         audit.record(
             "chat.channel.invite",
@@ -376,7 +394,7 @@ def sync_department_membership(user: User) -> tuple[list[int], list[int]]:
             session.delete(member)
     joined: list[int] = []
     if wanted is not None and all(m.channel_id != wanted.id for m in current):
-        _add_member(wanted, user)
+        add_member(wanted, user)
         joined.append(wanted.id)
     for channel_id in joined:
         _enter_after_commit([user.id], channel_id)

@@ -3,6 +3,8 @@ workspace.realtime turn it into the HTTP or Socket.IO answer)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
 from workspace.errors import ServiceError
@@ -11,8 +13,8 @@ from workspace.errors import ServiceError
 class ChatError(ServiceError):
     """A rule refused the request. status is the HTTP status; message is Japanese and safe to show."""
 
-    def __init__(self, status: int, message: str, code: str) -> None:
-        super().__init__(message, code, status=status)
+    def __init__(self, status: int, message: str, code: str, **extra: Any) -> None:
+        super().__init__(message, code, status=status, **extra)
 
 
 def not_found() -> ChatError:

@@ -18,15 +18,18 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from chat import files
-from chat.errors import ChatError, not_found
+from chat.errors import ChatError
 from chat.models import Channel, Member, Message, MessageEdit
 from workspace import audit, calendar, db, inputs
-from workspace.models import User
+from workspace.admin import jobs
+from workspace.models import AdminJob, User
 
 FORMATS = ("json", "csv")
 DEFAULT_API_MAX = 100_000
@@ -82,32 +85,39 @@ def _date(value: Any, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ChatError(400, f"{name} は YYYY-MM-DD の形式で指定してください。", "bad_request") from None
+        raise ChatError(
+            400, f"{name} は YYYY-MM-DD の形式で指定してください。", "bad_request", field=name
+        ) from None
 
 
 def criteria(channel_id: Any = None, username: Any = None, since: Any = None, until: Any = None) -> Criteria:
-    """Check and resolve the export's criteria, or raise ChatError (400 bad input, 404 unknown)."""
+    """Check and resolve the export's criteria, or raise ChatError (400 bad input, 404 unknown).
+
+    Each error names its input in ``field`` (channel_id, username, from, to) for a form to show it there.
+    """
     if (channel_id in (None, "")) == (username in (None, "")):
-        raise ChatError(400, "channel_id か username のどちらか一方を指定してください。", "bad_request")
+        raise ChatError(
+            400, "channel_id か username のどちらか一方を指定してください。", "bad_request", field="target"
+        )
     start, end = _date(since, "from"), _date(until, "to")
     if start and end and start > end:
-        raise ChatError(400, "from は to 以前の日付にしてください。", "bad_request")
+        raise ChatError(400, "from は to 以前の日付にしてください。", "bad_request", field="to")
     session = db.session()
     channel = user = None
     if channel_id not in (None, ""):
         # The CLI passes an int, the API the query's text: the one parser takes both, bounded.
         if inputs.parse_int(channel_id, -inputs.ID_MAX, inputs.ID_MAX) is None:
-            raise ChatError(400, "channel_id は整数で指定してください。", "bad_request")
+            raise ChatError(400, "channel_id は整数で指定してください。", "bad_request", field="channel_id")
         number = inputs.parse_id(channel_id)
         channel = session.get(Channel, number) if number is not None else None
         if channel is None:
-            raise not_found()
+            raise ChatError(404, "見つかりません。", "not_found", field="channel_id")
     else:
         user = (
             session.execute(select(User).where(User.username == str(username))).unique().scalar_one_or_none()
         )
         if user is None:
-            raise not_found()
+            raise ChatError(404, "見つかりません。", "not_found", field="username")
     return Criteria(channel, user, start, end)
 
 
@@ -292,7 +302,7 @@ def check_format(value: Any) -> str:
     """Return json or csv (default json), or raise ChatError 400."""
     fmt = value or "json"
     if fmt not in FORMATS:
-        raise ChatError(400, "format は json か csv です。", "bad_request")
+        raise ChatError(400, "format は json か csv です。", "bad_request", field="format")
     return str(fmt)
 
 
@@ -307,3 +317,76 @@ def record_audit(
         target=crit.target,
         detail={**crit.as_dict(), "format": fmt, "messages": count, "via": via, "files": with_files},
     )
+
+
+# --- the export as a 管理 background job (発言の書き出し) ---------------------------------------
+# The page and POST /api/v1/admin/chat/exports check the criteria and start the job; the job (in a
+# child interpreter) collects, renders and writes the file under DATA_DIR/exports/chat, audits the
+# export, and names the file in its result. Only administrators download it (the page or the API).
+
+JOB_KIND = "chat.export"
+JOB_LABEL = "発言の書き出し"
+
+
+def export_dir() -> Path:
+    """Where finished exports are kept: DATA_DIR/exports/chat (outside any web root)."""
+    return Path(current_app.config["DATA_DIR"]) / "exports" / "chat"
+
+
+def start_job(admin: User, params: dict[str, Any]) -> tuple[AdminJob, bool]:
+    """Check the criteria (raise ChatError as criteria() does) and start 発言の書き出し for ``admin``.
+
+    ``params``: channel_id or username, from, to (YYYY-MM-DD or empty), format (json or csv).
+    Returns (job, started); while an export is running, that one is returned (started False).
+    """
+    if not admin.has_role("admin"):
+        raise ChatError(403, "エクスポートできるのは管理者だけです。", "forbidden")
+    fmt = check_format(params.get("format"))
+    crit = criteria(params.get("channel_id"), params.get("username"), params.get("from"), params.get("to"))
+    return jobs.start(JOB_KIND, admin, {**crit.as_dict(), "format": fmt})
+
+
+def run_job(run: jobs.Run) -> dict[str, Any]:
+    """The job: the same export as the API's, written to a file; its result names the file."""
+    params = run.params
+    run.progress(0.05, "対象のメッセージを集めています", force=True)
+    crit = criteria(params.get("channel_id"), params.get("username"), params.get("from"), params.get("to"))
+    fmt = check_format(params.get("format"))
+    with db.read_session() as session:
+        requester = session.get(User, run.requested_by) if run.requested_by else None
+        exporter = requester.username if requester is not None else "system"
+    records = collect(crit)
+    run.progress(0.6, f"{len(records):,}件を書き出しています", force=True)
+    folder = export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"job-{run.job_id}.{fmt}"
+    partial = path.with_suffix(path.suffix + ".part")
+    partial.write_text(render(crit, records, exporter, fmt), encoding="utf-8")
+    partial.replace(path)  # a download never sees half a file
+    record_audit(exporter, crit, len(records), fmt, via="admin")
+    run.progress(1.0, "書き出しました", force=True)
+    stamp = calendar.now().strftime("%Y%m%d")
+    return {
+        "messages": len(records),
+        "format": fmt,
+        "size": path.stat().st_size,
+        "file": path.name,
+        "download_name": f"chat-export-{crit.target.replace(':', '-')}-{stamp}.{fmt}"
+        if crit.target.isascii()
+        else f"chat-export-{stamp}.{fmt}",
+        "criteria": crit.as_dict(),
+    }
+
+
+def job_file(job: AdminJob | None) -> Path | None:
+    """The file of a finished 発言の書き出し, or None (another kind, not done, or the file is gone)."""
+    if job is None or job.kind != JOB_KIND or job.state != "done":
+        return None
+    name = str((job.result or {}).get("file") or "")
+    if name != f"job-{job.id}.{(job.result or {}).get('format')}":
+        return None  # only the name the job itself wrote: never a path from elsewhere
+    path = export_dir() / name
+    return path if path.is_file() else None
+
+
+jobs.register(JOB_KIND, JOB_LABEL, "chat.export:run_job")

@@ -333,6 +333,7 @@ def _check_own_and_unlocked(user: User, message: Message) -> None:
 def edit(user: User, message_id: Any, body: Any) -> Message:
     """Change the body of one's own message, keeping the previous text; commit; announce."""
     message, channel = get_visible(user, message_id)
+    channels.check_writable(channel)
     text = check_body(body)
     _check_own_and_unlocked(user, message)
     if text == message.body:
@@ -353,6 +354,7 @@ def edit(user: User, message_id: Any, body: Any) -> Message:
 def delete(user: User, message_id: Any) -> Message:
     """Soft-delete one's own message: hidden from members, kept with its history for administrators."""
     message, channel = get_visible(user, message_id)
+    channels.check_writable(channel)
     _check_own_and_unlocked(user, message)
     session = db.session()
     message.deleted_at, message.deleted_by_id = utcnow(), user.id

@@ -34,6 +34,9 @@ class Channel(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # None = keep forever; otherwise `workspace chat purge` removes older messages.
     retention_days: Mapped[int | None] = mapped_column(Integer)
+    # Set by an administrator (chat/archive.py): the channel is read-only for its members and left
+    # out of their channel list; None = in use.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 

@@ -25,6 +25,9 @@ IN_TIMELINE = or_(Message.thread_id.is_(None), Message.also_in_channel.is_(True)
 def my_channels(user: User) -> list[tuple[Channel, int]]:
     """Return (channel, unread count) for every channel the user belongs to, department first.
 
+    An archived channel is left out (the sidebar and 今日の仕事 no longer show it); its members still
+    open it by its address and read it.
+
     Unread = messages by others after the read position that are not deleted and are drawn in the
     timeline (a reply only in its thread is not: see IN_TIMELINE).
     """
@@ -35,6 +38,7 @@ def my_channels(user: User) -> list[tuple[Channel, int]]:
         .execute(
             select(Channel, unread)
             .join(Member, and_(Member.channel_id == Channel.id, Member.user_id == user.id))
+            .where(Channel.archived_at.is_(None))
             .outerjoin(
                 Message,
                 and_(

@@ -20,6 +20,7 @@
     older: document.getElementById("load-older"),
     typing: document.getElementById("typing"),
     form: document.getElementById("composer"),
+    archived: document.getElementById("channel-archived"),
     input: document.getElementById("composer-input"),
     file: document.getElementById("composer-file"),
     error: document.getElementById("composer-error"),
@@ -653,6 +654,14 @@
     renderChannels();
     return ws.api("GET", "/channels/" + id).then(function (r) {
       if (r.status !== 200) { if (state.opening === id) { state.opening = null; } return; }
+      // An archived channel (opened by its link; the list leaves it out) is read-only: no composer.
+      if (id === state.current) {
+        if (!channel) { els.title.textContent = r.data.name; }
+        els.archived.hidden = !r.data.archived;
+        els.form.hidden = !!r.data.archived;
+        els.threadForm.hidden = !!r.data.archived;
+        root.classList.toggle("is-archived", !!r.data.archived);
+      }
       state.positions = {};
       r.data.members.forEach(function (m) { state.positions[m.username] = m.last_read_id; });
       state.members = r.data.members;
@@ -1177,16 +1186,29 @@
   }
 
   loadChannels().then(function () {
-    var ids = Object.keys(state.channels).map(Number);
     var target = linkTarget();
-    if (target.channel !== null && state.channels[target.channel]) {
+    var openTarget = function () {
       selectChannel(target.channel).then(function () {
         if (target.message !== null) { reveal(target.message, MAX_REVEAL_PAGES); }
       });
-    } else if (ids.length) {
+    };
+    if (target.channel !== null && state.channels[target.channel]) {
+      openTarget();
+    } else if (target.channel !== null) {
+      // Not in the list: an archived channel of mine opens read-only; anything else opens the default.
+      ws.api("GET", "/channels/" + target.channel).then(function (r) {
+        if (r.status === 200 && r.data.archived) { openTarget(); } else { openDefault(); }
+      });
+    } else {
+      openDefault();
+    }
+  });
+  function openDefault() {
+    var ids = Object.keys(state.channels).map(Number);
+    if (ids.length) {
       // An unknown or foreign channel in the link opens the default channel: nothing about it is shown.
       var department = ids.filter(function (id) { return state.channels[id].kind === "department"; })[0];
       selectChannel(department !== undefined ? department : ids[0]);
     }
-  });
+  }
 })();

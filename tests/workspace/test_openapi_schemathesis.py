@@ -62,6 +62,8 @@ REVOKES_CALLER = {("DELETE", "/api/v1/auth/token")}
 REFUSED_BY_RULE = {
     "GET /api/v1/admin/chat/export": "exactly one of channel_id and username",
     "POST /api/v1/admin/classifications/import": "file must be a 文書分類 CSV (header, codes, 保存年限)",
+    "POST /api/v1/admin/chat/exports": "exactly one of channel_id and username, an existing one",
+    "POST /api/v1/admin/channels/{channel_id}/members": "a private channel; usernames of existing people",
     "POST /api/v1/approval-routes": "steps are a route template (approvals/routes.py), checked as a whole",
     "POST /api/v1/approvals": "route must name an existing route template (code unknown_route)",
     "PATCH /api/v1/approvals/{request_id}": "route and classification must exist",
