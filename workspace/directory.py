@@ -245,7 +245,9 @@ def _check_display_name(value: str | None) -> str:
     if not name:
         raise DirectoryInputError("氏名は必須です。", field="display_name")
     if len(name) > DISPLAY_NAME_MAX:
-        raise DirectoryInputError(f"氏名は{DISPLAY_NAME_MAX}文字以内で入力してください。", field="display_name")
+        raise DirectoryInputError(
+            f"氏名は{DISPLAY_NAME_MAX}文字以内で入力してください。", field="display_name"
+        )
     return name
 
 
@@ -276,7 +278,9 @@ def _check_local_password(user: User) -> None:
     if user.source != "local":
         # Directory people sign in with the directory's password; a local one would never be asked.
         raise DirectoryInputError(
-            "ディレクトリの職員のパスワードはディレクトリで変更してください。", "directory_managed", status=409
+            "ディレクトリの職員のパスワードはディレクトリで変更してください。",
+            "directory_managed",
+            status=409,
         )
 
 
@@ -438,7 +442,12 @@ def _deactivate(user: User, *, actor: str, reason: str) -> int:
         "user.deactivate",
         actor=actor,
         target=user.username,
-        detail={"reason": reason, "before": {"active": True}, "after": {"active": False}, "sessions_ended": ended},
+        detail={
+            "reason": reason,
+            "before": {"active": True},
+            "after": {"active": False},
+            "sessions_ended": ended,
+        },
     )
     return ended
 
@@ -466,7 +475,8 @@ def managed_here() -> bool:
     return current_app.config.get("DIRECTORY", "local") != "ldap"
 
 
-def _check_managed_here() -> None:
+def check_managed_here() -> None:
+    """Raise DirectoryInputError (409 ``directory_managed``) on the LDAP backend."""
     if not managed_here():
         raise DirectoryInputError(
             "職員の登録内容は庁内のディレクトリ（LDAP）で管理しています。変更はディレクトリで行い、"
@@ -477,7 +487,7 @@ def _check_managed_here() -> None:
 
 
 def _managed_local_user(username: str) -> User:
-    _check_managed_here()
+    check_managed_here()
     user = get_user(username)
     if user is None:
         raise DirectoryInputError("その職員は登録されていません。", "not_found", status=404)
@@ -525,7 +535,7 @@ def create_user(
 
     The person must choose their own password at the first sign-in (``must_change_password``).
     """
-    _check_managed_here()
+    check_managed_here()
     _check_username(username)
     _required(display_name, "氏名は必須です。", "display_name")
     _required(display_name_kana, "読みは必須です（例：やまだ たろう）。", "display_name_kana")
@@ -662,7 +672,7 @@ def find_users(query: str = "", *, active: bool | None = True, page: int = 1, pe
         for user in db.session().execute(statement).unique().scalars()
         if not wanted or any(wanted in field for field in _haystack(user))
     ]
-    found.sort(key=lambda u: (people.fold(u.display_name_kana) or people.fold(u.display_name), u.username.lower()))
+    found.sort(key=lambda u: (people.fold(u.display_name_kana or u.display_name), u.username.lower()))
     result = UserPage([], len(found), 1, per_page)
     result.page = min(max(1, page), result.pages)
     start = (result.page - 1) * per_page

@@ -120,8 +120,10 @@ def init_app(app: Flask) -> None:
     # The section modules add their routes to bp / api_bp when imported, so they load before the
     # blueprints are registered (and only when an app is built, like every module of the app).
     from workspace.admin import audit, jobs  # noqa: F401
+    from workspace.admin import users as users_section
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     jobs.init_app(app)
+    users_section.init_app(app)
     app.jinja_env.globals["may_administer"] = lambda: may_administer(current_user)
