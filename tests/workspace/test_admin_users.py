@@ -21,7 +21,9 @@ from workspace.security import hash_password, verify_password
 
 def _entries(action: str) -> list[AuditEntry]:
     with db.read_session() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+        return list(
+            session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+        )
 
 
 def _counts() -> tuple[int, int]:
@@ -95,21 +97,36 @@ def test_bad_input_is_refused_by_field_and_changes_nothing(
 
 def test_edit_records_before_and_after_of_what_changed(app: Any, village: Any) -> None:
     directory.edit_user(
-        "tanaka", actor="admin", department_code="01", section_code="0101", title="主任",
-        mail="tanaka@vill.example.lg.jp", display_name="田中 誠", display_name_kana="たなか まこと",
+        "tanaka",
+        actor="admin",
+        department_code="01",
+        section_code="0101",
+        title="主任",
+        mail="tanaka@vill.example.lg.jp",
+        display_name="田中 誠",
+        display_name_kana="たなか まこと",
     )
     tanaka = directory.get_user("tanaka")
     assert (tanaka.department.code, tanaka.section.code, tanaka.title) == ("01", "0101", "主任")
     entry = _entries("user.update")[-1]
     assert entry.actor == "admin" and entry.target == "tanaka" and entry.detail["moved"] is True
     assert entry.detail["before"] == {
-        "display_name_kana": None, "department": "02", "section": None, "title": "主事", "mail": None
+        "display_name_kana": None,
+        "department": "02",
+        "section": None,
+        "title": "主事",
+        "mail": None,
     }
-    assert entry.detail["after"]["department"] == "01" and entry.detail["after"]["mail"] == "tanaka@vill.example.lg.jp"
+    assert (
+        entry.detail["after"]["department"] == "01"
+        and entry.detail["after"]["mail"] == "tanaka@vill.example.lg.jp"
+    )
     assert "display_name" not in entry.detail["after"]  # unchanged fields are not listed
     # A 係 alone is chosen within the person's 課; "" leaves the 係.
     directory.edit_user("tanaka", actor="admin", section_code="")
-    assert directory.get_user("tanaka").section is None and directory.get_user("tanaka").department.code == "01"
+    assert (
+        directory.get_user("tanaka").section is None and directory.get_user("tanaka").department.code == "01"
+    )
 
 
 def test_edit_refuses_and_changes_nothing(app: Any, village: Any) -> None:
@@ -133,7 +150,9 @@ def test_edit_refuses_and_changes_nothing(app: Any, village: Any) -> None:
     assert nobody.value.status == 404
 
 
-def test_disable_ends_sessions_and_tokens_at_once_and_enable_restores(app: Any, client: Any, village: Any) -> None:
+def test_disable_ends_sessions_and_tokens_at_once_and_enable_restores(
+    app: Any, client: Any, village: Any
+) -> None:
     token = api_token(client, "yamada")
     assert login(client, "yamada").status_code == 302
     assert client.get("/api/v1/me").status_code == 200  # the browser session works
@@ -186,8 +205,13 @@ def test_search_folds_kana_and_width_and_pages_300_people(app: Any, village: Any
     with db.write():
         for n in range(300):
             directory.add_local_user(
-                f"staff{n:03d}", f"職員 {n:03d}", "many-people-2026", password_hash=shared,
-                display_name_kana="しょくいん", department_code="02", title="主事",
+                f"staff{n:03d}",
+                f"職員 {n:03d}",
+                "many-people-2026",
+                password_hash=shared,
+                display_name_kana="しょくいん",
+                department_code="02",
+                title="主事",
             )
     first = directory.find_users("しょくいん", page=1)
     assert first.total == 300 and first.pages == 6 and len(first.users) == 50
@@ -198,7 +222,9 @@ def test_search_folds_kana_and_width_and_pages_300_people(app: Any, village: Any
 # --- API -----------------------------------------------------------------------------------------
 
 
-def test_api_add_answers_201_with_the_password_and_refuses_by_field(app: Any, client: Any, village: Any) -> None:
+def test_api_add_answers_201_with_the_password_and_refuses_by_field(
+    app: Any, client: Any, village: Any
+) -> None:
     headers = _bearer(client, "admin")
     added = client.post("/api/v1/admin/users", json=NEW, headers=headers)
     assert added.status_code == 201, added.get_json()
@@ -210,11 +236,14 @@ def test_api_add_answers_201_with_the_password_and_refuses_by_field(app: Any, cl
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "duplicate_username"
     assert again.get_json()["error"]["field"] == "username"
-    kana = client.post("/api/v1/admin/users", json={**NEW, "username": "k2", "display_name_kana": "kato"},
-                       headers=headers)
+    kana = client.post(
+        "/api/v1/admin/users", json={**NEW, "username": "k2", "display_name_kana": "kato"}, headers=headers
+    )
     assert kana.status_code == 422 and kana.get_json()["error"]["field"] == "display_name_kana"
     assert "ひらがなかカタカナ" in kana.get_json()["error"]["message"]
-    typed = client.post("/api/v1/admin/users", json={**NEW, "username": "k3", "roles": "admin"}, headers=headers)
+    typed = client.post(
+        "/api/v1/admin/users", json={**NEW, "username": "k3", "roles": "admin"}, headers=headers
+    )
     assert typed.status_code == 400
     assert client.post("/api/v1/admin/users", json=[1], headers=headers).status_code == 400
     assert directory.get_user("k2") is None and directory.get_user("k3") is None
@@ -226,12 +255,15 @@ def test_api_list_patch_disable_enable_reset(app: Any, client: Any, village: Any
     assert {u["username"] for u in listed["users"]} == {"sato", "suzuki", "yamada", "admin"}
     assert listed["total"] == 4 and listed["managed_here"] is True and listed["last_sync"] is None
     assert client.get("/api/v1/admin/users?active=maybe", headers=headers).status_code == 400
-    patched = client.patch("/api/v1/admin/users/tanaka", json={"title": "主任", "mail": "t@vill.example.jp"},
-                           headers=headers)
+    patched = client.patch(
+        "/api/v1/admin/users/tanaka", json={"title": "主任", "mail": "t@vill.example.jp"}, headers=headers
+    )
     assert patched.status_code == 200 and patched.get_json()["user"]["title"] == "主任"
     bad = client.patch("/api/v1/admin/users/tanaka", json={"department_code": "77"}, headers=headers)
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "department_code"
-    assert client.patch("/api/v1/admin/users/nobody", json={"title": "主事"}, headers=headers).status_code == 404
+    assert (
+        client.patch("/api/v1/admin/users/nobody", json={"title": "主事"}, headers=headers).status_code == 404
+    )
     off = client.post("/api/v1/admin/users/tanaka/disable", headers=headers)
     assert off.status_code == 200 and off.get_json()["user"]["active"] is False
     assert client.get("/api/v1/admin/users?active=false", headers=headers).get_json()["total"] == 1
@@ -267,10 +299,12 @@ def test_api_session_writes_need_the_csrf_header(app: Any, client: Any, village:
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def test_the_landing_page_links_to_the_list_only_for_administrators(app: Any, client: Any, village: Any) -> None:
+def test_the_landing_page_links_to_the_list_only_for_administrators(
+    app: Any, client: Any, village: Any
+) -> None:
     login(client, "admin")
     landing = client.get("/admin").get_data(as_text=True)
-    assert '>職員</a>' in landing
+    assert ">職員</a>" in landing
     page = client.get("/admin/users?q=やまだ&active=all")
     assert page.status_code == 200
     clerk = app.test_client()
@@ -288,8 +322,14 @@ def test_the_add_form_shows_a_refusal_next_to_its_field_and_the_password_once(
     form = client.get("/admin/users/new").get_data(as_text=True)
     token = csrf_from(form)
     data = {
-        "csrf_token": token, "username": "yamada", "display_name": "山田 次郎", "display_name_kana": "やまだ じろう",
-        "unit": "01/0101", "title": "主事", "mail": "", "roles": [],
+        "csrf_token": token,
+        "username": "yamada",
+        "display_name": "山田 次郎",
+        "display_name_kana": "やまだ じろう",
+        "unit": "01/0101",
+        "title": "主事",
+        "mail": "",
+        "roles": [],
     }
     taken = client.post("/admin/users/new", data=data)
     html = taken.get_data(as_text=True)
@@ -316,8 +356,13 @@ def test_the_person_page_saves_disables_and_resets(app: Any, client: Any, villag
     login(client, "admin")
     token = csrf_from(client.get("/admin/users/tanaka/edit").get_data(as_text=True))
     data = {
-        "csrf_token": token, "display_name": "田中 誠", "display_name_kana": "たなか まこと", "unit": "02",
-        "title": "主任", "mail": "", "roles": [],
+        "csrf_token": token,
+        "display_name": "田中 誠",
+        "display_name_kana": "たなか まこと",
+        "unit": "02",
+        "title": "主任",
+        "mail": "",
+        "roles": [],
     }
     saved = client.post("/admin/users/tanaka/edit", data=data)
     assert saved.status_code == 302
