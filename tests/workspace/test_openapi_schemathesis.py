@@ -75,6 +75,7 @@ REFUSED_BY_RULE = {
     "GET /api/v1/search": "q must hold a word, not only symbols (code empty_query)",
     "POST /api/v1/approvals/{request_id}/actions": "to_step must name an earlier step of the route",
     "POST /api/v1/channels/{channel_id}/messages": "attachment_ids must be my unsent uploads in the channel",
+    "POST /api/v1/admin/users": "department_code must name a 課, 読み must be kana, mail an address",
 }
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

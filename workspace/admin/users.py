@@ -543,7 +543,7 @@ def api_disable_user(username: str) -> Any:
     """Disable a person: their sessions, API tokens and sockets stop at once.
     ---
     post:
-      summary: Disable a person: their sessions, API tokens and sockets stop at once (role admin)
+      summary: Disable a person, ending their sessions, API tokens and sockets at once (role admin)
       tags: [admin]
       responses:
         200: {description: '{"user": {…}}'}
