@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import current_app
@@ -795,9 +795,9 @@ def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> Sy
 
     progress wraps the entry iterable (the CLI passes a click progress bar; 管理's 「今すぐ同期」 job
     a function that reports to its progress bar). The entries are applied SYNC_BATCH to a write unit
-    (an upsert each, so a sync stopped halfway is completed by the next); people who vanished from
-    the directory are deactivated at the end, in the unit that records the run, once every entry
-    has been seen.
+    (an upsert each, so a sync stopped halfway is completed by the next), the wrapper advanced inside
+    it; people who vanished from the directory are deactivated at the end, in the unit that records
+    the run, once every entry has been seen.
     Raises workspace.ldap.DirectoryError (DirectoryUnavailable …) when the directory cannot be
     read; nothing in the directory changes then, and the failed run is recorded (``last_sync``).
     """
@@ -816,13 +816,9 @@ def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> Sy
     report = SyncReport(total=len(entries))
     seen: set[str] = set()
     disabled_ids: list[int] = []
-    batch: list = []
-    for entry in progress(entries) if progress else entries:
-        batch.append(entry)
-        if len(batch) >= SYNC_BATCH:
-            _apply_batch(batch, report, seen, disabled_ids)
-            batch = []
-    _apply_batch(batch, report, seen, disabled_ids)
+    remaining = iter(progress(entries) if progress else entries)
+    while _apply_batch(remaining, report, seen, disabled_ids) == SYNC_BATCH:
+        pass
     with db.write():
         vanished = (
             db.session()
@@ -852,20 +848,28 @@ def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> Sy
     return report
 
 
-def _apply_batch(batch: list, report: SyncReport, seen: set[str], disabled_ids: list[int]) -> None:
-    if not batch:
-        return
+def _apply_batch(remaining: Iterator, report: SyncReport, seen: set[str], disabled_ids: list[int]) -> int:
+    """Apply up to SYNC_BATCH entries in one write unit; return how many there were.
+
+    The progress wrapper is advanced inside the unit, so what it reports (a job's progress row)
+    commits with the entries it counts: the bar never runs ahead of the directory.
+    """
+    count = 0
     with db.write():  # after the directory read: no writer waits on the network
         db.session().info.pop("deactivated_ids", None)
-        for entry in batch:
+        for entry in remaining:
             user, created, moved = apply_entry(entry)
             seen.add(user.username)
             report.created += created
             report.updated += not created
             _announce_changed(user.id, created=created, moved=moved)
+            count += 1
+            if count == SYNC_BATCH:
+                break
         disabled = db.session().info.pop("deactivated_ids", [])
         _announce_deactivated(disabled)
     disabled_ids.extend(disabled)
+    return count
 
 
 # --- lookups used by approval routes ---------------------------------------------------------

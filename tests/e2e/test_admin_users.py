@@ -154,7 +154,7 @@ def test_on_ldap_the_list_is_read_only_and_sync_now_shows_its_summary(
     expect(page.get_by_role("link", name="職員を追加")).to_have_count(0)
     _no_axe(page)
     page.get_by_role("button", name="今すぐ同期").click()
-    expect(sync.get_by_role("status")).to_contain_text("名簿の同期：完了", timeout=60_000)
+    expect(sync.get_by_role("status")).to_contain_text("名簿の同期：完了", timeout=180_000)
     expect(sync.get_by_role("status")).to_contain_text("追加 0人・更新 39人・無効化 0人")
     expect(page.locator("#last-sync-result")).to_have_text("追加 0人・更新 39人・無効化 0人")
     expect(page.locator("#last-sync-time")).to_contain_text("令和")

@@ -59,21 +59,24 @@ def test_the_sync_job_imports_the_directory_and_reports_counts(app: Any, client:
     assert [u["username"] for u in disabled["users"]] == [VILLAGE.disabled]
 
 
-def test_progress_is_reported_between_write_units(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The job's progress is written outside the sync's write units, so the bar moves while it runs."""
+def test_progress_commits_with_the_entries_it_counts(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job's progress moves batch by batch and never runs ahead of the people applied."""
     monkeypatch.setattr(directory, "SYNC_BATCH", 10)
-    seen: list[tuple[float, str | None, bool]] = []
+    seen: list[tuple[float, str | None, int]] = []
 
     class Recorder(jobs.Run):
         def progress(self, fraction: float, message: str | None = None, *, force: bool = False) -> None:
-            seen.append((fraction, message, db.in_write_unit()))
+            people = db.session().scalar(select(func.count()).select_from(User))
+            seen.append((fraction, message, people))
 
     result = users.sync_directory(Recorder(0, {}, None))
     assert result["total"] == VILLAGE.user_count and result["created"] == VILLAGE.user_count
-    fractions = [f for f, _m, _u in seen]
+    fractions = [f for f, _m, _n in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 0.95
-    assert len(seen) > VILLAGE.user_count and not any(in_unit for _f, _m, in_unit in seen)
-    assert any(m and "人を取り込みました" in m for _f, m, _u in seen)
+    assert any(m and "人を取り込みました" in m for _f, m, _n in seen)
+    for fraction, _message, applied in seen[1:-1]:  # each entry's report: the ones before it are applied
+        assert applied == round((fraction - 0.05) / 0.9 * VILLAGE.user_count)
+    assert seen[-1][2] == VILLAGE.user_count  # 「ディレクトリにいない職員を確認しています」 after all of them
 
 
 def test_a_failed_sync_says_so_on_the_job_and_the_page(app: Any, client: Any, slapd: Any) -> None:
