@@ -114,7 +114,7 @@ def test_a_clerk_sees_no_link_and_gets_403(
     page.set_viewport_size({"width": width, "height": height})
     sign_in_page(page, live_server.url, "yamada")
     expect(page.get_by_role("link", name="管理", exact=True)).to_have_count(0)
-    for path in ("/admin/users", "/admin/users/new", "/admin/users/tanaka/edit"):
+    for path in ("/admin/users", "/admin/users/new", f"/admin/users/{village['tanaka'].id}"):
         response = page.goto(live_server.url + path)
         assert response is not None and response.status == 403
     expect(page.get_by_role("heading", level=1)).to_be_visible()
@@ -131,6 +131,7 @@ def ldap_server(request: Any, app: Any, tmp_path: Path) -> Any:
     slapd = request.getfixturevalue("slapd")
     extra = {f"WORKSPACE_{key}": value for key, value in slapd.config().items()}
     server = LiveServer(server_env(app, **extra), free_port(), tmp_path / "server.log")
+
     # `workspace serve` syncs once at start; the journey begins after that run (a sign-in that
     # imports the same person while it runs is another test's matter).
     def synced() -> bool:

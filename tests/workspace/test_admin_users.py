@@ -309,9 +309,11 @@ def test_the_landing_page_links_to_the_list_only_for_administrators(
     assert page.status_code == 200
     clerk = app.test_client()
     login(clerk, "yamada")
-    for url in ("/admin/users", "/admin/users/new", "/admin/users/tanaka/edit"):
+    tanaka = village["tanaka"].id
+    for url in ("/admin/users", "/admin/users/new", f"/admin/users/{tanaka}"):
         assert clerk.get(url).status_code == 403
-    assert clerk.post("/admin/users/tanaka/disable").status_code in (400, 403)
+    assert clerk.post(f"/admin/users/{tanaka}/disable").status_code in (400, 403)
+    assert client.get("/admin/users/99999999999").status_code == 404
     assert directory.get_user("tanaka").active is True
 
 
@@ -347,14 +349,15 @@ def test_the_add_form_shows_a_refusal_next_to_its_field_and_the_password_once(
     assert login(app.test_client(), "jiro", secret).status_code == 302
     assert directory.get_user("jiro").roles == {"admin"} and directory.get_user("jiro").section.code == "0101"
     # The person's page never shows it again.
-    assert secret not in client.get("/admin/users/jiro/edit").get_data(as_text=True)
+    assert secret not in client.get(f"/admin/users/{directory.get_user('jiro').id}").get_data(as_text=True)
     expired = client.post("/admin/users/new", data={**data, "csrf_token": "stale", "username": "saburo"})
     assert expired.status_code == 400 and directory.get_user("saburo") is None
 
 
 def test_the_person_page_saves_disables_and_resets(app: Any, client: Any, village: Any) -> None:
     login(client, "admin")
-    token = csrf_from(client.get("/admin/users/tanaka/edit").get_data(as_text=True))
+    tanaka = village["tanaka"].id
+    token = csrf_from(client.get(f"/admin/users/{tanaka}").get_data(as_text=True))
     data = {
         "csrf_token": token,
         "display_name": "田中 誠",
@@ -364,20 +367,23 @@ def test_the_person_page_saves_disables_and_resets(app: Any, client: Any, villag
         "mail": "",
         "roles": [],
     }
-    saved = client.post("/admin/users/tanaka/edit", data=data)
+    saved = client.post(f"/admin/users/{tanaka}", data=data)
     assert saved.status_code == 302
     assert directory.get_user("tanaka").title == "主任"
-    refused = client.post("/admin/users/tanaka/edit", data={**data, "display_name_kana": "tanaka"})
+    refused = client.post(f"/admin/users/{tanaka}", data={**data, "display_name_kana": "tanaka"})
     assert refused.status_code == 422 and 'id="display_name_kana-error"' in refused.get_data(as_text=True)
     assert directory.get_user("tanaka").display_name_kana == "たなか まこと"
-    off = client.post("/admin/users/tanaka/disable", data={"csrf_token": token})
+    off = client.post(f"/admin/users/{tanaka}/disable", data={"csrf_token": token})
     assert off.status_code == 302 and directory.get_user("tanaka").active is False
-    page = client.get("/admin/users/tanaka/edit").get_data(as_text=True)
+    page = client.get(f"/admin/users/{tanaka}").get_data(as_text=True)
     assert "有効にする" in page and "無効（サインインできません）" in page
-    reset = client.post("/admin/users/tanaka/reset-password", data={"csrf_token": token})
+    reset = client.post(f"/admin/users/{tanaka}/reset-password", data={"csrf_token": token})
     assert reset.status_code == 200 and 'id="temporary-password"' in reset.get_data(as_text=True)
     assert directory.get_user("tanaka").must_change_password is True
-    assert client.post("/admin/users/admin/disable", data={"csrf_token": token}).status_code == 409
+    assert (
+        client.post(f"/admin/users/{village['admin'].id}/disable", data={"csrf_token": token}).status_code
+        == 409
+    )
     assert directory.get_user("admin").active is True
 
 

@@ -27,6 +27,7 @@ API_PER_PAGE_MAX = 500
 ACTIVE_CHOICES = {"true": True, "false": False, "all": None}
 ACTIVE_LABELS = (("true", "有効"), ("false", "無効"), ("all", "すべて"))
 SYNC_KIND = "directory.sync"
+ID_MAX = 2**31 - 1  # the id column's range (SQL INTEGER): a larger number is nobody
 
 
 # --- the sync job ------------------------------------------------------------------------------
@@ -276,8 +277,8 @@ def user_new() -> Any:
     return render_template("workspace/admin/users_created.html", person=user, secret=secret)
 
 
-def _person_or_404(username: str) -> User:
-    user = directory.get_user(username)
+def _person_or_404(user_id: int) -> User:
+    user = directory.get_user_by_id(user_id) if user_id <= ID_MAX else None
     if user is None:
         from flask import abort
 
@@ -285,11 +286,11 @@ def _person_or_404(username: str) -> User:
     return user
 
 
-@bp.route("/users/<username>/edit", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @page_role("admin")
-def user_edit(username: str) -> Any:
+def user_edit(user_id: int) -> Any:
     """A person's page: 編集 (local backend), 無効にする / 有効にする, パスワードの再設定."""
-    user = _person_or_404(username)
+    user = _person_or_404(user_id)
     if request.method == "GET":
         return _form_page(_values_of(user), person=user)
     _require_managed_page()
@@ -313,11 +314,11 @@ def user_edit(username: str) -> Any:
     except directory.DirectoryInputError as error:
         return _form_page(values, person=user, errors=_refused(error), status=422)
     flash(f"{user.display_name}さんの登録内容を保存しました。", "info")
-    return redirect(url_for("admin.user_edit", username=user.username))
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-def _action(username: str, act: Any, done: str) -> Any:
-    user = _person_or_404(username)
+def _action(user_id: int, act: Any, done: str) -> Any:
+    user = _person_or_404(user_id)
     _require_managed_page()
     if not _csrf_ok():
         return _form_page(_values_of(user), person=user, errors={"form": EXPIRED}, status=400)
@@ -327,36 +328,36 @@ def _action(username: str, act: Any, done: str) -> Any:
         refused = {"actions": error.message}
         return _form_page(_values_of(user), person=user, errors=refused, status=error.status)
     flash(done.format(name=user.display_name), "info")
-    return redirect(url_for("admin.user_edit", username=user.username))
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-@bp.post("/users/<username>/disable")
+@bp.post("/users/<int:user_id>/disable")
 @page_role("admin")
-def user_disable(username: str) -> Any:
+def user_disable(user_id: int) -> Any:
     """無効にする: sessions, tokens and sockets end at once."""
     return _action(
-        username,
+        user_id,
         lambda u: directory.set_user_active(u.username, False, actor=current_user.username),
         "{name}さんを無効にしました。サインイン中の画面とAPIキーはすでに使えません。",
     )
 
 
-@bp.post("/users/<username>/enable")
+@bp.post("/users/<int:user_id>/enable")
 @page_role("admin")
-def user_enable(username: str) -> Any:
+def user_enable(user_id: int) -> Any:
     """有効にする."""
     return _action(
-        username,
+        user_id,
         lambda u: directory.set_user_active(u.username, True, actor=current_user.username),
         "{name}さんを有効にしました。",
     )
 
 
-@bp.post("/users/<username>/reset-password")
+@bp.post("/users/<int:user_id>/reset-password")
 @page_role("admin")
-def user_reset_password(username: str) -> Any:
+def user_reset_password(user_id: int) -> Any:
     """パスワードの再設定: the one-time password is shown on this answer only."""
-    user = _person_or_404(username)
+    user = _person_or_404(user_id)
     _require_managed_page()
     if not _csrf_ok():
         return _form_page(_values_of(user), person=user, errors={"form": EXPIRED}, status=400)
