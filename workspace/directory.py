@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+import secrets
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import current_app
@@ -17,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from workspace import audit, db, passwords, people, signals, text
 from workspace.config import csv_list
+from workspace.errors import ServiceError
 from workspace.models import Department, SyncRun, User, UserRole, UserSession, utcnow
 from workspace.security import hash_password, printable
 
@@ -24,8 +26,17 @@ USERNAME_MAX = 64
 DISPLAY_NAME_MAX = 100  # the column's width
 
 
-class DirectoryInputError(ValueError):
-    """Bad input to a directory change; message is Japanese and safe to show."""
+class DirectoryInputError(ServiceError, ValueError):
+    """Bad input to a directory change; message is Japanese and safe to show.
+
+    A ServiceError (422 ``invalid`` unless the raiser says otherwise: 409 for a duplicate ユーザー名 or
+    a change the directory decides, 404 for nobody), so the API answers it as it is; ``field`` names
+    the input it is about (``username``, ``display_name_kana``, ``department_code`` …), and the 管理
+    page shows the message next to that field.
+    """
+
+    status = 422
+    code = "invalid"
 
 
 # --- departments -------------------------------------------------------------------------------
@@ -86,6 +97,12 @@ def set_department_prefix(code: str, prefix: str, actor: str) -> Department:
 
 # --- users -----------------------------------------------------------------------------------
 
+#: The roles a person may hold, with the words the 管理 page shows.
+ROLES = {"admin": "管理者", "records": "文書管理担当"}
+MAIL_MAX = 254
+_MAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_DUPLICATE = "そのユーザー名はすでに使われています（大文字と小文字の違いだけでは別の名前になりません）。"
+
 
 def get_user(username: str) -> User | None:
     """Return the user with username (active or not), or None; case does not matter.
@@ -118,6 +135,26 @@ def active_users() -> list[User]:
     )
 
 
+def facts(user: User) -> dict:
+    """What an audit entry's before/after records of a person (never a password or its hash)."""
+    return {
+        "display_name": user.display_name,
+        "display_name_kana": user.display_name_kana,
+        "department": user.department.code if user.department else None,
+        "section": user.section.code if user.section else None,
+        "title": user.title,
+        "mail": user.mail,
+        "roles": sorted(user.roles),
+        "active": bool(user.active),
+    }
+
+
+def _changed(before: dict, after: dict) -> dict:
+    """{"before": …, "after": …} of the keys that differ."""
+    keys = [key for key in after if before.get(key) != after[key]]
+    return {"before": {k: before.get(k) for k in keys}, "after": {k: after[k] for k in keys}}
+
+
 def _set_roles(user: User, roles: Iterable[str]) -> None:
     wanted = set(roles)
     for row in list(user.role_rows):
@@ -125,6 +162,17 @@ def _set_roles(user: User, roles: Iterable[str]) -> None:
             user.role_rows.remove(row)
     for role in wanted - user.roles:
         user.role_rows.append(UserRole(role=role))
+
+
+def _check_roles(roles: Iterable[str]) -> set[str]:
+    wanted = set(roles)
+    unknown = sorted(r for r in wanted if r not in ROLES)
+    if unknown:
+        raise DirectoryInputError(
+            f"役割 {printable(', '.join(unknown), 40)} はありません（admin か records を選んでください）。",
+            field="roles",
+        )
+    return wanted
 
 
 @db.writes
@@ -141,21 +189,24 @@ def add_local_user(
     actor: str = "cli",
     display_name_kana: str | None = None,
     password_hash: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
     """Create a local account (argon2 hash) and commit; raise DirectoryInputError on bad input.
 
     password_hash: the argon2 hash of password made already (the demo's one shared password is
     hashed once, not once per account: each hash costs a noticeable part of a second by design).
+    must_change_password: the password is a one-time one (管理's 追加): the person chooses their own
+    at the first sign-in.
     """
     _check_username(username)
     display_name = _check_display_name(display_name)
-    title, mail = _optional_line(title, "役職"), _optional_line(mail, "メールアドレス")
     kana = _check_kana(display_name_kana)
+    title = _optional_line(title, "役職", "title")
+    mail = _check_mail(mail)
+    roles = _check_roles(roles)
     _check_password(password, username)
     if get_user(username) is not None:
-        raise DirectoryInputError(
-            "そのユーザー名はすでに使われています（大文字と小文字の違いだけでは別の名前になりません）。"
-        )
+        raise DirectoryInputError(_DUPLICATE, "duplicate_username", status=409, field="username")
     user = User(
         username=username,
         display_name=display_name,
@@ -165,71 +216,101 @@ def add_local_user(
         source="local",
         password_hash=password_hash or hash_password(password),
         active=True,
+        must_change_password=must_change_password,
     )
     user.department, user.section = _resolve_units(department_code, section_code)
     _set_roles(user, roles)
     db.session().add(user)
-    audit.record("user.create", actor=actor, target=username, detail={"roles": sorted(set(roles))})
+    audit.record(
+        "user.create",
+        actor=actor,
+        target=username,
+        detail={"roles": sorted(roles), "before": None, "after": facts(user)},
+    )
     db.session().flush()
     _announce_changed(user.id, created=True, moved=True)
     return user
 
 
-def _clean_line(value: str, label: str) -> str:
+def _clean_line(value: str, label: str, field: str | None = None) -> str:
     # The shared rule for names (workspace/text.py), in the one place local directory data is written.
     try:
         return text.clean_line(value, label)
     except text.TextRefused as error:
-        raise DirectoryInputError(str(error)) from None
+        raise DirectoryInputError(str(error), field=field) from None
 
 
 def _check_display_name(value: str | None) -> str:
-    name = _clean_line(value or "", "氏名").strip()
+    name = _clean_line(value or "", "氏名", "display_name").strip()
     if not name:
-        raise DirectoryInputError("氏名は必須です。")
+        raise DirectoryInputError("氏名は必須です。", field="display_name")
     if len(name) > DISPLAY_NAME_MAX:
-        raise DirectoryInputError(f"氏名は{DISPLAY_NAME_MAX}文字以内で入力してください。")
+        raise DirectoryInputError(
+            f"氏名は{DISPLAY_NAME_MAX}文字以内で入力してください。", field="display_name"
+        )
     return name
 
 
-def _optional_line(value: str | None, label: str) -> str | None:
-    return (_clean_line(value, label).strip() or None) if value else None
+def _optional_line(value: str | None, label: str, field: str | None = None) -> str | None:
+    line = (_clean_line(value, label, field).strip() or None) if value else None
+    if field == "title" and line is not None and len(line) > 50:  # the column's width
+        raise DirectoryInputError("役職は50文字以内で入力してください。", field="title")
+    return line
+
+
+def _check_mail(value: str | None) -> str | None:
+    mail = _optional_line(value, "メールアドレス", "mail")
+    if mail is not None and (len(mail) > MAIL_MAX or not _MAIL.fullmatch(mail)):
+        raise DirectoryInputError(
+            "メールアドレスの形式が正しくありません（例：yamada@vill.example.lg.jp）。", field="mail"
+        )
+    return mail
 
 
 def _check_password(password: str, username: str) -> None:
     try:
         passwords.check(password, username)
     except passwords.WeakPassword as error:
-        raise DirectoryInputError(str(error)) from None
+        raise DirectoryInputError(str(error), "weak_password", field="password") from None
 
 
 def _check_local_password(user: User) -> None:
     if user.source != "local":
         # Directory people sign in with the directory's password; a local one would never be asked.
-        raise DirectoryInputError("ディレクトリの職員のパスワードはディレクトリで変更してください。")
+        raise DirectoryInputError(
+            "ディレクトリの職員のパスワードはディレクトリで変更してください。",
+            "directory_managed",
+            status=409,
+        )
 
 
 def _check_kana(value: str | None) -> str | None:
     try:
         return people.clean_kana(value)
     except ValueError as error:
-        raise DirectoryInputError(str(error)) from None
+        raise DirectoryInputError(str(error), field="display_name_kana") from None
 
 
 def _check_username(username: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", username or ""):
-        raise DirectoryInputError("ユーザー名は英数字と . _ - で64文字以内にしてください。")
+    if not isinstance(username, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", username or ""):
+        raise DirectoryInputError("ユーザー名は英数字と . _ - で64文字以内にしてください。", field="username")
 
 
 def _resolve_units(
     department_code: str | None, section_code: str | None
 ) -> tuple[Department | None, Department | None]:
     department = get_department(department_code) if department_code else None
-    if department_code and department is None:
-        raise DirectoryInputError(f"課コード {department_code} は登録されていません。")
+    if department_code and (department is None or not department.active or department.is_section):
+        raise DirectoryInputError(
+            f"課コード {printable(department_code, 32)} は登録されていません。", field="department_code"
+        )
     section = get_department(section_code) if section_code else None
-    if section_code and (section is None or section.parent_id != getattr(department, "id", None)):
-        raise DirectoryInputError(f"係コード {section_code} はその課の係ではありません。")
+    if section_code and (
+        section is None or not section.active or section.parent_id != getattr(department, "id", None)
+    ):
+        raise DirectoryInputError(
+            f"係コード {printable(section_code, 32)} はその課の係ではありません。", field="section_code"
+        )
     return department, section
 
 
@@ -244,15 +325,20 @@ def update_local_user(
     title: str | None = None,
     roles: Iterable[str] | None = None,
     display_name_kana: str | None = None,
+    section_code: str | None = None,
+    mail: str | None = None,
 ) -> User:
-    """Change a local account's password, name, 読み, department, title or roles and commit.
+    """Change a local account's password, name, 読み, 課/係, title, roles or mail and commit.
 
-    display_name_kana: a new 読み; an empty string clears it, None leaves it as it is.
+    None leaves a field as it is. display_name_kana, title, mail: an empty string clears it.
+    department_code: the new 課 ("" for none); its 係 is then section_code (none when not given).
+    section_code alone: a 係 of the person's 課 ("" for none). The audit entry ``user.update`` holds
+    the changed fields before and after.
     """
     user = get_user(username)
     if user is None:
-        raise DirectoryInputError("そのユーザーは登録されていません。")
-    moved = False
+        raise DirectoryInputError("そのユーザーは登録されていません。", "not_found", status=404)
+    before = facts(user)
     if display_name_kana is not None:
         _check_local(user)
         user.display_name_kana = _check_kana(display_name_kana)
@@ -260,24 +346,29 @@ def update_local_user(
         _check_local_password(user)
         _check_password(password, user.username)
         user.password_hash = hash_password(password)
-    if display_name:
+    if display_name is not None:
         user.display_name = _check_display_name(display_name)
     if department_code is not None:
-        department, _ = _resolve_units(department_code, None)
-        moved = department is not user.department
-        user.department, user.section = department, None
+        user.department, user.section = _resolve_units(department_code, section_code)
+    elif section_code is not None:
+        _, user.section = _resolve_units(user.department.code if user.department else None, section_code)
     if title is not None:
-        user.title = _optional_line(title, "役職")
+        user.title = _optional_line(title, "役職", "title")
+    if mail is not None:
+        user.mail = _check_mail(mail)
     if roles is not None:
-        _set_roles(user, roles)
+        _set_roles(user, _check_roles(roles))
+    after = facts(user)
+    moved = (before["department"], before["section"]) != (after["department"], after["section"])
     audit.record(
         "user.update",
         actor=actor,
-        target=username,
+        target=user.username,
         detail={
             "password_changed": password is not None,
             "moved": moved,
             "kana_changed": display_name_kana is not None,
+            **_changed(before, after),
         },
     )
     _announce_changed(user.id, created=False, moved=moved)
@@ -294,13 +385,11 @@ def rename_user(old: str, new: str, *, actor: str) -> User:
     """
     user = db.session().execute(select(User).where(User.username == old)).unique().scalar_one_or_none()
     if user is None:
-        raise DirectoryInputError("そのユーザーは登録されていません。")
+        raise DirectoryInputError("そのユーザーは登録されていません。", "not_found", status=404)
     _check_username(new)
     others = select(User.id).where(func.lower(User.username) == func.lower(new), User.id != user.id)
     if db.session().execute(others).first() is not None:
-        raise DirectoryInputError(
-            "そのユーザー名はすでに使われています（大文字と小文字の違いだけでは別の名前になりません）。"
-        )
+        raise DirectoryInputError(_DUPLICATE, "duplicate_username", status=409, field="username")
     user.username = new
     audit.record("user.rename", actor=actor, target=new, detail={"from": old})
     return user
@@ -309,7 +398,10 @@ def rename_user(old: str, new: str, *, actor: str) -> User:
 def _check_local(user: User) -> None:
     if user.source != "local":
         # The directory is the truth for its people: a local change would be undone by the next sync.
-        raise DirectoryInputError("ディレクトリの職員の読みはディレクトリで変更してください。")
+        raise DirectoryInputError(
+            "ディレクトリの職員の読みはディレクトリで変更してください。", "directory_managed", status=409,
+            field="display_name_kana",
+        )
 
 
 def set_own_kana(user: User, kana: str) -> User:
@@ -319,13 +411,22 @@ def set_own_kana(user: User, kana: str) -> User:
 
 @db.writes
 def set_active(username: str, active: bool, *, actor: str) -> User:
-    """Enable or disable an account and commit; disabling ends its sessions and sockets at once."""
+    """Enable or disable an account and commit; disabling ends its sessions and sockets at once.
+
+    Its API tokens stop with it (a token of an inactive person is refused, workspace.auth). An
+    account already in that state is left as it is (no audit entry: nothing changed).
+    """
     user = get_user(username)
     if user is None:
-        raise DirectoryInputError("そのユーザーは登録されていません。")
+        raise DirectoryInputError("そのユーザーは登録されていません。", "not_found", status=404)
+    if bool(user.active) == active:
+        return user
     if active:
         user.active = True
-        audit.record("user.enable", actor=actor, target=username)
+        audit.record(
+            "user.enable", actor=actor, target=user.username,
+            detail={"before": {"active": False}, "after": {"active": True}},
+        )
         # Domains rebuild what deactivation removed (channel memberships, rooms).
         _announce_changed(user.id, created=False, moved=True)
         return user
@@ -334,14 +435,254 @@ def set_active(username: str, active: bool, *, actor: str) -> User:
     return user
 
 
-def _deactivate(user: User, *, actor: str, reason: str) -> None:
+def _deactivate(user: User, *, actor: str, reason: str) -> int:
     user.active = False
-    db.session().execute(
+    ended = _end_sessions(user)
+    audit.record(
+        "user.deactivate",
+        actor=actor,
+        target=user.username,
+        detail={
+            "reason": reason,
+            "before": {"active": True},
+            "after": {"active": False},
+            "sessions_ended": ended,
+        },
+    )
+    return ended
+
+
+def _end_sessions(user: User) -> int:
+    result = db.session().execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    audit.record("user.deactivate", actor=actor, target=user.username, detail={"reason": reason})
+    return int(result.rowcount or 0)
+
+
+# --- 管理: the administrators' page and API (workspace/admin/users.py) -------------------------
+#
+# The same rules as the CLI (the functions above); in addition: only on the local backend (with
+# LDAP the directory is the truth: 409), only local accounts, the fields a person needs to be found
+# and routed (読み, 課, 役職) are required, a one-time password is made here and shown once.
+
+TEMPORARY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"  # no 0/O, 1/l/I
+
+
+def managed_here() -> bool:
+    """True on the local backend: people are added and changed here, not in LDAP / AD."""
+    return current_app.config.get("DIRECTORY", "local") != "ldap"
+
+
+def check_managed_here() -> None:
+    """Raise DirectoryInputError (409 ``directory_managed``) on the LDAP backend."""
+    if not managed_here():
+        raise DirectoryInputError(
+            "職員の登録内容は庁内のディレクトリ（LDAP）で管理しています。変更はディレクトリで行い、"
+            "「今すぐ同期」で取り込んでください。",
+            "directory_managed",
+            status=409,
+        )
+
+
+def _managed_local_user(username: str) -> User:
+    check_managed_here()
+    user = get_user(username)
+    if user is None:
+        raise DirectoryInputError("その職員は登録されていません。", "not_found", status=404)
+    if user.source != "local":
+        raise DirectoryInputError(
+            "この職員はディレクトリから取り込んだ職員です。変更はディレクトリで行ってください。",
+            "directory_managed",
+            status=409,
+        )
+    return user
+
+
+def temporary_password(username: str) -> str:
+    """A one-time password (``Xk7p-Qm3a-Zt9w``: 12 random characters, about 70 bits) the rule accepts."""
+    while True:
+        groups = ("".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(3))
+        candidate = "-".join(groups)
+        try:
+            passwords.check(candidate, username)
+        except passwords.WeakPassword:
+            continue
+        return candidate
+
+
+def _required(value: str | None, message: str, field: str) -> str:
+    if value is None or not str(value).strip():
+        raise DirectoryInputError(message, field=field)
+    return value
+
+
+@db.writes
+def create_user(
+    *,
+    actor: str,
+    username: str,
+    display_name: str,
+    display_name_kana: str | None,
+    department_code: str | None,
+    title: str | None,
+    roles: Iterable[str] = (),
+    section_code: str | None = None,
+    mail: str | None = None,
+) -> tuple[User, str]:
+    """管理's 追加: a local account with a one-time password; return (user, the password, shown once).
+
+    The person must choose their own password at the first sign-in (``must_change_password``).
+    """
+    check_managed_here()
+    _check_username(username)
+    _required(display_name, "氏名は必須です。", "display_name")
+    _required(display_name_kana, "読みは必須です（例：やまだ たろう）。", "display_name_kana")
+    _required(department_code, "課を選んでください。", "department_code")
+    _required(title, "役職は必須です（例：主事）。", "title")
+    secret = temporary_password(username)
+    user = add_local_user(
+        username,
+        display_name,
+        secret,
+        department_code=department_code,
+        section_code=section_code or None,
+        title=title,
+        mail=mail or None,
+        roles=roles,
+        actor=actor,
+        display_name_kana=display_name_kana,
+        must_change_password=True,
+    )
+    return user, secret
+
+
+@db.writes
+def edit_user(
+    username: str,
+    *,
+    actor: str,
+    display_name: str | None = None,
+    display_name_kana: str | None = None,
+    department_code: str | None = None,
+    section_code: str | None = None,
+    title: str | None = None,
+    roles: Iterable[str] | None = None,
+    mail: str | None = None,
+) -> User:
+    """管理's 編集 of a local account (None leaves a field as it is; 読み, 課 and 役職 stay required)."""
+    user = _managed_local_user(username)
+    if display_name_kana is not None:
+        _required(display_name_kana, "読みは必須です（例：やまだ たろう）。", "display_name_kana")
+    if department_code is not None:
+        _required(department_code, "課を選んでください。", "department_code")
+    if title is not None:
+        _required(title, "役職は必須です（例：主事）。", "title")
+    if roles is not None and "admin" not in set(roles) and user.username.lower() == actor.lower():
+        raise DirectoryInputError(
+            "自分の管理者の役割は外せません（ほかの管理者に依頼してください）。", "self", field="roles"
+        )
+    return update_local_user(
+        user.username,
+        actor=actor,
+        display_name=display_name,
+        display_name_kana=display_name_kana,
+        department_code=department_code,
+        section_code=section_code,
+        title=title,
+        roles=roles,
+        mail=mail,
+    )
+
+
+@db.writes
+def set_user_active(username: str, active: bool, *, actor: str) -> User:
+    """管理's 無効にする / 有効にする: ``set_active`` (sessions, tokens and sockets end at once)."""
+    user = _managed_local_user(username)
+    if not active and user.username.lower() == actor.lower():
+        raise DirectoryInputError("自分自身を無効にすることはできません。", "self", status=409)
+    return set_active(user.username, active, actor=actor)
+
+
+@db.writes
+def reset_password(username: str, *, actor: str) -> tuple[User, str]:
+    """管理's パスワードの再設定: a one-time password (returned once, stored only hashed).
+
+    The person must change it at the next sign-in; their open browser sessions end (whoever had
+    the old password is signed out). API tokens stay: they are the person's own, not the password.
+    """
+    user = _managed_local_user(username)
+    secret = temporary_password(user.username)
+    before = bool(user.must_change_password)
+    user.password_hash = hash_password(secret)
+    user.must_change_password = True
+    ended = _end_sessions(user)
+    audit.record(
+        "user.password_reset",
+        actor=actor,
+        target=user.username,
+        detail={
+            "before": {"must_change_password": before},
+            "after": {"must_change_password": True},
+            "sessions_ended": ended,
+        },
+    )
+    return user, secret
+
+
+@dataclass
+class UserPage:
+    """One page of 管理's list of people."""
+
+    users: list[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _haystack(user: User) -> tuple[str, ...]:
+    return (
+        people.fold(user.display_name),
+        people.fold(user.display_name_kana),
+        user.username.lower(),
+        people.fold(user.department.name if user.department else None),
+        people.fold(user.section.name if user.section else None),
+        people.fold(user.title),
+    )
+
+
+def find_users(query: str = "", *, active: bool | None = True, page: int = 1, per_page: int = 50) -> UserPage:
+    """管理's list: people whose 氏名, 読み, ユーザー名, 課, 係 or 役職 contains ``query`` (folded as the
+    person picker folds: kana of either kind, full-width letters, spaces ignored), by 読み.
+
+    active: True (有効), False (無効) or None (すべて). A page past the last gives the last.
+    """
+    wanted = people.fold(query)
+    statement = select(User)
+    if active is not None:
+        statement = statement.where(User.active.is_(active))
+    found = [
+        user
+        for user in db.session().execute(statement).unique().scalars()
+        if not wanted or any(wanted in field for field in _haystack(user))
+    ]
+    found.sort(key=lambda u: (people.fold(u.display_name_kana or u.display_name), u.username.lower()))
+    result = UserPage([], len(found), 1, per_page)
+    result.page = min(max(1, page), result.pages)
+    start = (result.page - 1) * per_page
+    result.users = found[start : start + per_page]
+    return result
+
+
+def last_sync() -> SyncRun | None:
+    """The newest directory sync (finished or failed), or None."""
+    return db.session().scalar(select(SyncRun).order_by(SyncRun.id.desc()).limit(1))
 
 
 def _announce_changed(user_id: int, *, created: bool, moved: bool) -> None:
@@ -445,28 +786,40 @@ class SyncReport:
     total: int = 0
 
 
+#: Entries applied per write unit: the progress shows between them and other writers are not held.
+SYNC_BATCH = 50
+
+
 def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> SyncReport:
     """Import or update every user and department from LDAP, deactivate vanished users, commit.
 
-    progress wraps the entry iterable (the CLI passes a click progress bar).
-    Raises workspace.ldap.DirectoryUnavailable when the directory cannot be read; nothing changes then.
+    progress wraps the entry iterable (the CLI passes a click progress bar; 管理's 「今すぐ同期」 job
+    a function that reports to its progress bar). The entries are applied SYNC_BATCH to a write unit
+    (an upsert each, so a sync stopped halfway is completed by the next), the wrapper advanced inside
+    it; people who vanished from the directory are deactivated at the end, in the unit that records
+    the run, once every entry has been seen.
+    Raises workspace.ldap.DirectoryError (DirectoryUnavailable …) when the directory cannot be
+    read; nothing in the directory changes then, and the failed run is recorded (``last_sync``).
     """
     from workspace import ldap
 
-    settings = ldap.LdapSettings.from_config(current_app.config)
     run = SyncRun()
-    entries = ldap.iter_entries(settings)
+    try:
+        settings = ldap.LdapSettings.from_config(current_app.config)
+        entries = ldap.iter_entries(settings)
+    except (ldap.DirectoryError, ValueError) as error:
+        with db.write():
+            run.finished_at, run.error = utcnow(), printable(str(error), 500) or type(error).__name__
+            db.session().add(run)
+            audit.record("directory.sync", actor="directory", detail={"error": run.error})
+        raise
     report = SyncReport(total=len(entries))
-    changed: list[tuple[int, bool, bool]] = []
     seen: set[str] = set()
-    with db.write():  # after the directory read: no writer waits on the network
-        iterable = progress(entries) if progress else entries
-        for entry in iterable:
-            user, created, moved = apply_entry(entry)
-            seen.add(user.username)
-            report.created += created
-            report.updated += not created
-            changed.append((user.id, created, moved))
+    disabled_ids: list[int] = []
+    remaining = iter(progress(entries) if progress else entries)
+    while _apply_batch(remaining, report, seen, disabled_ids) == SYNC_BATCH:
+        pass
+    with db.write():
         vanished = (
             db.session()
             .execute(
@@ -481,7 +834,7 @@ def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> Sy
         for user in vanished:
             _deactivate(user, actor="directory", reason="not in directory")
         # Only users whose state changed in this run: someone disabled long ago is not news.
-        disabled_ids = [u.id for u in vanished] + db.session().info.pop("deactivated_ids", [])
+        disabled_ids = [u.id for u in vanished] + disabled_ids
         report.deactivated = len(disabled_ids)
         run.created, run.updated, run.deactivated, run.finished_at = (
             report.created,
@@ -491,10 +844,32 @@ def sync_from_ldap(progress: Callable[[Iterable], Iterable] | None = None) -> Sy
         )
         db.session().add(run)
         audit.record("directory.sync", actor="directory", detail=report.__dict__)
-        for user_id, created, moved in changed:
-            _announce_changed(user_id, created=created, moved=moved)
-        _announce_deactivated(disabled_ids)
+        _announce_deactivated([u.id for u in vanished])
     return report
+
+
+def _apply_batch(remaining: Iterator, report: SyncReport, seen: set[str], disabled_ids: list[int]) -> int:
+    """Apply up to SYNC_BATCH entries in one write unit; return how many there were.
+
+    The progress wrapper is advanced inside the unit, so what it reports (a job's progress row)
+    commits with the entries it counts: the bar never runs ahead of the directory.
+    """
+    count = 0
+    with db.write():  # after the directory read: no writer waits on the network
+        db.session().info.pop("deactivated_ids", None)
+        for entry in remaining:
+            user, created, moved = apply_entry(entry)
+            seen.add(user.username)
+            report.created += created
+            report.updated += not created
+            _announce_changed(user.id, created=created, moved=moved)
+            count += 1
+            if count == SYNC_BATCH:
+                break
+        disabled = db.session().info.pop("deactivated_ids", [])
+        _announce_deactivated(disabled)
+    disabled_ids.extend(disabled)
+    return count
 
 
 # --- lookups used by approval routes ---------------------------------------------------------

@@ -83,6 +83,7 @@ REFUSED_BY_RULE = {
     "POST /api/v1/admin/departments": "code must be new, parent_code an active 課, the prefix unused",
     "PATCH /api/v1/admin/departments/{code}": "parent_code must be an active 課 (a 係 only), the prefix free",
     "POST /api/v1/admin/transfers": "username must be an active person, unit an active 課 or 係",
+    "POST /api/v1/admin/users": "department_code must name a 課, 読み must be kana, mail an address",
 }
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

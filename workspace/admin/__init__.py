@@ -120,10 +120,12 @@ def init_app(app: Flask) -> None:
     # The section modules add their routes to bp / api_bp when imported, so they load before the
     # blueprints are registered (and only when an app is built, like every module of the app).
     from workspace.admin import audit, departments, jobs, status  # noqa: F401
+    from workspace.admin import users as users_section
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     jobs.init_app(app)
+    users_section.init_app(app)
     section(
         app, "課・係", "admin.departments",
         description="課と係の一覧と文書番号の略称。追加・名称変更・係の移動・廃止と、人事異動の確認と適用。",
