@@ -376,23 +376,25 @@ def update_local_user(
 
 
 @db.writes
-def rename_user(old: str, new: str, *, actor: str) -> User:
+def rename_user(old: str, new: str, *, actor: str) -> None:
     """Give the account named exactly ``old`` the user name ``new`` and commit.
 
     Exact, not case-insensitive: this is how an operator settles two names that differ only in case
     (migration 0004_username_nocase lists them), where a case-insensitive lookup would find both.
     Sessions, tokens and records refer to the id and stay valid.
+
+    It reads and writes only the id and the user name: it is the way out when an upgrade stopped at
+    0004 on such a pair, so the database may still lack columns today's User model has.
     """
-    user = db.session().execute(select(User).where(User.username == old)).unique().scalar_one_or_none()
-    if user is None:
+    user_id = db.session().scalar(select(User.id).where(User.username == old))
+    if user_id is None:
         raise DirectoryInputError("そのユーザーは登録されていません。", "not_found", status=404)
     _check_username(new)
-    others = select(User.id).where(func.lower(User.username) == func.lower(new), User.id != user.id)
+    others = select(User.id).where(func.lower(User.username) == func.lower(new), User.id != user_id)
     if db.session().execute(others).first() is not None:
         raise DirectoryInputError(_DUPLICATE, "duplicate_username", status=409, field="username")
-    user.username = new
+    db.session().execute(update(User).where(User.id == user_id).values(username=new))
     audit.record("user.rename", actor=actor, target=new, detail={"from": old})
-    return user
 
 
 def _check_local(user: User) -> None:
