@@ -1,6 +1,6 @@
 """docsearch: doc_classifications.retired_at (廃止 of an entry still used by documents)
 
-Revision ID: 0006_docsearch_classification_retired
+Revision ID: 0006_docsearch_retired
 Revises: 0005_docsearch_classifications
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 from workspace.models import UTCDateTime
 
-revision = "0006_docsearch_classification_retired"
+revision = "0006_docsearch_retired"
 down_revision = "0005_docsearch_classifications"
 branch_labels = None
 depends_on = None
