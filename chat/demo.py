@@ -180,12 +180,16 @@ def _post_all(posts: list[_Post]) -> dict[tuple[int, int], int]:
 def _read_up(now: dt.datetime, rng: random.Random, posted: dict[int, _Post]) -> None:
     """Move every member's read position to where a person would be by now.
 
-    Most people have read everything up to an hour or two ago; the demo logins listed in BEHIND
-    stopped about a day ago, so their home page and channel list show 未読 and メンション.
+    Most people have read everything up to an hour or two before the village's last message; the
+    demo logins listed in BEHIND stopped about a day before it, so their home page and channel list
+    show 未読 and メンション.  Counted from the last message, not from now: built on a Saturday
+    morning or a Monday at 7:00, "20 hours ago" would be after everything and leave nothing unread.
     """
     by_channel: dict[int, list[tuple[dt.datetime, int]]] = {}
     for message_id, post in sorted(posted.items()):
         by_channel.setdefault(post.channel_id, []).append((post.at, message_id))
+    if posted:
+        now = min(now, max(post.at for post in posted.values()))
     rows = (
         db.session()
         .execute(
