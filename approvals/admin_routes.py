@@ -297,7 +297,7 @@ def api_versions(key: str) -> Any:
     return jsonify({"versions": versions})
 
 
-@api_bp.post("/approval-routes/check")
+@api_bp.post("/admin/approval-routes/check")
 @api_role("admin")
 def api_check() -> Any:
     """Validate a route definition with every rule of the editor (also 役職, 課 and 職員); nothing is saved.

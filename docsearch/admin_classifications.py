@@ -398,7 +398,7 @@ def api_import() -> Any:
                   total: {type: integer}
                   applied: {type: boolean}
                   digest: {type: string}
-        400: {description: no file, or a dry_run that is not 0 or 1}
+        400: {description: 'no file, or a dry_run that is not 0 or 1'}
         401: {description: not signed in}
         403: {description: neither an administrator nor records staff}
         409: {description: the table changed since the dry run whose digest was given}
@@ -440,6 +440,6 @@ def api_export() -> Any:
               schema: {type: string}
         401: {description: not signed in}
         403: {description: neither an administrator nor records staff}
-        422: {description: an unknown encoding, or a name Shift_JIS cannot hold}
+        422: {description: 'an unknown encoding, or a name Shift_JIS cannot hold'}
     """
     return _csv_response(request.args.get("encoding", "utf-8"))

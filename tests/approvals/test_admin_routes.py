@@ -438,11 +438,11 @@ def test_api_versions_and_check(client: Any, org: dict[str, Any]) -> None:
     assert versions[0]["version"] == 1 and versions[0]["created_by"] == "管理 太郎"
     bad = copy.deepcopy(support.GENERAL)
     bad["steps"][0]["approver"] = {"title": "番頭"}
-    refused = client.post("/api/v1/approval-routes/check", json=bad, headers=headers)
+    refused = client.post("/api/v1/admin/approval-routes/check", json=bad, headers=headers)
     assert refused.status_code == 422
     assert refused.get_json()["error"]["problems"] == [
         {"field": "steps-0-rules-0-title", "message": "役職「番頭」の職員が登録されていません。"}
     ]
-    ok = client.post("/api/v1/approval-routes/check", json=support.GENERAL, headers=headers)
+    ok = client.post("/api/v1/admin/approval-routes/check", json=support.GENERAL, headers=headers)
     assert ok.status_code == 200 and ok.get_json()["steps"][0] == "回議：起案者の係長"
     assert _versions() == 1

@@ -70,7 +70,7 @@ REFUSED_BY_RULE = {
     "POST /api/v1/approvals/absences": "user and deputy must be existing people, from ≤ until",
     "POST /api/v1/approval-routes/{key}/preview": "the approvers of the route must resolve for the caller",
     "POST /api/v1/approval-routes/{key}/trial": "drafter must be an active user with a 課 (field drafter)",
-    "POST /api/v1/approval-routes/check": "steps are a route template naming existing 役職, 課 and 職員",
+    "POST /api/v1/admin/approval-routes/check": "a route template naming existing 役職, 課 and 職員",
     "POST /api/v1/channels": "members must be existing usernames (code unknown_user)",
     "POST /api/v1/documents": "department_code and classification must exist; the file must be a document",
     "POST /api/v1/documents/{doc_id}/versions": "the file must be a kind the registry holds",
