@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from docsearch import indexer
 from docsearch.models import IndexOutbox
-from workspace import calendar, db
+from workspace import audit, calendar, db
 from workspace.admin import jobs, status
-from workspace.models import AdminJob, utcnow
+from workspace.models import AuditEntry, User, utcnow
 
 KIND = "search.reindex"
 #: The outbox is drained within seconds; rows older than this mean the indexer is not keeping up.
@@ -39,7 +39,22 @@ def reindex(run: jobs.Run) -> dict[str, Any]:
         run.progress(seen / total if total else 1.0, f"{min(seen, total):,}／{total:,}件を索引に入れました")
 
     written = indexer.rebuild(progress=progress)
-    return {"written": written, "visited": seen}
+    record_rebuild(written, actor_id=run.requested_by)
+    return {"written": written, "visited": seen, "summary": f"{written:,}件を索引に入れ直しました。"}
+
+
+#: The audit action of a finished 索引の再構築 (from 管理 or `workspace reindex`): システム状態's
+#: 前回の再構築 is the newest of them.
+REBUILT = "search.rebuild"
+
+
+@db.writes
+def record_rebuild(written: int, *, actor_id: int | None = None, actor: str | None = None) -> None:
+    """Write that the index was rebuilt (who asked, how many entries), for the audit log and 前回の再構築."""
+    if actor is None and actor_id is not None:
+        found = db.session().get(User, actor_id)
+        actor = found.username if found is not None else None
+    audit.record(REBUILT, actor=actor or "system", target="search-index", detail={"written": written})
 
 
 jobs.register(KIND, "索引の再構築", "docsearch.admin_status:reindex")
@@ -62,14 +77,9 @@ def outbox_lag() -> dict[str, Any]:
 
 
 def last_rebuild() -> dt.datetime | None:
-    """When the last 索引の再構築 from 管理 ended well (a rebuild by command is not recorded)."""
+    """When the last 索引の再構築 ended well, from 管理 or by `workspace reindex`."""
     with db.read_session() as session:
-        return session.scalar(
-            select(AdminJob.finished_at)
-            .where(AdminJob.kind == KIND, AdminJob.state == "done")
-            .order_by(AdminJob.id.desc())
-            .limit(1)
-        )
+        return session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.action == REBUILT))
 
 
 def search_part() -> dict[str, Any]:

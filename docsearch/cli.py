@@ -12,7 +12,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from docsearch import disposal_approval, filing, importer, indexer
+from docsearch import admin_status, disposal_approval, filing, importer, indexer
 from docsearch.engine import IndexBusy
 from docsearch.errors import DocumentError
 from workspace.errors import ServiceError
@@ -42,6 +42,7 @@ def reindex_command(procs: int | None) -> None:
     total = indexer.count_indexable()
     with click.progressbar(length=total, label="索引の再構築", file=sys.stderr) as bar:
         written = indexer.rebuild(progress=bar.update, procs=procs or os.cpu_count() or 1)
+    admin_status.record_rebuild(written, actor="cli")
     click.echo(f"reindexed {written} entries")
 
 

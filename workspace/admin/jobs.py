@@ -181,6 +181,8 @@ def job_json(job: AdminJob) -> dict[str, Any]:
         "progress": round(float(job.progress or 0.0), 4),
         "message": job.message,
         "result": job.result or {},
+        # One sentence a job may give in its result (「652件を索引に入れ直しました。」), shown once done.
+        "summary": (job.result or {}).get("summary") if job.state == "done" else None,
         "error": job.error,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,

@@ -21,6 +21,7 @@
     var words = job.label + "：" + job.state_label;
     if (running) { words += "（" + Math.round(job.progress * 100) + "%）"; }
     if (job.message && running) { words += " ― " + job.message; }
+    if (job.summary) { words += " ― " + job.summary; }
     if (job.error) { words += " ― " + job.error; }
     text.textContent = words;
     panel.dispatchEvent(new CustomEvent("job:shown", { detail: job, bubbles: true }));
