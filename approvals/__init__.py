@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
         app,
         "決裁ルート",
         "approvals_admin.index",
-        description="起案の種別ごとの決裁ルート（回議・合議・供覧・決裁、専決の金額）の確認・編集・試算・取り込み",
+        description="起案の種別ごとの決裁ルート（回議・合議・供覧・決裁、専決の金額）の確認・編集・試算・取り込み。",
     )
     cli.init_app(app)
     filestore.register(app, attachment_store.STORE)
