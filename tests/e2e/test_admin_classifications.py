@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from docsearch import classifications, registry
 from tests.conftest import PASSWORD, axe_violations, sign_in_page
@@ -58,7 +59,7 @@ def test_records_staff_edit_the_table_and_import_a_csv(
     page.get_by_role("link", name="管理").click()
     page.get_by_role("link", name="文書分類").click()
     page.wait_for_url(base + "/admin/classifications")
-    assert page.get_by_role("heading", name="文書分類", level=1).is_visible()
+    expect(page.get_by_role("heading", name="文書分類", level=1)).to_be_visible()
     main = page.locator("main")
     assert "例規・条例" in main.inner_text() and "保存年限 永年 ・ 文書 1件" in main.inner_text()
     assert axe_violations(page) == []
@@ -80,15 +81,15 @@ def test_records_staff_edit_the_table_and_import_a_csv(
     _shot(page, f"add-refused-{size}")
     page.get_by_label("コード").fill("010103")
     page.get_by_role("button", name="追加する").click()
-    assert page.get_by_text("「総務 › 文書・法規 › 公印」を追加しました。").is_visible()
+    expect(page.get_by_text("「総務 › 文書・法規 › 公印」を追加しました。")).to_be_visible()
     assert page.locator("#c-010103").inner_text().startswith("公印")
 
     # Change a 保存年限.
     page.get_by_role("link", name="文書管理", exact=True).click()
-    assert page.get_by_role("heading", name="小分類「文書管理」", level=1).is_visible()
+    expect(page.get_by_role("heading", name="小分類「文書管理」", level=1)).to_be_visible()
     page.get_by_label("標準の保存年限").select_option(label="30年")
     page.get_by_role("button", name="保存する").click()
-    assert page.get_by_text("保存しました。").is_visible()
+    expect(page.get_by_text("保存しました。")).to_be_visible()
     assert "保存年限 30年" in page.locator("#c-010102").inner_text()
 
     # Import: a dry run lists the change first, then 適用.
@@ -97,14 +98,14 @@ def test_records_staff_edit_the_table_and_import_a_csv(
     csv.write_bytes(exported.replace("職員研修,3", "職員研修,5").encode("cp932"))
     page.get_by_label("CSVファイル（UTF-8 または Shift_JIS）").set_input_files(str(csv))
     page.get_by_role("button", name="内容を確認する").click()
-    assert page.get_by_role("heading", name="取込みの確認", level=1).is_visible()
+    expect(page.get_by_role("heading", name="取込みの確認", level=1)).to_be_visible()
     changed = page.get_by_role("region", name="変更される分類（1件）")
     assert "総務 › 人事 › 職員研修" in changed.inner_text() and "保存年限：3年 → 5年" in changed.inner_text()
     assert axe_violations(page) == []
     _fits(page)
     _shot(page, f"preview-{size}")
     page.get_by_role("button", name="この内容で適用する").click()
-    assert page.get_by_text("取り込みました（追加 0件・変更 1件・削除または廃止 0件）。").is_visible()
+    expect(page.get_by_text("取り込みました（追加 0件・変更 1件・削除または廃止 0件）。")).to_be_visible()
     assert "保存年限 5年" in page.locator("#c-010201").inner_text()
 
     # A bad file: the message names the line, beside the file field.
@@ -128,12 +129,12 @@ def test_an_administrator_retires_an_entry_in_use(
     _fits(page)
     _shot(page, f"edit-{size}")
     page.get_by_role("button", name="この分類を廃止する").click()
-    assert page.get_by_text("「総務 › 文書・法規 › 例規・条例」を廃止しました。").is_visible()
+    expect(page.get_by_text("「総務 › 文書・法規 › 例規・条例」を廃止しました。")).to_be_visible()
     assert "廃止" in page.locator("#c-010101").inner_text()
     assert axe_violations(page) == []
     page.get_by_role("link", name="例規・条例").click()
     page.get_by_role("button", name="使用中に戻す").click()
-    assert page.get_by_text("「総務 › 文書・法規 › 例規・条例」を使用中に戻しました。").is_visible()
+    expect(page.get_by_text("「総務 › 文書・法規 › 例規・条例」を使用中に戻しました。")).to_be_visible()
 
 
 @pytest.mark.parametrize("size", SIZES)
