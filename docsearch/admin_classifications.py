@@ -77,16 +77,7 @@ def _retention_form_value(years: int | None) -> str:
 @admin.page_role(*ROLES)
 def index() -> Any:
     """The table as a tree: each entry with its code, default 保存年限, documents and state."""
-    roots = classifications.tree()
-    entries = classifications.flat(roots)
-    return render_template(
-        "docsearch/admin_classifications.html",
-        roots=roots,
-        total=len(entries),
-        retired=sum(1 for e in entries if e.retired),
-        import_form=FlaskForm(),
-        errors={},
-    )
+    return _index_page({})
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -256,7 +247,7 @@ def _preview(data: bytes, filename: str, notice: str | None = None) -> Any:
     )
 
 
-def _index_with_error(message: str, status: int) -> Any:
+def _index_page(errors: dict[str, str]) -> str:
     roots = classifications.tree()
     entries = classifications.flat(roots)
     return render_template(
@@ -265,8 +256,12 @@ def _index_with_error(message: str, status: int) -> Any:
         total=len(entries),
         retired=sum(1 for e in entries if e.retired),
         import_form=FlaskForm(),
-        errors={"file": message},
-    ), status if status >= 400 else 422
+        errors=errors,
+    )
+
+
+def _index_with_error(message: str, status: int) -> Any:
+    return _index_page({"file": message}), status if status >= 400 else 422
 
 
 @bp.get("/export.csv")

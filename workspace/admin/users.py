@@ -572,7 +572,7 @@ def api_enable_user(username: str) -> Any:
         404: {description: no such person}
         409:
           description: >-
-            the LDAP backend or a directory person (code directory_managed); disabling oneself (code self)
+            the LDAP backend or a directory person (code directory_managed)
     """
     user = directory.set_user_active(username, True, actor=current_user.username)
     return jsonify({"user": user_json(user)})
